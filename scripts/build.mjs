@@ -1,0 +1,23 @@
+// Bundles the CLI into dist/ so that a run loads one file instead of hundreds of modules.
+// Dynamic imports (undici, execa) become separate chunks, loaded only by the commands that
+// need them.
+import { build } from "esbuild";
+import { readFile, rm } from "node:fs/promises";
+
+const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
+await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: { pushgw: "src/cli/main.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: false,
+  legalComments: "none",
+  logLevel: "warning",
+  define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
+  // Bundled CommonJS (undici) calls require() for Node's built-ins.
+  banner: { js: 'import { createRequire as __pushgwCreateRequire } from "node:module"; const require = __pushgwCreateRequire(import.meta.url);' },
+});

@@ -1,0 +1,35 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import type { Output, OutputSettings } from "../app/ports.js";
+import type { ToolError } from "../core/errors.js";
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 0 | 1 {
+  if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return 0;
+  if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return 1;
+  return stream.isTTY === true && env["TERM"] !== "dumb" ? 1 : 0;
+}
+
+export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {
+  const err: ChalkInstance = new Chalk({ level: colorLevel(process.stderr, env) });
+  const writeErr = (text: string): void => {
+    process.stderr.write(`${text}\n`);
+  };
+  return {
+    result: (text) => {
+      process.stdout.write(`${text}\n`);
+    },
+    info: (text) => {
+      if (!settings.quiet) writeErr(text);
+    },
+    verbose: (text) => {
+      if (settings.verbose) writeErr(err.dim(text));
+    },
+    warn: (text) => {
+      if (!settings.quiet) writeErr(`${err.yellow("pushgw: warning:")} ${text}`);
+    },
+    error: (error: ToolError) => {
+      writeErr(`${err.red.bold("pushgw:")} ${error.message}`);
+      if (error.hint) writeErr(`${err.cyan("hint:")} ${error.hint}`);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
+import { deliverToAll, type TransportOptions } from "./deliver.js";
+import type { Deps } from "./ports.js";
+import { printDryRun } from "./push.js";
+
+export interface DeleteOptions {
+  readonly grouping: GroupingKeyInput;
+  readonly transport: TransportOptions;
+  readonly dryRun: boolean;
+}
+
+/**
+ * `delete`: removes exactly one group. The gateway matches the whole grouping key, so
+ * `{job="x"}` is not `{job="x", instance="h"}`; deleting a missing group is not an error.
+ */
+export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
+  const key = buildGroupingKey(options.grouping);
+  const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
+  if (options.dryRun) {
+    printDryRun(call, options.transport, deps);
+    return 0;
+  }
+  await deliverToAll(call, options.transport, deps);
+  return 0;
+}

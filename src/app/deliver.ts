@@ -1,0 +1,138 @@
+import {
+  describeRefusal,
+  describeTransportFailure,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelayMs,
+  type GatewayEndpoint,
+  type RetryPolicy,
+} from "../core/delivery.js";
+import { GatewayError } from "../core/errors.js";
+import { toBase64 } from "../core/base64.js";
+import type { Deps, HttpMethod, HttpRequest } from "./ports.js";
+
+/** How to reach the gateways; shared by every command that talks to one. */
+export interface TransportOptions {
+  readonly gateways: readonly GatewayEndpoint[];
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  /** `-H` headers, sent as given. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Authorization and the like: sent, never printed. */
+  readonly secretHeaders: Readonly<Record<string, string>>;
+}
+
+export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
+
+export interface GatewayCall {
+  readonly method: HttpMethod;
+  /** Below the gateway's base URL, starting with `/`. */
+  readonly path: string;
+  readonly body?: string;
+}
+
+export type DeliveryResult =
+  | { readonly ok: true; readonly url: string; readonly status: number; readonly body: string }
+  | { readonly ok: false; readonly url: string; readonly error: GatewayError };
+
+export function buildRequest(call: GatewayCall, gateway: GatewayEndpoint, transport: TransportOptions, deps: Deps): HttpRequest {
+  const headers: Record<string, string> = {
+    "user-agent": `pushgw/${deps.version}`,
+    ...lowerCaseKeys(transport.headers),
+    ...lowerCaseKeys(transport.secretHeaders),
+  };
+  if (gateway.urlCredentials !== undefined && headers["authorization"] === undefined) {
+    const { user, password } = gateway.urlCredentials;
+    headers["authorization"] = `Basic ${toBase64(`${user}:${password}`)}`;
+  }
+  if (call.body !== undefined) headers["content-type"] = EXPOSITION_CONTENT_TYPE;
+  return { method: call.method, url: gateway.baseUrl + call.path, headers, body: call.body, timeoutMs: transport.timeoutMs };
+}
+
+/** What --dry-run prints: the request as it would go out, secrets hidden. */
+export function renderRequest(request: HttpRequest, secretHeaderNames: Iterable<string>): string {
+  const secret = new Set(["authorization", ...[...secretHeaderNames].map((h) => h.toLowerCase())]);
+  const lines = [`${request.method} ${request.url}`];
+  for (const [name, value] of Object.entries(request.headers)) {
+    lines.push(`${name}: ${secret.has(name) ? "<hidden>" : value}`);
+  }
+  let text = lines.join("\n");
+  if (request.body !== undefined && request.body !== "") text += `\n\n${request.body.replace(/\n$/, "")}`;
+  return text;
+}
+
+/** Sends one call to one gateway, retrying what is worth retrying. Never throws. */
+export async function sendWithRetries(request: HttpRequest, transport: TransportOptions, deps: Deps): Promise<DeliveryResult> {
+  const http = await deps.http();
+  const policy = transport.retry;
+  for (let attempt = 1; ; attempt++) {
+    const started = deps.clock.monotonic();
+    const result = await http.send(request);
+    const elapsed = Math.round(deps.clock.monotonic() - started);
+    const lastAttempt = attempt > policy.retries;
+    if (result.kind === "failure") {
+      deps.out.verbose(`${request.method} ${request.url} -> ${result.timedOut ? "timed out" : "failed"} after ${elapsed} ms: ${result.message}`);
+      if (lastAttempt) {
+        return { ok: false, url: request.url, error: describeTransportFailure(request.method, request.url, result.message, attempt, result.timedOut) };
+      }
+      await pause(attempt, undefined, request, transport, deps);
+      continue;
+    }
+    deps.out.verbose(`${request.method} ${request.url} -> ${result.status} ${result.statusText} (${elapsed} ms)`);
+    if (result.status >= 200 && result.status < 300) {
+      return { ok: true, url: request.url, status: result.status, body: result.body };
+    }
+    if (!isRetryableStatus(result.status) || lastAttempt) {
+      return {
+        ok: false,
+        url: request.url,
+        error: describeRefusal({
+          method: request.method,
+          url: request.url,
+          status: result.status,
+          statusText: result.statusText,
+          body: result.body,
+          location: result.headers["location"],
+          attempts: attempt,
+        }),
+      };
+    }
+    await pause(attempt, parseRetryAfter(result.headers["retry-after"], deps.clock.now()), request, transport, deps);
+  }
+}
+
+async function pause(attempt: number, retryAfterMs: number | undefined, request: HttpRequest, transport: TransportOptions, deps: Deps): Promise<void> {
+  const delay = retryDelayMs(attempt, transport.retry, deps.random(), retryAfterMs);
+  deps.out.verbose(`retry ${attempt} of ${transport.retry.retries} for ${request.method} ${request.url} in ${delay} ms`);
+  await deps.clock.sleep(delay);
+}
+
+/**
+ * Sends one call to every gateway at once. Throws when any gateway did not take it;
+ * with several gateways, says which took it and which did not.
+ */
+export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps): Promise<DeliveryResult[]> {
+  const requests = transport.gateways.map((gateway) => buildRequest(call, gateway, transport, deps));
+  const results = await Promise.all(requests.map((request) => sendWithRetries(request, transport, deps)));
+  const failures = results.filter((r): r is Extract<DeliveryResult, { ok: false }> => !r.ok);
+  if (results.length > 1) {
+    for (const r of results) {
+      if (r.ok) deps.out.info(`ok     ${call.method} ${r.url} (${r.status})`);
+      else deps.out.info(`FAILED ${call.method} ${r.url}`);
+    }
+  }
+  if (failures.length === 1 && results.length === 1) throw failures[0]!.error;
+  if (failures.length > 0) {
+    const message = failures.map((f) => f.error.message).join("\n");
+    throw new GatewayError(`${failures.length} of ${results.length} gateways did not take it:\n${message}`, {
+      hint: failures[0]!.error.hint,
+    });
+  }
+  return results;
+}
+
+function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}

@@ -1,0 +1,68 @@
+import { InputError, UsageError } from "../core/errors.js";
+import { decodeUtf8, parseExposition, type Exposition } from "../core/exposition.js";
+import { metricArgumentsToExposition, type ArgumentMetricType } from "../core/metric-args.js";
+import type { GroupingKey } from "../core/grouping-key.js";
+import type { Deps } from "./ports.js";
+
+/** Where the metrics of a push come from, as the user said it. */
+export type MetricsSource =
+  | { readonly kind: "arguments"; readonly args: readonly string[]; readonly type: ArgumentMetricType; readonly help: string | undefined }
+  /** `--file F`; `-` is stdin. */
+  | { readonly kind: "file"; readonly path: string }
+  /** Nothing said: stdin when it is not a terminal, else nothing. */
+  | { readonly kind: "unspecified" };
+
+export interface LoadedMetrics {
+  readonly exposition: Exposition;
+  /** False when the user gave no input at all (as opposed to an empty file). */
+  readonly given: boolean;
+}
+
+/** Reads the metrics from where the user said and checks them against the grouping key. */
+export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps): Promise<LoadedMetrics> {
+  const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
+  const options = { groupingLabels };
+  switch (source.kind) {
+    case "arguments": {
+      const generated = metricArgumentsToExposition(source.args, source.type, source.help);
+      return { exposition: parseExposition(generated.text, generated.source, options), given: true };
+    }
+    case "file": {
+      const fromStdin = source.path === "-";
+      const name = fromStdin ? "stdin" : source.path;
+      const bytes = fromStdin ? await deps.input.readStdin() : await readFileOrExplain(source.path, deps);
+      return { exposition: parseExposition(decodeUtf8(bytes, { name }), { name }, options), given: true };
+    }
+    case "unspecified": {
+      if (deps.input.stdinIsTerminal) {
+        return { exposition: parseExposition("", { name: "arguments" }, options), given: false };
+      }
+      const bytes = await deps.input.readStdin();
+      return { exposition: parseExposition(decodeUtf8(bytes, { name: "stdin" }), { name: "stdin" }, options), given: true };
+    }
+  }
+}
+
+async function readFileOrExplain(path: string, deps: Deps): Promise<Uint8Array> {
+  try {
+    return await deps.input.readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String((error as Error).message);
+    throw new UsageError(`--file ${path}: cannot read it: ${reason}`);
+  }
+}
+
+export function requireSamples(loaded: LoadedMetrics, command: string): void {
+  if (!loaded.given) {
+    throw new UsageError(`${command}: no metrics given`, {
+      hint: "pass NAME=VALUE arguments, --file F (- for stdin), or pipe the text format into pushgw",
+    });
+  }
+  if (command === "push" && loaded.exposition.sampleCount === 0) {
+    throw new InputError("push: the input holds no samples; a PUT of nothing would empty the whole group", {
+      hint: "to remove the group use `pushgw delete`; to only mark it as pushed use `pushgw add` with empty input",
+    });
+  }
+}

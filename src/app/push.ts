@@ -1,0 +1,34 @@
+import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildRequest, deliverToAll, renderRequest, type TransportOptions } from "./deliver.js";
+import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
+import type { Deps } from "./ports.js";
+
+export interface PushOptions {
+  /** PUT replaces the whole group (`push`); POST replaces only the families sent (`add`). */
+  readonly method: "PUT" | "POST";
+  readonly grouping: GroupingKeyInput;
+  readonly metrics: MetricsSource;
+  readonly transport: TransportOptions;
+  readonly dryRun: boolean;
+}
+
+/** `push` and `add`: check everything, then send one request to every gateway. */
+export async function pushMetrics(options: PushOptions, deps: Deps): Promise<number> {
+  const key = buildGroupingKey(options.grouping);
+  const command = options.method === "PUT" ? "push" : "add";
+  const loaded = await loadMetrics(options.metrics, key, deps);
+  requireSamples(loaded, command);
+  const call = { method: options.method, path: buildGroupingPath(key), body: loaded.exposition.text };
+  if (options.dryRun) {
+    printDryRun(call, options.transport, deps);
+    return 0;
+  }
+  await deliverToAll(call, options.transport, deps);
+  return 0;
+}
+
+export function printDryRun(call: Parameters<typeof buildRequest>[0], transport: TransportOptions, deps: Deps): void {
+  for (const gateway of transport.gateways) {
+    deps.out.result(renderRequest(buildRequest(call, gateway, transport, deps), Object.keys(transport.secretHeaders)));
+  }
+}

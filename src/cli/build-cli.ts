@@ -1,0 +1,35 @@
+import yargs, { type Argv } from "yargs";
+import { UsageError } from "../core/errors.js";
+import type { App } from "./app.js";
+import { deleteCommand } from "./commands/delete.js";
+import { addCommand, pushCommand } from "./commands/push.js";
+import type { CliEnvironment } from "./options.js";
+
+/** The whole command line: every command's flags, and nothing that does work. */
+export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
+  return yargs()
+    .scriptName("pushgw")
+    .usage("$0 <command> [options]\n\nPush metrics to a Prometheus Pushgateway, wrap cron jobs, clean up stale groups.")
+    .parserConfiguration({
+      "parse-numbers": false,
+      "parse-positional-numbers": false,
+      "populate--": true,
+      "strip-aliased": true,
+      "dot-notation": false,
+    })
+    .command(pushCommand(app, cli))
+    .command(addCommand(app, cli))
+    .command(deleteCommand(app, cli))
+    .demandCommand(1, "name a command: push, add or delete")
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias("help", "h")
+    .version(version)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new UsageError(message, { hint: "see pushgw --help, or pushgw <command> --help" });
+    });
+}

@@ -1,0 +1,59 @@
+import { hostname } from "node:os";
+import { deleteGroup } from "../app/delete.js";
+import type { Deps, Http, OutputSettings } from "../app/ports.js";
+import { pushMetrics } from "../app/push.js";
+import { createStdioInput } from "../adapters/stdio-input.js";
+import { systemClock } from "../adapters/system-clock.js";
+import { createTerminalOutput } from "../adapters/terminal-output.js";
+import { toToolError } from "../core/errors.js";
+import type { App } from "./app.js";
+import { buildCli } from "./build-cli.js";
+import type { CliEnvironment } from "./options.js";
+
+declare const __PUSHGW_VERSION__: string | undefined;
+export const VERSION = typeof __PUSHGW_VERSION__ === "string" ? __PUSHGW_VERSION__ : "0.0.0-dev";
+
+type UseCase<O> = (options: O, deps: Deps) => Promise<number>;
+
+/** Runs pushgw with `argv` (without node and script); sets process.exitCode. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const cli: CliEnvironment = { env: process.env, hostname: hostname() };
+  let exitCode = 0;
+  const run =
+    <O>(useCase: UseCase<O>) =>
+    async (options: O, output: OutputSettings): Promise<void> => {
+      exitCode = await runUseCase(useCase, options, output);
+    };
+  const app: App = { push: run(pushMetrics), delete: run(deleteGroup) };
+  try {
+    await buildCli(app, cli, VERSION).parseAsync([...argv]);
+  } catch (error) {
+    const failure = toToolError(error);
+    createTerminalOutput({ quiet: false, verbose: false }).error(failure);
+    exitCode = failure.exitCode;
+  }
+  process.exitCode = exitCode;
+}
+
+async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {
+  const out = createTerminalOutput(output);
+  let http: Promise<Http> | undefined;
+  const deps: Deps = {
+    // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
+    http: () => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp())),
+    clock: systemClock,
+    input: createStdioInput(),
+    out,
+    random: Math.random,
+    version: VERSION,
+  };
+  try {
+    return await useCase(options, deps);
+  } catch (error) {
+    const failure = toToolError(error);
+    out.error(failure);
+    return failure.exitCode;
+  } finally {
+    if (http) await (await http).close();
+  }
+}

@@ -1,0 +1,112 @@
+import type { Argv } from "yargs";
+import type { TransportOptions } from "../app/deliver.js";
+import type { OutputSettings } from "../app/ports.js";
+import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
+import { parseDuration } from "../core/duration.js";
+import { UsageError } from "../core/errors.js";
+import type { GroupingKeyInput } from "../core/grouping-key.js";
+
+/** What the CLI reads from the process besides argv; passed in so tests can set it. */
+export interface CliEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: string;
+}
+
+export const DEFAULT_GATEWAY = "http://localhost:9091";
+
+export interface GlobalArgs {
+  gateway?: string[];
+  timeout: string;
+  retries: string;
+  header?: string[];
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export interface GroupingArgs {
+  job?: string;
+  instance?: string | boolean;
+  label?: string[];
+}
+
+export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option("gateway", {
+      alias: "g",
+      type: "string",
+      array: true,
+      requiresArg: true,
+      describe: "Pushgateway base URL, path prefix kept; repeat to push to several [env PUSHGW_GATEWAY, default http://localhost:9091]",
+      group: "Where to push:",
+    })
+    .option("timeout", { type: "string", default: "10s", requiresArg: true, describe: "time limit per attempt", group: "Where to push:" })
+    .option("retries", {
+      type: "string",
+      default: String(DEFAULT_RETRY_POLICY.retries),
+      requiresArg: true,
+      describe: "retries on connection errors, timeouts, 408, 429 and 5xx",
+      group: "Where to push:",
+    })
+    .option("header", { alias: "H", type: "string", array: true, requiresArg: true, describe: "extra header 'Name: value', repeatable", group: "Where to push:" })
+    .option("quiet", { alias: "q", type: "boolean", describe: "print nothing but errors", group: "Output:" })
+    .option("verbose", { alias: "v", type: "boolean", describe: "print each request and its status (never credentials)", group: "Output:" })
+    .conflicts("quiet", "verbose") as Argv<T>;
+}
+
+export function withGroupingOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option("job", { alias: "j", type: "string", requiresArg: true, describe: "job name [env PUSHGW_JOB]", group: "Grouping key:" })
+    .option("instance", {
+      alias: "i",
+      type: "string",
+      describe: "instance label; default this host's name; --no-instance leaves it out",
+      group: "Grouping key:",
+    })
+    .option("label", { alias: "l", type: "string", array: true, requiresArg: true, describe: "extra grouping label NAME=VALUE, repeatable, order kept", group: "Grouping key:" }) as Argv<T>;
+}
+
+export function withDryRun<T>(y: Argv<T>): Argv<T> {
+  return y.option("dry-run", { type: "boolean", default: false, describe: "print the request (method, URL, body); send nothing", group: "Output:" }) as Argv<T>;
+}
+
+export function toOutputSettings(args: GlobalArgs): OutputSettings {
+  return { quiet: args.quiet === true, verbose: args.verbose === true };
+}
+
+export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): TransportOptions {
+  const fromEnv = cli.env["PUSHGW_GATEWAY"];
+  const urls = args.gateway && args.gateway.length > 0 ? args.gateway : [fromEnv && fromEnv !== "" ? fromEnv : DEFAULT_GATEWAY];
+  const retries = Number(args.retries);
+  if (!/^\d+$/.test(args.retries.trim()) || retries > 100) {
+    throw new UsageError(`--retries: expected a whole number from 0 to 100, got "${args.retries}"`);
+  }
+  const timeoutMs = parseDuration(args.timeout, "--timeout");
+  if (timeoutMs <= 0) throw new UsageError("--timeout must be longer than 0");
+  return {
+    gateways: urls.map(parseGatewayUrl),
+    timeoutMs,
+    retry: { ...DEFAULT_RETRY_POLICY, retries },
+    headers: parseHeaders(args.header ?? []),
+    secretHeaders: {},
+  };
+}
+
+function parseHeaders(raw: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const item of raw) {
+    const colon = item.indexOf(":");
+    const name = colon > 0 ? item.slice(0, colon).trim() : "";
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new UsageError(`--header expects 'Name: value', got "${item.slice(0, 40)}"`);
+    }
+    headers[name] = item.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+export function toGroupingInput(args: GroupingArgs, cli: CliEnvironment): GroupingKeyInput {
+  const job = args.job ?? cli.env["PUSHGW_JOB"];
+  // yargs gives `false` for --no-instance, `""` for a bare --instance.
+  const instance = args.instance === false ? undefined : typeof args.instance === "string" ? args.instance : cli.hostname;
+  return { job, instance, labels: args.label ?? [] };
+}

@@ -1,0 +1,524 @@
+import { InputError } from "./errors.js";
+import { RESERVED_METRIC_NAMES } from "./names.js";
+
+/**
+ * A checker for the Prometheus text exposition format 0.0.4, as the Pushgateway's Go parser
+ * reads it, plus the gateway's own refusals (timestamps, duplicate series, reserved names).
+ * Its job is to refuse, before anything is sent, whatever the gateway would refuse or would
+ * store in a way that breaks it; the text itself is sent as given (only repaired), so what
+ * the user wrote is exactly what the gateway receives.
+ */
+
+export type MetricType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
+
+export interface FamilyInfo {
+  readonly name: string;
+  type: MetricType;
+  typeDeclared: boolean;
+  help: string | undefined;
+  sampleCount: number;
+}
+
+export interface Exposition {
+  /** The text to send: CRLF repaired, a leading BOM dropped, always ending in a newline. */
+  readonly text: string;
+  readonly families: ReadonlyMap<string, FamilyInfo>;
+  readonly sampleCount: number;
+}
+
+export interface ExpositionSource {
+  /** Shown before the line number: `stdin`, `metrics.prom`. */
+  readonly name: string;
+  /** Overrides `name:line` (used for METRIC arguments, which have no file lines). */
+  readonly describeLine?: (line: number) => string;
+}
+
+export interface ParseExpositionOptions {
+  /**
+   * The grouping key's labels (job included). The gateway silently overwrites a body label
+   * of the same name, so a sample carrying a different value is refused.
+   */
+  readonly groupingLabels?: ReadonlyMap<string, string>;
+  /** Families someone else owns (wrap's own metrics); a sample of theirs is refused. */
+  readonly reservedNames?: ReadonlyMap<string, string>;
+}
+
+const MAX_REPORTED_PROBLEMS = 10;
+const METRIC_TYPES: ReadonlySet<string> = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
+// Go's strconv.ParseFloat forms that the gateway takes, hex floats and underscores left out.
+const FLOAT_PATTERN = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])$/;
+
+export function isValidSampleValue(text: string): boolean {
+  return FLOAT_PATTERN.test(text);
+}
+
+/** Parses and checks `input`; throws an InputError listing the first problems found. */
+export function parseExposition(
+  input: string,
+  source: ExpositionSource,
+  options: ParseExpositionOptions = {},
+): Exposition {
+  const text = repairExposition(input, source);
+  const parser = new Parser(text, source, options);
+  parser.run();
+  if (parser.problems.length > 0) {
+    const more = parser.problemCount - parser.problems.length;
+    const lines = more > 0 ? [...parser.problems, `… and ${more} more problem(s)`] : parser.problems;
+    throw new InputError(lines.join("\n"), {
+      hint: "fix the input; nothing was sent",
+    });
+  }
+  return { text, families: parser.families, sampleCount: parser.sampleCount };
+}
+
+function repairExposition(input: string, source: ExpositionSource): string {
+  let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  if (text.includes("\r")) {
+    text = text.replace(/\r\n/g, "\n");
+    const lone = text.indexOf("\r");
+    if (lone >= 0) {
+      const line = countLines(text, lone);
+      throw new InputError(`${where(source, line)}: a carriage return (\\r) in the middle of a line`, {
+        hint: "the text format needs one sample per line ending in \\n",
+      });
+    }
+  }
+  if (text.length > 0 && !text.endsWith("\n")) text += "\n";
+  return text;
+}
+
+function where(source: ExpositionSource, line: number): string {
+  return source.describeLine ? source.describeLine(line) : `${source.name}:${line}`;
+}
+
+function countLines(text: string, end: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const HASH = 0x23;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+const EQUALS = 0x3d;
+
+function isNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 0x30 && c <= 0x39);
+}
+
+class LineProblem extends Error {}
+
+class Parser {
+  readonly families = new Map<string, FamilyInfo>();
+  readonly problems: string[] = [];
+  problemCount = 0;
+  sampleCount = 0;
+  private readonly seriesSeen = new Set<string>();
+  private pos = 0;
+  private lineStart = 0;
+  private lineEnd = 0;
+  private lineNo = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly source: ExpositionSource,
+    private readonly options: ParseExpositionOptions,
+  ) {}
+
+  run(): void {
+    const text = this.text;
+    while (this.lineStart < text.length) {
+      this.lineNo++;
+      const end = text.indexOf("\n", this.lineStart);
+      this.lineEnd = end < 0 ? text.length : end;
+      this.pos = this.lineStart;
+      try {
+        this.parseLine();
+      } catch (error) {
+        if (!(error instanceof LineProblem)) throw error;
+        const problem = this.describe(error.message);
+        // Lines generated from one METRIC argument can repeat the same complaint.
+        if (problem !== this.problems[this.problems.length - 1]) {
+          this.problemCount++;
+          if (this.problems.length < MAX_REPORTED_PROBLEMS) this.problems.push(problem);
+        }
+      }
+      this.lineStart = this.lineEnd + 1;
+    }
+  }
+
+  private describe(message: string): string {
+    let line = this.text.slice(this.lineStart, this.lineEnd);
+    if (line.length > 120) line = `${line.slice(0, 117)}...`;
+    const location = where(this.source, this.lineNo);
+    return this.source.describeLine ? `${location}: ${message}` : `${location}: ${message}\n  ${this.lineNo} | ${line}`;
+  }
+
+  private fail(message: string): never {
+    throw new LineProblem(message);
+  }
+
+  private skipBlanks(): void {
+    const text = this.text;
+    let c = text.charCodeAt(this.pos);
+    while ((c === SPACE || c === TAB) && this.pos < this.lineEnd) c = text.charCodeAt(++this.pos);
+  }
+
+  private atLineEnd(): boolean {
+    return this.pos >= this.lineEnd;
+  }
+
+  private parseLine(): void {
+    this.skipBlanks();
+    if (this.atLineEnd()) return;
+    if (this.text.charCodeAt(this.pos) === HASH) {
+      this.parseComment();
+      return;
+    }
+    this.parseSample();
+  }
+
+  /** A token up to the next blank or the end of the line. */
+  private readToken(): string {
+    const start = this.pos;
+    const text = this.text;
+    while (this.pos < this.lineEnd) {
+      const c = text.charCodeAt(this.pos);
+      if (c === SPACE || c === TAB) break;
+      this.pos++;
+    }
+    return text.slice(start, this.pos);
+  }
+
+  private parseComment(): void {
+    this.pos++; // '#'
+    this.skipBlanks();
+    const keyword = this.readToken();
+    if (keyword !== "HELP" && keyword !== "TYPE") return; // an ordinary comment
+    this.skipBlanks();
+    if (this.atLineEnd()) return; // "# HELP" alone: the Go parser takes it as a comment
+    const name = this.readMetricName();
+    if (RESERVED_METRIC_NAMES.has(name)) this.fail(this.reservedMessage(name));
+    const family = this.families.get(name);
+    if (keyword === "TYPE") {
+      this.skipBlanks();
+      const typeToken = this.readToken().toLowerCase();
+      this.skipBlanks();
+      if (!this.atLineEnd()) this.fail(`unexpected text after the type in a TYPE line`);
+      if (!METRIC_TYPES.has(typeToken)) {
+        this.fail(
+          typeToken === ""
+            ? `TYPE line for "${name}" names no type`
+            : `unknown metric type "${typeToken}" (allowed: counter, gauge, histogram, summary, untyped)`,
+        );
+      }
+      if (family?.typeDeclared) this.fail(`second TYPE line for "${name}"`);
+      if (family && family.sampleCount > 0) {
+        this.fail(`TYPE line for "${name}" comes after its samples (it must come first)`);
+      }
+      if (family) {
+        family.type = typeToken as MetricType;
+        family.typeDeclared = true;
+      } else {
+        this.families.set(name, { name, type: typeToken as MetricType, typeDeclared: true, help: undefined, sampleCount: 0 });
+      }
+      return;
+    }
+    // HELP: the rest of the line, after one run of blanks, is the text.
+    if (this.pos < this.lineEnd) this.skipBlanks();
+    const help = this.readHelpText();
+    if (family?.help !== undefined) this.fail(`second HELP line for "${name}"`);
+    if (family && family.sampleCount > 0) {
+      this.fail(`HELP line for "${name}" comes after its samples (it must come first)`);
+    }
+    if (family) family.help = help;
+    else this.families.set(name, { name, type: "untyped", typeDeclared: false, help, sampleCount: 0 });
+  }
+
+  private readHelpText(): string {
+    const text = this.text;
+    const raw = text.slice(this.pos, this.lineEnd);
+    if (!raw.includes("\\")) return raw;
+    for (let i = 0; i < raw.length; i++) {
+      if (raw.charCodeAt(i) !== BACKSLASH) continue;
+      const next = raw[i + 1];
+      if (next !== "\\" && next !== "n") {
+        this.fail(`invalid escape sequence "\\${next ?? ""}" in HELP text (only \\\\ and \\n are allowed)`);
+      }
+      i++;
+    }
+    return raw;
+  }
+
+  private readMetricName(): string {
+    const text = this.text;
+    const start = this.pos;
+    let c = text.charCodeAt(this.pos);
+    if (this.pos < this.lineEnd && (isNameStart(c) || c === 0x3a)) {
+      c = text.charCodeAt(++this.pos);
+      while (this.pos < this.lineEnd && (isNameChar(c) || c === 0x3a)) c = text.charCodeAt(++this.pos);
+    }
+    const name = text.slice(start, this.pos);
+    const c2 = text.charCodeAt(this.pos);
+    if (name === "" || (this.pos < this.lineEnd && c2 !== SPACE && c2 !== TAB && c2 !== OPEN_BRACE)) {
+      const bad = text.slice(start, this.pos + 1 < this.lineEnd ? this.findTokenEnd(start) : this.lineEnd);
+      this.fail(`invalid metric name "${bad}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+    }
+    return name;
+  }
+
+  private findTokenEnd(from: number): number {
+    const text = this.text;
+    let i = from;
+    while (i < this.lineEnd) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB || c === OPEN_BRACE) break;
+      i++;
+    }
+    return i;
+  }
+
+  private parseSample(): void {
+    const name = this.readMetricName();
+    this.skipBlanks();
+    let labels: Array<[string, string]> | undefined;
+    if (this.text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
+      labels = this.readLabels();
+      this.skipBlanks();
+    }
+    if (this.atLineEnd()) this.fail(`sample "${name}" has no value`);
+    const valueText = this.readToken();
+    if (!FLOAT_PATTERN.test(valueText)) {
+      if (valueText.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
+      this.fail(`value "${valueText}" of "${name}" is not a number (use a float, NaN, +Inf or -Inf)`);
+    }
+    this.skipBlanks();
+    if (!this.atLineEnd()) {
+      const rest = this.readToken();
+      if (/^-?\d+$/.test(rest)) {
+        this.fail(`sample "${name}" has a timestamp (${rest}); the gateway refuses timestamps: remove it`);
+      }
+      if (rest.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
+      this.fail(`unexpected "${rest}" after the value of "${name}"`);
+    }
+    this.recordSample(name, labels);
+  }
+
+  private readLabels(): Array<[string, string]> {
+    const text = this.text;
+    this.pos++; // '{'
+    const labels: Array<[string, string]> = [];
+    for (;;) {
+      this.skipBlanks();
+      if (this.atLineEnd()) this.fail(`label set is not closed with "}"`);
+      if (text.charCodeAt(this.pos) === CLOSE_BRACE) {
+        this.pos++;
+        return labels;
+      }
+      const nameStart = this.pos;
+      let c = text.charCodeAt(this.pos);
+      if (isNameStart(c)) {
+        c = text.charCodeAt(++this.pos);
+        while (this.pos < this.lineEnd && isNameChar(c)) c = text.charCodeAt(++this.pos);
+      }
+      const labelName = text.slice(nameStart, this.pos);
+      this.skipBlanks();
+      if (labelName === "" || text.charCodeAt(this.pos) !== EQUALS || this.atLineEnd()) {
+        let end = this.pos;
+        while (end < this.lineEnd && !/[\s="{},]/.test(text[end] as string)) end++;
+        const shown = text.slice(nameStart, Math.max(end, nameStart + 1));
+        this.fail(`invalid label name "${shown}" (allowed: [a-zA-Z_][a-zA-Z0-9_]*, followed by =)`);
+      }
+      if (labelName.startsWith("__")) this.fail(`label name "${labelName}" starts with "__", which Prometheus reserves`);
+      this.pos++; // '='
+      this.skipBlanks();
+      if (text.charCodeAt(this.pos) !== QUOTE || this.atLineEnd()) {
+        this.fail(`value of label "${labelName}" must be in double quotes`);
+      }
+      const value = this.readQuotedValue(labelName);
+      for (const [seen] of labels) if (seen === labelName) this.fail(`label "${labelName}" appears twice in one sample`);
+      labels.push([labelName, value]);
+      this.skipBlanks();
+      const sep = text.charCodeAt(this.pos);
+      if (sep === COMMA && !this.atLineEnd()) {
+        this.pos++;
+        continue;
+      }
+      if (sep === CLOSE_BRACE && !this.atLineEnd()) continue;
+      this.fail(`expected "," or "}" after the value of label "${labelName}"`);
+    }
+  }
+
+  private readQuotedValue(labelName: string): string {
+    const text = this.text;
+    this.pos++; // opening quote
+    const start = this.pos;
+    let escaped = false;
+    while (this.pos < this.lineEnd) {
+      const c = text.charCodeAt(this.pos);
+      if (c === QUOTE) {
+        const raw = text.slice(start, this.pos);
+        this.pos++;
+        return escaped ? unescapeLabelValue(raw) : raw;
+      }
+      if (c === BACKSLASH) {
+        const next = text.charCodeAt(this.pos + 1);
+        if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
+          this.fail(`invalid escape sequence "\\${text[this.pos + 1] ?? ""}" in the value of label "${labelName}" (allowed: \\\\, \\", \\n)`);
+        }
+        escaped = true;
+        this.pos += 2;
+        continue;
+      }
+      this.pos++;
+    }
+    return this.fail(`value of label "${labelName}" has no closing quote`);
+  }
+
+  private recordSample(sampleName: string, labels: Array<[string, string]> | undefined): void {
+    const family = this.familyOf(sampleName);
+    if (RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
+    const owner = this.options.reservedNames?.get(family.name);
+    if (owner !== undefined) this.fail(`metric "${family.name}" is ${owner}`);
+    this.checkTypedLabels(family, sampleName, labels);
+    const grouping = this.options.groupingLabels;
+    if (labels !== undefined && grouping !== undefined) {
+      for (const [labelName, value] of labels) {
+        const groupValue = grouping.get(labelName);
+        if (groupValue !== undefined && groupValue !== value) {
+          this.fail(
+            `label ${labelName}=${JSON.stringify(value)} would be overwritten by the grouping key's ${labelName}=${JSON.stringify(groupValue)}; ` +
+              `drop it from the sample or change the grouping key`,
+          );
+        }
+      }
+    }
+    const key = seriesKey(sampleName, labels);
+    if (this.seriesSeen.has(key)) this.fail(`series ${sampleName}${formatLabels(labels)} is given twice`);
+    this.seriesSeen.add(key);
+    family.sampleCount++;
+    this.sampleCount++;
+  }
+
+  private reservedMessage(name: string): string {
+    return `"${name}" is reserved: the gateway sets it on every group and would overwrite it`;
+  }
+
+  /** Which family a sample belongs to, following the `_bucket`/`_sum`/`_count` rules. */
+  private familyOf(sampleName: string): FamilyInfo {
+    const families = this.families;
+    const exact = families.get(sampleName);
+    if (exact !== undefined) return exact;
+    const suffixAt = sampleName.lastIndexOf("_");
+    if (suffixAt > 0) {
+      const suffix = sampleName.slice(suffixAt);
+      if (suffix === "_bucket" || suffix === "_sum" || suffix === "_count") {
+        const base = families.get(sampleName.slice(0, suffixAt));
+        if (base !== undefined && (base.type === "histogram" || (base.type === "summary" && suffix !== "_bucket"))) {
+          return base;
+        }
+      }
+    }
+    const created: FamilyInfo = { name: sampleName, type: "untyped", typeDeclared: false, help: undefined, sampleCount: 0 };
+    families.set(sampleName, created);
+    return created;
+  }
+
+  private checkTypedLabels(family: FamilyInfo, sampleName: string, labels: Array<[string, string]> | undefined): void {
+    if (family.type === "histogram") {
+      if (sampleName === family.name) {
+        this.fail(`sample "${sampleName}" of histogram "${family.name}" must end in _bucket, _sum or _count`);
+      }
+      if (sampleName.endsWith("_bucket")) this.requireFloatLabel(labels, "le", sampleName);
+    } else if (family.type === "summary" && sampleName === family.name) {
+      this.requireFloatLabel(labels, "quantile", sampleName);
+    }
+  }
+
+  private requireFloatLabel(labels: Array<[string, string]> | undefined, labelName: string, sampleName: string): void {
+    const found = labels?.find(([n]) => n === labelName);
+    if (found === undefined) this.fail(`sample "${sampleName}" needs a "${labelName}" label`);
+    if (!FLOAT_PATTERN.test(found[1])) {
+      this.fail(`label ${labelName}="${found[1]}" of "${sampleName}" is not a number`);
+    }
+  }
+}
+
+function unescapeLabelValue(raw: string): string {
+  return raw.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+}
+
+function seriesKey(name: string, labels: Array<[string, string]> | undefined): string {
+  if (labels === undefined || labels.length === 0) return name;
+  if (labels.length === 1) return `${name}\xff${labels[0]![0]}\xfe${labels[0]![1]}`;
+  const sorted = [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let key = name;
+  for (const [n, v] of sorted) key += `\xff${n}\xfe${v}`;
+  return key;
+}
+
+function formatLabels(labels: Array<[string, string]> | undefined): string {
+  if (labels === undefined || labels.length === 0) return "";
+  return `{${labels.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(",")}}`;
+}
+
+/** Escapes a label value for the text format. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+}
+
+/** Escapes HELP text for the text format. */
+export function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
+}
+
+/**
+ * Decodes bytes as UTF-8, refusing invalid sequences with the line they are on: the gateway
+ * refuses such a push, but its failure path still creates a group that breaks every scrape.
+ */
+export function decodeUtf8(bytes: Uint8Array, source: ExpositionSource): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    let line = 1;
+    for (let i = 0; i < offset; i++) if (bytes[i] === NEWLINE) line++;
+    throw new InputError(`${where(source, line)}: invalid UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16)} at offset ${offset})`, {
+      hint: "the gateway only takes UTF-8 text; convert the file (for example with iconv)",
+    });
+  }
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    let need: number;
+    let min: number;
+    if (b < 0x80) { i++; continue; }
+    else if (b >= 0xc2 && b <= 0xdf) { need = 1; min = 0x80; }
+    else if (b >= 0xe0 && b <= 0xef) { need = 2; min = 0x800; }
+    else if (b >= 0xf0 && b <= 0xf4) { need = 3; min = 0x10000; }
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const cont = bytes[i + k];
+      if (cont === undefined || (cont & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (cont & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}
