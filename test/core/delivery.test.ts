@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { describeRefusal, parseGatewayUrl, parseRetryAfter, redactUrlText, retryDelayMs, DEFAULT_RETRY_POLICY } from "../../src/core/delivery.js";
+
+describe("parseGatewayUrl", () => {
+  it.each([
+    ["localhost:9091", "http://localhost:9091"],
+    ["http://gw:9091/", "http://gw:9091"],
+    ["https://gw/pgw", "https://gw/pgw"],
+    ["https://gw/pgw///", "https://gw/pgw"],
+    ["http://GW.example:80/a/b/", "http://gw.example/a/b"],
+    ["127.0.0.1:9091", "http://127.0.0.1:9091"],
+  ])("%s → %s", (text, base) => {
+    expect(parseGatewayUrl(text)).toEqual({ baseUrl: base, urlCredentials: undefined });
+  });
+
+  it("moves credentials out of the URL", () => {
+    expect(parseGatewayUrl("http://admin:s%3Acret@gw:9091")).toEqual({
+      baseUrl: "http://gw:9091",
+      urlCredentials: { user: "admin", password: "s:cret" },
+    });
+  });
+
+  it.each([
+    ["ftp://gw", /unsupported scheme "ftp:"/],
+    ["http://gw:9091/?x=1", /query or fragment/],
+    ["http://[::1", /is not a URL/],
+  ])("refuses %s", (text, message) => {
+    expect(() => parseGatewayUrl(text)).toThrow(message);
+  });
+
+  it("never repeats a password it refuses", () => {
+    expect(() => parseGatewayUrl("http://u:hunter2@[::1")).toThrow(/u:\*\*\*@/);
+    expect(redactUrlText("https://u:hunter2@h/x")).toBe("https://u:***@h/x");
+  });
+});
+
+describe("retryDelayMs", () => {
+  it.each([
+    [1, 0, 250],
+    [1, 0.999, 500],
+    [2, 0, 500],
+    [3, 0.5, 1500],
+    [10, 1, 8000],
+  ])("retry %d with random %d waits %d ms", (retry, random, expected) => {
+    expect(retryDelayMs(retry, DEFAULT_RETRY_POLICY, random)).toBeCloseTo(expected, -1);
+  });
+  it("takes Retry-After over backoff", () => {
+    expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, 0.3, 4000)).toBe(4000);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = Date.parse("2026-11-22T00:00:00Z");
+  it.each([
+    ["5", 5000],
+    [" 0 ", 0],
+    ["Sun, 22 Nov 2026 00:00:10 GMT", 10_000],
+    ["Sat, 21 Nov 2026 00:00:10 GMT", 0],
+    ["soon", undefined],
+    [undefined, undefined],
+  ])("%j → %j", (value, ms) => {
+    expect(parseRetryAfter(value, now)).toBe(ms);
+  });
+});
+
+describe("describeRefusal hints", () => {
+  const refuse = (status: number, body: string) => describeRefusal({ method: "PUT", url: "http://gw/metrics/job/x", status, statusText: "", body, attempts: 1 });
+  it.each([
+    [400, "pushed metrics are invalid or inconsistent with existing metrics: pushed metrics must not have timestamps", /remove the timestamps/],
+    [400, 'pushed metrics are invalid or inconsistent with existing metrics: collected metric "m1" { } is not a COUNTER', /another type/],
+    [400, "... was collected before with the same name and label values", /already exposes the same series/],
+    [401, "Unauthorized", /--user/],
+    [404, "404 page not found", /path prefix/],
+    [405, "Method Not Allowed", /does not take this method/],
+  ])("%d %s", (status, body, hint) => {
+    const error = refuse(status, body);
+    expect(error.message).toContain(body);
+    expect(error.hint).toMatch(hint);
+  });
+});

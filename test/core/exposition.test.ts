@@ -1,0 +1,129 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/core/errors.js";
+import { decodeUtf8, parseExposition } from "../../src/core/exposition.js";
+import { metricArgumentsToExposition } from "../../src/core/metric-args.js";
+
+const dir = new URL("../fixtures/exposition/", import.meta.url);
+const files = (sub: string) => readdirSync(new URL(sub, dir)).filter((f) => f.endsWith(".prom")).sort();
+const load = (sub: string, name: string) => {
+  const bytes = readFileSync(new URL(`${sub}/${name}`, dir));
+  return parseExposition(decodeUtf8(bytes, { name }), { name });
+};
+
+describe("parseExposition: valid fixtures", () => {
+  it.each(files("valid"))("%s is accepted", (name) => {
+    const parsed = load("valid", name);
+    expect(parsed.text === "" || parsed.text.endsWith("\n")).toBe(true);
+    expect(parsed.text).not.toContain("\r");
+  });
+
+  it("counts families and samples, following _bucket/_sum/_count into their family", () => {
+    const parsed = load("valid", "histogram.prom");
+    expect([...parsed.families.keys()]).toEqual(["request_seconds"]);
+    expect(parsed.families.get("request_seconds")).toMatchObject({ type: "histogram", sampleCount: 5 });
+    const typed = load("valid", "typed-help.prom");
+    expect(typed.families.get("rows_total")).toMatchObject({ type: "counter", help: "Rows copied,\\n with an escaped \\\\ backslash.", sampleCount: 2 });
+  });
+
+  it("repairs CRLF, a missing final newline and a BOM, and changes nothing else", () => {
+    expect(parseExposition("# TYPE m gauge\r\nm 1\r\nn 2", { name: "x" }).text).toBe("# TYPE m gauge\nm 1\nn 2\n");
+    expect(parseExposition("\ufeffm 1\n", { name: "x" }).text).toBe("m 1\n");
+    const original = '# HELP m  two  spaces\nm{a="b"}   1\n';
+    expect(parseExposition(original, { name: "x" }).text).toBe(original);
+  });
+});
+
+describe("parseExposition: invalid fixtures", () => {
+  it.each(files("invalid"))("%s is refused where its first line says", (name) => {
+    const bytes = readFileSync(new URL(`invalid/${name}`, dir));
+    const expectLine = /^# expect: (\d+): (.*)$/m.exec(bytes.toString("latin1"));
+    expect(expectLine, `${name} needs a "# expect: LINE: text" first line`).not.toBeNull();
+    const [, line, text] = expectLine!;
+    let error: unknown;
+    try {
+      load("invalid", name);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    const message = (error as Error).message;
+    expect(message.split("\n")[0]).toContain(`${name}:${line}: `);
+    expect(message).toContain(text);
+  });
+
+  it("reports several problems at once, each with its line", () => {
+    const run = () => parseExposition("a 1 2\nb x\nc 1\nd{=} 1\n", { name: "m.prom" });
+    expect(run).toThrow(/m\.prom:1: .*timestamp[\s\S]*m\.prom:2: .*not a number[\s\S]*m\.prom:4: /);
+  });
+
+  it("stops listing after ten problems", () => {
+    const text = Array.from({ length: 25 }, (_, i) => `bad-${i} 1`).join("\n");
+    expect(() => parseExposition(text, { name: "f" })).toThrow(/and 15 more problem/);
+  });
+});
+
+describe("parseExposition: grouping labels and owned names", () => {
+  const groupingLabels = new Map([
+    ["job", "backup"],
+    ["instance", "db1"],
+  ]);
+
+  it("refuses a body label the grouping key would silently overwrite", () => {
+    expect(() => parseExposition('m{job="other"} 1\n', { name: "f" }, { groupingLabels })).toThrow(/job="other" would be overwritten by the grouping key's job="backup"/);
+    expect(() => parseExposition('m{instance="x"} 1\n', { name: "f" }, { groupingLabels })).toThrow(/overwritten/);
+  });
+
+  it("accepts a body label equal to the grouping key's, and labels the key does not have", () => {
+    expect(parseExposition('m{job="backup",env="prod"} 1\n', { name: "f" }, { groupingLabels }).sampleCount).toBe(1);
+  });
+
+  it("refuses families someone else owns", () => {
+    const reservedNames = new Map([["job_success", "pushed by wrap itself"]]);
+    expect(() => parseExposition("job_success 1\n", { name: "f" }, { reservedNames })).toThrow(/"job_success" is pushed by wrap itself/);
+  });
+});
+
+describe("metricArgumentsToExposition", () => {
+  const parse = (args: string[], type: "gauge" | "counter" | "untyped" = "gauge", help?: string) => {
+    const generated = metricArgumentsToExposition(args, type, help);
+    return parseExposition(generated.text, generated.source);
+  };
+
+  it.each([
+    [["m=1"], "gauge", undefined, "# TYPE m gauge\nm 1\n"],
+    [["m=NaN", "n=-Inf"], "gauge", undefined, "# TYPE m gauge\nm NaN\n# TYPE n gauge\nn -Inf\n"],
+    [['m{a="x=y"}=2', 'm{a="z"}=3'], "counter", "Rows.\nDone \\ ok", '# HELP m Rows.\\nDone \\\\ ok\n# TYPE m counter\nm{a="x=y"} 2\nm{a="z"} 3\n'],
+    [["m=1e3"], "untyped", undefined, "# TYPE m untyped\nm 1e3\n"],
+  ] as const)("%j as %s", (args, type, help, text) => {
+    expect(parse([...args], type, help).text).toBe(text);
+  });
+
+  it.each([
+    [["m"], /argument 1 \(m\): expected NAME=VALUE/],
+    [["m="], /argument 1 \(m=\): value "" is not a number/],
+    [["m=1", "n=abc"], /argument 2 \(n=abc\): value "abc" of "n" is not a number/],
+    [["m=1 2"], /argument 1 \(m=1 2\): value "1 2" is not a number/],
+    [["bad-name=1"], /argument 1 \(bad-name=1\): invalid metric name/],
+    [['m{a="1"=2'], /argument 1 .*expected "," or "}"/],
+    [["m=1", "m=2"], /argument 2 \(m=2\): series m is given twice/],
+    [['m{a="1"}'], /expected NAME=VALUE/],
+  ])("refuses %j", (args, message) => {
+    expect(() => parse(args)).toThrow(message);
+  });
+});
+
+describe("decodeUtf8", () => {
+  it("passes valid UTF-8 through", () => {
+    expect(decodeUtf8(Buffer.from("Προμηθεύς 🚀"), { name: "f" })).toBe("Προμηθεύς 🚀");
+  });
+  it.each([
+    [[0x61, 0x0a, 0xff], 2, 2],
+    [[0xc3, 0x28], 1, 0],
+    [[0x61, 0xe2, 0x82], 1, 1],
+    [[0xf8, 0x88, 0x80, 0x80, 0x80], 1, 0],
+    [[0xc0, 0xaf], 1, 0],
+  ])("refuses %j at line %d, offset %d", (bytes, line, offset) => {
+    expect(() => decodeUtf8(Uint8Array.from(bytes), { name: "f" })).toThrow(new RegExp(`f:${line}: invalid UTF-8 .*at offset ${offset}\\)`));
+  });
+});

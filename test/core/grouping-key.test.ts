@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/core/errors.js";
+import { buildGroupingKey, buildGroupingPath, formatGroupingKey } from "../../src/core/grouping-key.js";
+import { toBase64 } from "../../src/core/base64.js";
+
+/** The gateway's decoder (handler/push.go splitLabels + decodeBase64), for round-trip checks. */
+function decodeLikeGateway(path: string): Record<string, string> {
+  const parts = path.replace(/^\/metrics\//, "").split("/").map(decodeURIComponent);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i += 2) {
+    const name = parts[i]!;
+    const value = parts[i + 1]!;
+    if (name.endsWith("@base64")) {
+      out[name.slice(0, -7)] = Buffer.from(value.replace(/=+$/, ""), "base64url").toString("utf8");
+    } else out[name] = value;
+  }
+  return out;
+}
+
+const key = (job: string, labels: Array<[string, string]> = []) => buildGroupingKey({ job, instance: undefined, labels: labels.map(([n, v]) => `${n}=${v}`) });
+
+describe("buildGroupingPath: vectors from the official clients (research/peers.md §3)", () => {
+  // Only vectors where every correct encoder must agree byte for byte: the rest are
+  // checked by decoding below, since clients differ in padding and in %-encoding.
+  it.each([
+    ["Go: plain job", key("testjob"), "/metrics/job/testjob"],
+    ["Go: slash in job, unpadded", key("test/job"), "/metrics/job@base64/dGVzdC9qb2I"],
+    ["Go: slash in value", key("testjob", [["foobar", "bu/ms"]]), "/metrics/job/testjob/foobar@base64/YnUvbXM"],
+    ["Go/Python/Ruby: empty value", key("testjob", [["empty", ""]]), "/metrics/job/testjob/empty@base64/=" ],
+    ["Java: order kept", key("j", [["l", "v"], ["l2", "v2"]]), "/metrics/job/j/l/v/l2/v2"],
+    ["Java: empty second label", key("j", [["l", "v"], ["l2", ""]]), "/metrics/job/j/l/v/l2@base64/="],
+    ["Ruby: dash kept", key("test-job"), "/metrics/job/test-job"],
+    ["Python: number value", key("my_job", [["a", "9"]]), "/metrics/job/my_job/a/9"],
+    ["Python: my/job", key("my/job"), "/metrics/job@base64/bXkvam9i"],
+    ["README: /var/tmp", key("directory_cleaner", [["path", "/var/tmp"]]), "/metrics/job/directory_cleaner/path@base64/L3Zhci90bXA"],
+    ["README: empty then plain", key("example", [["first_label", ""], ["second_label", "foobar"]]), "/metrics/job/example/first_label@base64/=/second_label/foobar"],
+    ["C++/README: Unicode", key("titan", [["name", "Προμηθεύς"]]), "/metrics/job/titan/name@base64/zqDPgc6_zrzOt864zrXPjc-C"],
+  ])("%s", (_, k, expected) => {
+    expect(buildGroupingPath(k)).toBe(expected);
+  });
+
+  it.each([
+    ["Python: spaces", "value with spaces", "label@base64/dmFsdWUgd2l0aCBzcGFjZXM=" ],
+    ["Python: a/ z", "a/ z", "b@base64/YS8geg=="],
+    ["Ruby: bar/baz", "bar/baz", "foo@base64/YmFyL2Jheg=="],
+    ["Java: private-use char and slash", "\uF7FF/", "l2@base64/75-_Lw=="],
+    ["Go: titan percent-encoded", "Προμηθεύς", "titan/%CE%A0%CF%81%CE%BF%CE%BC%CE%B7%CE%B8%CE%B5%CF%8D%CF%82"],
+    ["prom-client: ampersand", "va&lue", "key/va%26lue"],
+  ])("%s decodes to the same value as the client's form", (_, value, theirs) => {
+    const ours = buildGroupingPath(key("j", [["x", value]]));
+    const [theirName] = theirs.split(/[@/]/);
+    expect(decodeLikeGateway(ours)["x"]).toBe(value);
+    expect(decodeLikeGateway(`/metrics/job/j/${theirs}`)[theirName!]).toBe(value);
+  });
+});
+
+describe("buildGroupingPath: values that must not reach the gateway raw", () => {
+  it.each([
+    ["empty", ""],
+    ["dot", "."],
+    ["dot dot", ".."],
+    ["slash", "a/b"],
+    ["space", "a b"],
+    ["plus", "a+b"],
+    ["percent", "100%"],
+    ["percent-escape lookalike", "%2F"],
+    ["at", "user@host"],
+    ["equals", "a=b"],
+    ["question mark", "a?b"],
+    ["hash", "a#b"],
+    ["newline", "a\nb"],
+    ["emoji", "🚀"],
+    ["trailing =", "YQ=="],
+    ["backslash", "C:\\tmp"],
+  ])("%s round-trips exactly and never as a raw path segment", (_, value) => {
+    const path = buildGroupingPath(key("j", [["v", value]]));
+    expect(decodeLikeGateway(path)["v"]).toBe(value);
+    expect(path.startsWith("/metrics/job/j/v@base64/")).toBe(true);
+  });
+
+  it.each(["plain", "a.b", "a_b", "a-b", "~x", "127.0.0.1", "..a"])("%s stays readable", (value) => {
+    expect(buildGroupingPath(key("j", [["v", value]]))).toBe(`/metrics/job/j/v/${value}`);
+  });
+
+  it("base64-encodes a job of '..'", () => {
+    expect(buildGroupingPath(key(".."))).toBe("/metrics/job@base64/Li4");
+  });
+});
+
+describe("buildGroupingKey", () => {
+  it("puts the instance first, then labels in the order given", () => {
+    const k = buildGroupingKey({ job: "backup", instance: "db1", labels: ["env=prod", "tier=a=b"] });
+    expect(k.labels).toEqual([["instance", "db1"], ["env", "prod"], ["tier", "a=b"]]);
+    expect(formatGroupingKey(k)).toBe('{job="backup", instance="db1", env="prod", tier="a=b"}');
+  });
+
+  it.each([
+    [{ job: undefined }, /no job given/],
+    [{ job: "" }, /no job given/],
+    [{ labels: ["env"] }, /expects NAME=VALUE/],
+    [{ labels: ["1a=x"] }, /invalid label name "1a"/],
+    [{ labels: ["a-b=x"] }, /invalid label name "a-b"/],
+    [{ labels: ["__x=1"] }, /starts with "__"/],
+    [{ labels: ["job=x"] }, /set with --job/],
+    [{ labels: ["a=1", "a=2"] }, /already set/],
+    [{ instance: "h", labels: ["instance=x"] }, /already set by --instance/],
+    [{ labels: ["a=\ud800"] }, /lone surrogate/],
+    [{ job: "j\udfff" }, /lone surrogate/],
+  ])("refuses %j", (input, message) => {
+    const full = { job: "j", instance: undefined, labels: [], ...input };
+    expect(() => buildGroupingKey(full)).toThrow(UsageError);
+    expect(() => buildGroupingKey(full)).toThrow(message);
+  });
+});
+
+describe("toBase64", () => {
+  it.each([
+    ["foo:bar", "Zm9vOmJhcg=="],
+    ["a", "YQ=="],
+    ["ab", "YWI="],
+    ["abc", "YWJj"],
+    ["üser:pä", Buffer.from("üser:pä").toString("base64")],
+  ])("%s", (text, expected) => {
+    expect(toBase64(text)).toBe(expected);
+  });
+});
