@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Behaviour tests start real processes; two workers match the two cores CI has.
     maxWorkers: 2,
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });

@@ -14,11 +14,19 @@ export interface CliEnvironment {
 
 export const DEFAULT_GATEWAY = "http://localhost:9091";
 
+// Repeatable flags are plain strings that yargs gathers into an array when given twice:
+// `array: true` would swallow the METRIC arguments that follow (`-l a=1 m=1`).
+type Repeated = string | string[] | undefined;
+
+export function listOf(value: Repeated): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
 export interface GlobalArgs {
-  gateway?: string[];
+  gateway?: Repeated;
   timeout: string;
   retries: string;
-  header?: string[];
+  header?: Repeated;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -26,7 +34,7 @@ export interface GlobalArgs {
 export interface GroupingArgs {
   job?: string;
   instance?: string | boolean;
-  label?: string[];
+  label?: Repeated;
 }
 
 export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
@@ -34,7 +42,6 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
     .option("gateway", {
       alias: "g",
       type: "string",
-      array: true,
       requiresArg: true,
       describe: "Pushgateway base URL, path prefix kept; repeat to push to several [env PUSHGW_GATEWAY, default http://localhost:9091]",
       group: "Where to push:",
@@ -47,7 +54,7 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
       describe: "retries on connection errors, timeouts, 408, 429 and 5xx",
       group: "Where to push:",
     })
-    .option("header", { alias: "H", type: "string", array: true, requiresArg: true, describe: "extra header 'Name: value', repeatable", group: "Where to push:" })
+    .option("header", { alias: "H", type: "string", requiresArg: true, describe: "extra header 'Name: value', repeatable", group: "Where to push:" })
     .option("quiet", { alias: "q", type: "boolean", describe: "print nothing but errors", group: "Output:" })
     .option("verbose", { alias: "v", type: "boolean", describe: "print each request and its status (never credentials)", group: "Output:" })
     .conflicts("quiet", "verbose") as Argv<T>;
@@ -62,7 +69,7 @@ export function withGroupingOptions<T>(y: Argv<T>): Argv<T> {
       describe: "instance label; default this host's name; --no-instance leaves it out",
       group: "Grouping key:",
     })
-    .option("label", { alias: "l", type: "string", array: true, requiresArg: true, describe: "extra grouping label NAME=VALUE, repeatable, order kept", group: "Grouping key:" }) as Argv<T>;
+    .option("label", { alias: "l", type: "string", requiresArg: true, describe: "extra grouping label NAME=VALUE, repeatable, order kept", group: "Grouping key:" }) as Argv<T>;
 }
 
 export function withDryRun<T>(y: Argv<T>): Argv<T> {
@@ -75,7 +82,8 @@ export function toOutputSettings(args: GlobalArgs): OutputSettings {
 
 export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): TransportOptions {
   const fromEnv = cli.env["PUSHGW_GATEWAY"];
-  const urls = args.gateway && args.gateway.length > 0 ? args.gateway : [fromEnv && fromEnv !== "" ? fromEnv : DEFAULT_GATEWAY];
+  const given = listOf(args.gateway);
+  const urls = given.length > 0 ? given : [fromEnv && fromEnv !== "" ? fromEnv : DEFAULT_GATEWAY];
   const retries = Number(args.retries);
   if (!/^\d+$/.test(args.retries.trim()) || retries > 100) {
     throw new UsageError(`--retries: expected a whole number from 0 to 100, got "${args.retries}"`);
@@ -86,7 +94,7 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
     gateways: urls.map(parseGatewayUrl),
     timeoutMs,
     retry: { ...DEFAULT_RETRY_POLICY, retries },
-    headers: parseHeaders(args.header ?? []),
+    headers: parseHeaders(listOf(args.header)),
     secretHeaders: {},
   };
 }
@@ -108,5 +116,5 @@ export function toGroupingInput(args: GroupingArgs, cli: CliEnvironment): Groupi
   const job = args.job ?? cli.env["PUSHGW_JOB"];
   // yargs gives `false` for --no-instance, `""` for a bare --instance.
   const instance = args.instance === false ? undefined : typeof args.instance === "string" ? args.instance : cli.hostname;
-  return { job, instance, labels: args.label ?? [] };
+  return { job, instance, labels: listOf(args.label) };
 }

@@ -99,6 +99,13 @@ export async function readGroups(url: string): Promise<GatewayGroup[]> {
   return json.data;
 }
 
+/** The same, in a stable order (the gateway's is random), for before/after comparisons. */
+export async function readGroupsSorted(url: string): Promise<GatewayGroup[]> {
+  const groups = await readGroups(url);
+  const key = (g: GatewayGroup) => JSON.stringify(Object.entries(g.labels).sort());
+  return groups.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 export function familyNames(group: GatewayGroup): string[] {
   return Object.keys(group)
     .filter((k) => k !== "labels" && k !== "last_push_successful" && k !== "push_time_seconds" && k !== "push_failure_time_seconds")

@@ -1,0 +1,61 @@
+import { createServer, request as forward, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A proxy in front of the real gateway, for the faults a real one cannot be made to show.
+ * Each request takes the next scripted fault; when none is left, it goes to the gateway.
+ */
+export type Fault =
+  | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: "hang" }
+  | { kind: "cut" };
+
+export interface FaultProxy {
+  readonly url: string;
+  readonly seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"]; fault: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string, faults: Fault[]): Promise<FaultProxy> {
+  const seen: FaultProxy["seen"] = [];
+  const targetUrl = new URL(target);
+  const hanging = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const fault = faults.shift();
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, fault: fault?.kind ?? "none" });
+    if (fault?.kind === "status") {
+      req.resume();
+      res.writeHead(fault.status, { "content-type": "text/plain", ...fault.headers }).end(fault.body ?? "");
+      return;
+    }
+    if (fault?.kind === "hang") {
+      req.resume();
+      hanging.add(res);
+      return;
+    }
+    if (fault?.kind === "cut") {
+      req.socket.destroy();
+      return;
+    }
+    const upstream = forward(
+      { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.writeHead(502).end("proxy: upstream failed"));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    stop: async () => {
+      for (const res of hanging) res.socket?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
