@@ -46,7 +46,10 @@ export interface ParseExpositionOptions {
 const MAX_REPORTED_PROBLEMS = 10;
 const METRIC_TYPES: ReadonlySet<string> = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
 // Go's strconv.ParseFloat forms that the gateway takes, hex floats and underscores left out.
-const FLOAT_PATTERN = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])$/;
+const FLOAT_SOURCE = "[+-]?(?:(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])";
+const FLOAT_PATTERN = new RegExp(`^${FLOAT_SOURCE}$`);
+/** The same, matched in place at lastIndex and ending at a blank or the line's end. */
+const FLOAT_AT = new RegExp(`${FLOAT_SOURCE}(?=[ \\t\\n]|$)`, "y");
 
 export function isValidSampleValue(text: string): boolean {
   return FLOAT_PATTERN.test(text);
@@ -122,7 +125,18 @@ class Parser {
   readonly problems: string[] = [];
   problemCount = 0;
   sampleCount = 0;
-  private readonly seriesSeen = new Set<string>();
+  private readonly seriesSeen = new SeriesTable();
+  private hashHigh = 0;
+  private hashLow = 0;
+  /** The grouping labels with their values escaped, to compare against raw text. */
+  private readonly groupingEscaped: ReadonlyMap<string, string> | undefined;
+  // The labels of the sample being read, in buffers reused from line to line: a file of
+  // 100,000 samples would otherwise allocate a few hundred thousand short-lived arrays.
+  private labelCount = 0;
+  private readonly labelNames: string[] = [];
+  private readonly labelValueStarts: number[] = [];
+  private readonly labelValueEnds: number[] = [];
+
   private pos = 0;
   private lineStart = 0;
   private lineEnd = 0;
@@ -132,7 +146,10 @@ class Parser {
     private readonly text: string,
     private readonly source: ExpositionSource,
     private readonly options: ParseExpositionOptions,
-  ) {}
+  ) {
+    const grouping = options.groupingLabels;
+    this.groupingEscaped = grouping && new Map([...grouping].map(([name, value]) => [name, escapeLabelValue(value)]));
+  }
 
   run(): void {
     const text = this.text;
@@ -288,19 +305,23 @@ class Parser {
   }
 
   private parseSample(): void {
+    const text = this.text;
+    const seriesStart = this.pos;
     const name = this.readMetricName();
+    this.labelCount = 0;
     this.skipBlanks();
-    let labels: Array<[string, string]> | undefined;
-    if (this.text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
-      labels = this.readLabels();
+    if (text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
+      this.readLabels();
       this.skipBlanks();
     }
     if (this.atLineEnd()) this.fail(`sample "${name}" has no value`);
-    const valueText = this.readToken();
-    if (!FLOAT_PATTERN.test(valueText)) {
+    FLOAT_AT.lastIndex = this.pos;
+    if (!FLOAT_AT.test(text)) {
+      const valueText = this.readToken();
       if (valueText.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
       this.fail(`value "${valueText}" of "${name}" is not a number (use a float, NaN, +Inf or -Inf)`);
     }
+    this.pos = FLOAT_AT.lastIndex;
     this.skipBlanks();
     if (!this.atLineEnd()) {
       const rest = this.readToken();
@@ -310,19 +331,21 @@ class Parser {
       if (rest.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
       this.fail(`unexpected "${rest}" after the value of "${name}"`);
     }
-    this.recordSample(name, labels);
+    this.recordSample(name, seriesStart);
   }
 
-  private readLabels(): Array<[string, string]> {
+  /** Fills the label buffers; values stay escaped, as positions in the text. */
+  private readLabels(): void {
     const text = this.text;
     this.pos++; // '{'
-    const labels: Array<[string, string]> = [];
     for (;;) {
+      const before = this.pos;
       this.skipBlanks();
       if (this.atLineEnd()) this.fail(`label set is not closed with "}"`);
       if (text.charCodeAt(this.pos) === CLOSE_BRACE) {
+        // `m{}` and `m{a="1",}` are valid but not the canonical spelling.
         this.pos++;
-        return labels;
+        return;
       }
       const nameStart = this.pos;
       let c = text.charCodeAt(this.pos);
@@ -331,6 +354,7 @@ class Parser {
         while (this.pos < this.lineEnd && isNameChar(c)) c = text.charCodeAt(++this.pos);
       }
       const labelName = text.slice(nameStart, this.pos);
+      const afterName = this.pos;
       this.skipBlanks();
       if (labelName === "" || text.charCodeAt(this.pos) !== EQUALS || this.atLineEnd()) {
         let end = this.pos;
@@ -338,15 +362,25 @@ class Parser {
         const shown = text.slice(nameStart, Math.max(end, nameStart + 1));
         this.fail(`invalid label name "${shown}" (allowed: [a-zA-Z_][a-zA-Z0-9_]*, followed by =)`);
       }
-      if (labelName.startsWith("__")) this.fail(`label name "${labelName}" starts with "__", which Prometheus reserves`);
+      if (labelName.charCodeAt(0) === 0x5f && labelName.charCodeAt(1) === 0x5f) {
+        this.fail(`label name "${labelName}" starts with "__", which Prometheus reserves`);
+      }
       this.pos++; // '='
+      const beforeQuote = this.pos;
       this.skipBlanks();
       if (text.charCodeAt(this.pos) !== QUOTE || this.atLineEnd()) {
         this.fail(`value of label "${labelName}" must be in double quotes`);
       }
-      const value = this.readQuotedValue(labelName);
-      for (const [seen] of labels) if (seen === labelName) this.fail(`label "${labelName}" appears twice in one sample`);
-      labels.push([labelName, value]);
+      const index = this.labelCount;
+      for (let i = 0; i < index; i++) {
+        if (this.labelNames[i] === labelName) this.fail(`label "${labelName}" appears twice in one sample`);
+      }
+      this.labelNames[index] = labelName;
+      this.labelValueStarts[index] = this.pos + 1;
+      this.skipQuotedValue(labelName);
+      this.labelValueEnds[index] = this.pos - 1;
+      this.labelCount = index + 1;
+      const beforeSep = this.pos;
       this.skipBlanks();
       const sep = text.charCodeAt(this.pos);
       if (sep === COMMA && !this.atLineEnd()) {
@@ -358,55 +392,137 @@ class Parser {
     }
   }
 
-  private readQuotedValue(labelName: string): string {
+  private skipQuotedValue(labelName: string): void {
     const text = this.text;
+    const end = this.lineEnd;
     this.pos++; // opening quote
-    const start = this.pos;
-    let escaped = false;
-    while (this.pos < this.lineEnd) {
+    while (this.pos < end) {
       const c = text.charCodeAt(this.pos);
       if (c === QUOTE) {
-        const raw = text.slice(start, this.pos);
         this.pos++;
-        return escaped ? unescapeLabelValue(raw) : raw;
+        return;
       }
       if (c === BACKSLASH) {
         const next = text.charCodeAt(this.pos + 1);
         if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
           this.fail(`invalid escape sequence "\\${text[this.pos + 1] ?? ""}" in the value of label "${labelName}" (allowed: \\\\, \\", \\n)`);
         }
-        escaped = true;
         this.pos += 2;
         continue;
       }
       this.pos++;
     }
-    return this.fail(`value of label "${labelName}" has no closing quote`);
+    this.fail(`value of label "${labelName}" has no closing quote`);
   }
 
-  private recordSample(sampleName: string, labels: Array<[string, string]> | undefined): void {
+  private rawLabelValue(index: number): string {
+    return this.text.slice(this.labelValueStarts[index], this.labelValueEnds[index]);
+  }
+
+  private labelIndex(labelName: string): number {
+    for (let i = 0; i < this.labelCount; i++) if (this.labelNames[i] === labelName) return i;
+    return -1;
+  }
+
+  private recordSample(sampleName: string, seriesStart: number): void {
     const family = this.familyOf(sampleName);
     if (RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
     const owner = this.options.reservedNames?.get(family.name);
     if (owner !== undefined) this.fail(`metric "${family.name}" is ${owner}`);
-    this.checkTypedLabels(family, sampleName, labels);
-    const grouping = this.options.groupingLabels;
-    if (labels !== undefined && grouping !== undefined) {
-      for (const [labelName, value] of labels) {
-        const groupValue = grouping.get(labelName);
-        if (groupValue !== undefined && groupValue !== value) {
-          this.fail(
-            `label ${labelName}=${JSON.stringify(value)} would be overwritten by the grouping key's ${labelName}=${JSON.stringify(groupValue)}; ` +
-              `drop it from the sample or change the grouping key`,
-          );
-        }
+    this.checkTypedLabels(family, sampleName);
+    const grouping = this.groupingEscaped;
+    if (grouping !== undefined) {
+      for (let i = 0; i < this.labelCount; i++) {
+        const labelName = this.labelNames[i] as string;
+        const escaped = grouping.get(labelName);
+        if (escaped === undefined) continue;
+        const start = this.labelValueStarts[i] as number;
+        const length = (this.labelValueEnds[i] as number) - start;
+        if (length === escaped.length && this.text.startsWith(escaped, start)) continue;
+        const value = unescapeLabelValue(this.rawLabelValue(i));
+        const groupValue = this.options.groupingLabels?.get(labelName) ?? "";
+        this.fail(
+          `label ${labelName}=${JSON.stringify(value)} would be overwritten by the grouping key's ${labelName}=${JSON.stringify(groupValue)}; ` +
+            `drop it from the sample or change the grouping key`,
+        );
       }
     }
-    const key = seriesKey(sampleName, labels);
-    if (this.seriesSeen.has(key)) this.fail(`series ${sampleName}${formatLabels(labels)} is given twice`);
-    this.seriesSeen.add(key);
+    this.checkDuplicate(sampleName, seriesStart);
     family.sampleCount++;
     this.sampleCount++;
+  }
+
+  /**
+   * Refuses a series seen before. Hashing the series in place (order-independent over its
+   * labels) and keeping numbers is several times faster than a Set of key strings; on a hash
+   * hit the two series are compared exactly, re-reading the earlier line.
+   */
+  private checkDuplicate(sampleName: string, seriesStart: number): void {
+    this.hashSeries(sampleName);
+    const earlier = this.seriesSeen.insert(this.hashHigh, this.hashLow, seriesStart);
+    if (earlier < 0) return;
+    const current = this.canonicalSeries(sampleName);
+    if (this.canonicalSeriesOfLine(earlier) === current) this.fail(`series ${current} is given twice`);
+    // Two different series with one 64-bit hash: astronomically rare; only the first is kept.
+  }
+
+  /** Two 32-bit FNV-1a hashes of the series into hashHigh/hashLow, in one pass over it. */
+  private hashSeries(sampleName: string): void {
+    const text = this.text;
+    let high = 0x811c9dc5;
+    let low = 0x050c5d1f;
+    for (let i = 0; i < sampleName.length; i++) {
+      const c = sampleName.charCodeAt(i);
+      high = Math.imul(high ^ c, 0x01000193);
+      low = Math.imul(low ^ c, 0x01000193);
+    }
+    let sumHigh = 0;
+    let sumLow = 0;
+    for (let l = 0; l < this.labelCount; l++) {
+      const labelName = this.labelNames[l] as string;
+      let h = 0x811c9dc5;
+      let g = 0x050c5d1f;
+      for (let i = 0; i < labelName.length; i++) {
+        const c = labelName.charCodeAt(i);
+        h = Math.imul(h ^ c, 0x01000193);
+        g = Math.imul(g ^ c, 0x01000193);
+      }
+      h = Math.imul(h ^ 0x3d, 0x01000193);
+      g = Math.imul(g ^ 0x3d, 0x01000193);
+      const end = this.labelValueEnds[l] as number;
+      for (let i = this.labelValueStarts[l] as number; i < end; i++) {
+        const c = text.charCodeAt(i);
+        h = Math.imul(h ^ c, 0x01000193);
+        g = Math.imul(g ^ c, 0x01000193);
+      }
+      // Summing per-label hashes makes the result independent of the labels' order.
+      sumHigh = (sumHigh + h) | 0;
+      sumLow = (sumLow + g) | 0;
+    }
+    this.hashHigh = Math.imul(high ^ sumHigh, 0x01000193);
+    this.hashLow = Math.imul(low ^ sumLow, 0x2545f491);
+  }
+
+  private canonicalSeriesOfLine(seriesStart: number): string {
+    const saved = [this.pos, this.lineEnd] as const;
+    this.pos = seriesStart;
+    this.lineEnd = this.text.indexOf("\n", seriesStart);
+    const name = this.readMetricName();
+    this.labelCount = 0;
+    this.skipBlanks();
+    if (this.text.charCodeAt(this.pos) === OPEN_BRACE) this.readLabels();
+    const canonical = this.canonicalSeries(name);
+    [this.pos, this.lineEnd] = saved;
+    return canonical;
+  }
+
+  /** `name{a="1",b="2"}` with labels sorted by name and values as escaped in the input. */
+  private canonicalSeries(sampleName: string): string {
+    if (this.labelCount === 0) return sampleName;
+    const order = Array.from({ length: this.labelCount }, (_, i) => i).sort((a, b) =>
+      (this.labelNames[a] as string) < (this.labelNames[b] as string) ? -1 : 1,
+    );
+    return `${sampleName}{${order.map((i) => `${this.labelNames[i]}="${this.rawLabelValue(i)}"`).join(",")}}`;
   }
 
   private reservedMessage(name: string): string {
@@ -433,42 +549,68 @@ class Parser {
     return created;
   }
 
-  private checkTypedLabels(family: FamilyInfo, sampleName: string, labels: Array<[string, string]> | undefined): void {
+  private checkTypedLabels(family: FamilyInfo, sampleName: string): void {
     if (family.type === "histogram") {
       if (sampleName === family.name) {
         this.fail(`sample "${sampleName}" of histogram "${family.name}" must end in _bucket, _sum or _count`);
       }
-      if (sampleName.endsWith("_bucket")) this.requireFloatLabel(labels, "le", sampleName);
+      if (sampleName.endsWith("_bucket")) this.requireFloatLabel("le", sampleName);
     } else if (family.type === "summary" && sampleName === family.name) {
-      this.requireFloatLabel(labels, "quantile", sampleName);
+      this.requireFloatLabel("quantile", sampleName);
     }
   }
 
-  private requireFloatLabel(labels: Array<[string, string]> | undefined, labelName: string, sampleName: string): void {
-    const found = labels?.find(([n]) => n === labelName);
-    if (found === undefined) this.fail(`sample "${sampleName}" needs a "${labelName}" label`);
-    if (!FLOAT_PATTERN.test(found[1])) {
-      this.fail(`label ${labelName}="${found[1]}" of "${sampleName}" is not a number`);
+  private requireFloatLabel(labelName: string, sampleName: string): void {
+    const index = this.labelIndex(labelName);
+    if (index < 0) this.fail(`sample "${sampleName}" needs a "${labelName}" label`);
+    const value = this.rawLabelValue(index);
+    if (!FLOAT_PATTERN.test(value)) this.fail(`label ${labelName}="${value}" of "${sampleName}" is not a number`);
+  }
+}
+
+/**
+ * An open-addressing table of 64-bit series hashes (two int32 halves) to the position of
+ * the series that first gave them. Typed arrays keep 100,000 series out of the garbage
+ * collector's way, which a Set of key strings does not.
+ */
+class SeriesTable {
+  private high = new Int32Array(1024);
+  private low = new Int32Array(1024);
+  /** Position + 1; 0 marks an empty slot. */
+  private where = new Int32Array(1024);
+  private size = 0;
+
+  /** Adds the hash; returns the position stored with it earlier, or -1 if it is new. */
+  insert(high: number, low: number, position: number): number {
+    if ((this.size + 1) * 2 > this.where.length) this.grow();
+    const mask = this.where.length - 1;
+    for (let slot = (high ^ (low >>> 7)) & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.where[slot] as number;
+      if (stored === 0) {
+        this.high[slot] = high;
+        this.low[slot] = low;
+        this.where[slot] = position + 1;
+        this.size++;
+        return -1;
+      }
+      if (this.high[slot] === high && this.low[slot] === low) return stored - 1;
+    }
+  }
+
+  private grow(): void {
+    const { high, low, where } = this;
+    this.high = new Int32Array(where.length * 2);
+    this.low = new Int32Array(where.length * 2);
+    this.where = new Int32Array(where.length * 2);
+    this.size = 0;
+    for (let i = 0; i < where.length; i++) {
+      if (where[i] !== 0) this.insert(high[i] as number, low[i] as number, (where[i] as number) - 1);
     }
   }
 }
 
 function unescapeLabelValue(raw: string): string {
   return raw.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
-}
-
-function seriesKey(name: string, labels: Array<[string, string]> | undefined): string {
-  if (labels === undefined || labels.length === 0) return name;
-  if (labels.length === 1) return `${name}\xff${labels[0]![0]}\xfe${labels[0]![1]}`;
-  const sorted = [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  let key = name;
-  for (const [n, v] of sorted) key += `\xff${n}\xfe${v}`;
-  return key;
-}
-
-function formatLabels(labels: Array<[string, string]> | undefined): string {
-  if (labels === undefined || labels.length === 0) return "";
-  return `{${labels.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(",")}}`;
 }
 
 /** Escapes a label value for the text format. */
