@@ -61,21 +61,35 @@ export function renderRequest(request: HttpRequest, secretHeaderNames: Iterable<
   return text;
 }
 
+/** Bounds on one delivery beyond the retry policy. */
+export interface DeliveryLimits {
+  /** Monotonic time after which no attempt starts and no wait goes past. */
+  readonly deadline?: number;
+  /** Checked before each retry: true stops retrying (wrap's start push, once the job ended). */
+  readonly stopRetrying?: () => boolean;
+}
+
 /** Sends one call to one gateway, retrying what is worth retrying. Never throws. */
-export async function sendWithRetries(request: HttpRequest, transport: TransportOptions, deps: Deps): Promise<DeliveryResult> {
+export async function sendWithRetries(
+  request: HttpRequest,
+  transport: TransportOptions,
+  deps: Deps,
+  limits: DeliveryLimits = {},
+): Promise<DeliveryResult> {
   const http = await deps.http();
   const policy = transport.retry;
   for (let attempt = 1; ; attempt++) {
     const started = deps.clock.monotonic();
-    const result = await http.send(request);
+    const remaining = limits.deadline === undefined ? Infinity : limits.deadline - started;
+    const result = await http.send(remaining < request.timeoutMs ? { ...request, timeoutMs: Math.max(1, Math.floor(remaining)) } : request);
     const elapsed = Math.round(deps.clock.monotonic() - started);
-    const lastAttempt = attempt > policy.retries;
+    const lastAttempt = attempt > policy.retries || limits.stopRetrying?.() === true || !timeLeft(limits, deps);
     if (result.kind === "failure") {
       deps.out.verbose(`${request.method} ${request.url} -> ${result.timedOut ? "timed out" : "failed"} after ${elapsed} ms: ${result.message}`);
       if (lastAttempt) {
         return { ok: false, url: request.url, error: describeTransportFailure(request.method, request.url, result.message, attempt, result.timedOut) };
       }
-      await pause(attempt, undefined, request, transport, deps);
+      await pause(attempt, undefined, request, transport, deps, limits);
       continue;
     }
     deps.out.verbose(`${request.method} ${request.url} -> ${result.status} ${result.statusText} (${elapsed} ms)`);
@@ -97,12 +111,28 @@ export async function sendWithRetries(request: HttpRequest, transport: Transport
         }),
       };
     }
-    await pause(attempt, parseRetryAfter(result.headers["retry-after"], deps.clock.now()), request, transport, deps);
+    await pause(attempt, parseRetryAfter(result.headers["retry-after"], deps.clock.now()), request, transport, deps, limits);
   }
 }
 
-async function pause(attempt: number, retryAfterMs: number | undefined, request: HttpRequest, transport: TransportOptions, deps: Deps): Promise<void> {
-  const delay = retryDelayMs(attempt, transport.retry, deps.random(), retryAfterMs);
+const MIN_USEFUL_ATTEMPT_MS = 50;
+
+function timeLeft(limits: DeliveryLimits, deps: Deps): boolean {
+  return limits.deadline === undefined || limits.deadline - deps.clock.monotonic() > MIN_USEFUL_ATTEMPT_MS;
+}
+
+async function pause(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  request: HttpRequest,
+  transport: TransportOptions,
+  deps: Deps,
+  limits: DeliveryLimits,
+): Promise<void> {
+  let delay = retryDelayMs(attempt, transport.retry, deps.random(), retryAfterMs);
+  if (limits.deadline !== undefined) {
+    delay = Math.max(0, Math.min(delay, limits.deadline - deps.clock.monotonic() - MIN_USEFUL_ATTEMPT_MS));
+  }
   deps.out.verbose(`retry ${attempt} of ${transport.retry.retries} for ${request.method} ${request.url} in ${delay} ms`);
   await deps.clock.sleep(delay);
 }
@@ -111,9 +141,9 @@ async function pause(attempt: number, retryAfterMs: number | undefined, request:
  * Sends one call to every gateway at once. Throws when any gateway did not take it;
  * with several gateways, says which took it and which did not.
  */
-export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps): Promise<DeliveryResult[]> {
+export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps, limits: DeliveryLimits = {}): Promise<DeliveryResult[]> {
   const requests = transport.gateways.map((gateway) => buildRequest(call, gateway, transport, deps));
-  const results = await Promise.all(requests.map((request) => sendWithRetries(request, transport, deps)));
+  const results = await Promise.all(requests.map((request) => sendWithRetries(request, transport, deps, limits)));
   const failures = results.filter((r): r is Extract<DeliveryResult, { ok: false }> => !r.ok);
   if (results.length > 1) {
     for (const r of results) {

@@ -1,4 +1,5 @@
 import type { ToolError } from "../core/errors.js";
+import type { JobOutcome } from "../core/wrap.js";
 
 /**
  * What the use cases need from the outside world. `cli/main.ts` builds the real ones from
@@ -59,6 +60,41 @@ export interface Output {
   error(error: ToolError): void;
 }
 
+export interface JobSpec {
+  readonly argv: readonly string[];
+  /** Added to the wrapper's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Keep the job's output (--quiet-success) instead of letting it through. */
+  readonly captureOutput: boolean;
+  readonly maxRuntimeMs: number | undefined;
+  readonly killGraceMs: number;
+}
+
+/** Output kept by --quiet-success, in the order it came. */
+export interface CapturedOutput {
+  /** Writes it to the wrapper's stdout and stderr, each stream to its own. */
+  replay(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export interface JobResult {
+  readonly outcome: JobOutcome;
+  readonly output: CapturedOutput | undefined;
+}
+
+/** A temporary file the job may write its own metrics into. */
+export interface ScratchFile {
+  readonly path: string;
+  read(): Promise<Uint8Array>;
+  remove(): Promise<void>;
+}
+
+export interface JobRunner {
+  /** Starts the job at once (before the promise settles) and resolves when it has ended. */
+  run(spec: JobSpec): Promise<JobResult>;
+  createScratchFile(): Promise<ScratchFile>;
+}
+
 /** How chatty the command may be, from -q / -v. */
 export interface OutputSettings {
   readonly quiet: boolean;
@@ -67,6 +103,8 @@ export interface OutputSettings {
 
 export interface Deps {
   readonly http: () => Promise<Http>;
+  /** Loaded only by wrap: process spawning costs start-up time the other commands need not pay. */
+  readonly jobs: () => Promise<JobRunner>;
   readonly clock: Clock;
   readonly input: Input;
   readonly out: Output;

@@ -1,5 +1,6 @@
 import type { DeleteOptions } from "../app/delete.js";
 import type { PushOptions } from "../app/push.js";
+import type { WrapOptions } from "../app/wrap.js";
 import type { OutputSettings } from "../app/ports.js";
 
 /**
@@ -9,4 +10,5 @@ import type { OutputSettings } from "../app/ports.js";
 export interface App {
   push(options: PushOptions, output: OutputSettings): Promise<void>;
   delete(options: DeleteOptions, output: OutputSettings): Promise<void>;
+  wrap(options: WrapOptions, output: OutputSettings): Promise<void>;
 }

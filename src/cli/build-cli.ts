@@ -3,6 +3,7 @@ import { UsageError } from "../core/errors.js";
 import type { App } from "./app.js";
 import { deleteCommand } from "./commands/delete.js";
 import { addCommand, pushCommand } from "./commands/push.js";
+import { wrapCommand } from "./commands/wrap.js";
 import type { CliEnvironment } from "./options.js";
 
 /** The whole command line: every command's flags, and nothing that does work. */
@@ -20,7 +21,8 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     .command(pushCommand(app, cli))
     .command(addCommand(app, cli))
     .command(deleteCommand(app, cli))
-    .demandCommand(1, "name a command: push, add or delete")
+    .command(wrapCommand(app, cli))
+    .demandCommand(1, "name a command: push, add, delete or wrap")
     .recommendCommands()
     .strict()
     .help()
@@ -30,6 +32,9 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
-      throw new UsageError(message, { hint: "see pushgw --help, or pushgw <command> --help" });
+      const wrapping = /^Unknown argument/.test(message) && process.argv.includes("wrap") && !process.argv.includes("--");
+      throw new UsageError(message, {
+        hint: wrapping ? "put -- before the wrapped command, so that its own options are not read as pushgw's" : "see pushgw --help, or pushgw <command> --help",
+      });
     });
 }

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { deleteGroup } from "../app/delete.js";
 import type { Deps, Http, OutputSettings } from "../app/ports.js";
 import { pushMetrics } from "../app/push.js";
+import { wrapJob } from "../app/wrap.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -24,7 +25,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     async (options: O, output: OutputSettings): Promise<void> => {
       exitCode = await runUseCase(useCase, options, output);
     };
-  const app: App = { push: run(pushMetrics), delete: run(deleteGroup) };
+  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob) };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
   } catch (error) {
@@ -41,6 +42,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
     http: () => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp())),
+    jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     clock: systemClock,
     input: createStdioInput(),
     out,

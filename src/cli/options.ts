@@ -5,6 +5,7 @@ import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
 import { parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import type { GroupingKeyInput } from "../core/grouping-key.js";
+import { WRAP_GROUPING_ENV } from "../app/wrap.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
 export interface CliEnvironment {
@@ -80,10 +81,16 @@ export function toOutputSettings(args: GlobalArgs): OutputSettings {
   return { quiet: args.quiet === true, verbose: args.verbose === true };
 }
 
-export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): TransportOptions {
-  const fromEnv = cli.env["PUSHGW_GATEWAY"];
+/** --gateway as given; else PUSHGW_GATEWAY (several may be separated by spaces); else the default. */
+export function gatewayUrlsFor(args: GlobalArgs, cli: CliEnvironment): string[] {
   const given = listOf(args.gateway);
-  const urls = given.length > 0 ? given : [fromEnv && fromEnv !== "" ? fromEnv : DEFAULT_GATEWAY];
+  if (given.length > 0) return given;
+  const fromEnv = (cli.env["PUSHGW_GATEWAY"] ?? "").split(/\s+/).filter((url) => url !== "");
+  return fromEnv.length > 0 ? fromEnv : [DEFAULT_GATEWAY];
+}
+
+export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): TransportOptions {
+  const urls = gatewayUrlsFor(args, cli);
   const retries = Number(args.retries);
   if (!/^\d+$/.test(args.retries.trim()) || retries > 100) {
     throw new UsageError(`--retries: expected a whole number from 0 to 100, got "${args.retries}"`);
@@ -113,8 +120,28 @@ function parseHeaders(raw: readonly string[]): Record<string, string> {
 }
 
 export function toGroupingInput(args: GroupingArgs, cli: CliEnvironment): GroupingKeyInput {
+  // Inside a wrapped job, a command with no grouping flags lands in the wrapper's group.
+  const fromWrap = cli.env[WRAP_GROUPING_ENV];
+  if (fromWrap && args.job === undefined && args.instance === undefined && args.label === undefined) {
+    const parsed = parseWrapGrouping(fromWrap);
+    if (parsed) return parsed;
+  }
   const job = args.job ?? cli.env["PUSHGW_JOB"];
   // yargs gives `false` for --no-instance, `""` for a bare --instance.
   const instance = args.instance === false ? undefined : typeof args.instance === "string" ? args.instance : cli.hostname;
   return { job, instance, labels: listOf(args.label) };
+}
+
+function parseWrapGrouping(json: string): GroupingKeyInput | undefined {
+  try {
+    const value = JSON.parse(json) as { job?: unknown; instance?: unknown; labels?: unknown };
+    if (typeof value.job !== "string" || !Array.isArray(value.labels)) return undefined;
+    return {
+      job: value.job,
+      instance: typeof value.instance === "string" ? value.instance : undefined,
+      labels: value.labels.filter((l): l is string => typeof l === "string"),
+    };
+  } catch {
+    return undefined;
+  }
 }

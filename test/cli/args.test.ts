@@ -9,6 +9,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
   const app: App = {
     push: async (options, output) => void calls.push(["push", options, output]),
     delete: async (options, output) => void calls.push(["delete", options, output]),
+    wrap: async (options, output) => void calls.push(["wrap", options, output]),
   };
   return { app, calls };
 }

@@ -40,6 +40,9 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
   };
   const deps: Deps = {
     http: async () => http,
+    jobs: async () => {
+      throw new Error("this test runs no jobs");
+    },
     clock,
     input: {
       stdinIsTerminal: true,

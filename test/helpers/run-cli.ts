@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/pushgw", import.meta.url));
@@ -21,6 +21,11 @@ export interface RunOptions {
 
 /** Runs the built, bundled CLI as users do: a separate process, no terminal. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  return startCli(args, options).done;
+}
+
+/** The same, handing back the process so a test can signal it while it runs. */
+export function startCli(args: readonly string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -34,11 +39,12 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   if (options.input !== undefined) child.stdin!.end(options.input);
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
-  return new Promise((resolve, reject) => {
+  const done = new Promise<CliRun>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return { child, done };
 }

@@ -1,0 +1,151 @@
+import { escapeHelp } from "./exposition.js";
+import { UsageError } from "./errors.js";
+import { isValidMetricName } from "./names.js";
+
+/** How a wrapped job ended, sorted once so every later decision is a lookup. */
+export type JobOutcome =
+  | { readonly kind: "exited"; readonly code: number }
+  /** Killed by a signal nobody in pushgw sent. */
+  | { readonly kind: "signaled"; readonly signal: string; readonly signalNumber: number }
+  /** Stopped by pushgw after --max-runtime. */
+  | { readonly kind: "timedOut" }
+  /** The wrapper itself got a signal and passed it on to the job. */
+  | { readonly kind: "interrupted"; readonly signal: string; readonly signalNumber: number }
+  | { readonly kind: "notFound"; readonly reason: string }
+  | { readonly kind: "notExecutable"; readonly reason: string };
+
+/**
+ * The wrapper's exit status, following the shell and timeout(1): the job's own code,
+ * 128+N for a signal, 124 after --max-runtime, 126 cannot execute, 127 not found.
+ */
+export function wrapperExitCode(outcome: JobOutcome): number {
+  switch (outcome.kind) {
+    case "exited":
+      return outcome.code;
+    case "signaled":
+    case "interrupted":
+      return 128 + outcome.signalNumber;
+    case "timedOut":
+      return 124;
+    case "notExecutable":
+      return 126;
+    case "notFound":
+      return 127;
+  }
+}
+
+export function describeOutcome(outcome: JobOutcome): string {
+  switch (outcome.kind) {
+    case "exited":
+      return outcome.code === 0 ? "succeeded" : `failed with exit status ${outcome.code}`;
+    case "signaled":
+      return `was killed by ${outcome.signal}`;
+    case "timedOut":
+      return "ran past --max-runtime and was stopped";
+    case "interrupted":
+      return `was interrupted by ${outcome.signal}`;
+    case "notFound":
+      return `could not start: ${outcome.reason}`;
+    case "notExecutable":
+      return `could not start: ${outcome.reason}`;
+  }
+}
+
+/** How often the job should succeed (`--expect-every`, `--grace`), for the generic alert. */
+export interface Expectation {
+  readonly intervalMs: number;
+  readonly graceMs: number;
+}
+
+export interface WrapMetricNames {
+  readonly running: string;
+  readonly lastStart: string;
+  readonly lastCompletion: string;
+  readonly duration: string;
+  readonly exitCode: string;
+  readonly success: string;
+  readonly lastSuccess: string;
+  readonly lastFailure: string;
+  readonly expectedInterval: string;
+  readonly expectedGrace: string;
+}
+
+export function wrapMetricNames(prefix: string): WrapMetricNames {
+  if (!isValidMetricName(prefix)) {
+    throw new UsageError(`--prefix: "${prefix}" cannot start a metric name (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+  }
+  return {
+    running: `${prefix}_running`,
+    lastStart: `${prefix}_last_start_timestamp_seconds`,
+    lastCompletion: `${prefix}_last_completion_timestamp_seconds`,
+    duration: `${prefix}_duration_seconds`,
+    exitCode: `${prefix}_exit_code`,
+    success: `${prefix}_success`,
+    lastSuccess: `${prefix}_last_success_timestamp_seconds`,
+    lastFailure: `${prefix}_last_failure_timestamp_seconds`,
+    expectedInterval: `${prefix}_expected_interval_seconds`,
+    expectedGrace: `${prefix}_expected_grace_seconds`,
+  };
+}
+
+const HELP: Record<keyof WrapMetricNames, string> = {
+  running: "1 while the wrapped job runs, 0 once it has ended.",
+  lastStart: "Unix time the wrapped job last started.",
+  lastCompletion: "Unix time the wrapped job last ended, whatever the outcome.",
+  duration: "How long the last run of the wrapped job took, in seconds.",
+  exitCode: "Exit status of the last run, as the wrapper reported it (128+N: signal N, 124: --max-runtime).",
+  success: "1 if the last run succeeded, 0 if it failed.",
+  lastSuccess: "Unix time the wrapped job last succeeded.",
+  lastFailure: "Unix time the wrapped job last failed.",
+  expectedInterval: "How often the job is expected to succeed (--expect-every), in seconds.",
+  expectedGrace: "Extra time allowed past the expected interval (--grace), in seconds.",
+};
+
+function gauge(names: WrapMetricNames, key: keyof WrapMetricNames, value: number): string {
+  const name = names[key];
+  return `# HELP ${name} ${escapeHelp(HELP[key])}\n# TYPE ${name} gauge\n${name} ${formatNumber(value)}\n`;
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
+}
+
+function expectationMetrics(names: WrapMetricNames, expectation: Expectation | undefined): string {
+  if (expectation === undefined) return "";
+  return gauge(names, "expectedInterval", expectation.intervalMs / 1000) + gauge(names, "expectedGrace", expectation.graceMs / 1000);
+}
+
+/** Pushed when the job starts: it is running, and since when. */
+export function renderStartMetrics(names: WrapMetricNames, startedAtMs: number, expectation?: Expectation): string {
+  return gauge(names, "running", 1) + gauge(names, "lastStart", startedAtMs / 1000) + expectationMetrics(names, expectation);
+}
+
+export interface RunRecord {
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly durationMs: number;
+  readonly exitCode: number;
+}
+
+/**
+ * Pushed when the job ends. Sent with POST, so the last-success timestamp, present only
+ * after a success, survives every later failure.
+ */
+export function renderEndMetrics(names: WrapMetricNames, run: RunRecord, expectation?: Expectation): string {
+  const succeeded = run.exitCode === 0;
+  return (
+    gauge(names, "running", 0) +
+    gauge(names, "lastStart", run.startedAtMs / 1000) +
+    gauge(names, "lastCompletion", run.endedAtMs / 1000) +
+    gauge(names, "duration", run.durationMs / 1000) +
+    gauge(names, "exitCode", run.exitCode) +
+    gauge(names, "success", succeeded ? 1 : 0) +
+    gauge(names, succeeded ? "lastSuccess" : "lastFailure", run.endedAtMs / 1000) +
+    expectationMetrics(names, expectation)
+  );
+}
+
+/** The families wrap pushes itself; the job's own metrics may not use them. */
+export function ownedFamilies(names: WrapMetricNames): Map<string, string> {
+  return new Map(Object.values(names).map((name) => [name, "pushed by pushgw wrap itself; choose another name"]));
+}

@@ -1,0 +1,298 @@
+import { existsSync, mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
+import { family, familyNames, findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
+import { runCli, startCli } from "../helpers/run-cli.js";
+
+let gw: RunningGateway;
+let env: Record<string, string>;
+const tmp = mkdtempSync(join(tmpdir(), "pushgw-wrap-"));
+const job = (name: string) => fileURLToPath(new URL(`../fixtures/jobs/${name}`, import.meta.url));
+const node = process.execPath;
+
+beforeAll(async () => {
+  gw = await startPushgateway();
+  env = { PUSHGW_GATEWAY: gw.url };
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+const wrap = (name: string, flags: string[], command: string[]) => runCli(["wrap", "-j", name, "--no-instance", ...flags, "--", ...command], { env });
+const group = async (name: string): Promise<GatewayGroup | undefined> => findGroup(await readGroups(gw.url), { job: name });
+const value = (g: GatewayGroup | undefined, metric: string): number | undefined => {
+  const v = family(g, metric)?.metrics[0]?.value;
+  return v === undefined ? undefined : Number(v);
+};
+
+describe("the job runs as if unwrapped", () => {
+  it("passes stdout, stderr and a success through, and pushes the outcome", async () => {
+    const before = Date.now() / 1000;
+    const run = await wrap("ok", [], [node, job("exit.mjs"), "0", "to stdout", "to stderr"]);
+    const after = Date.now() / 1000;
+    expect(run).toMatchObject({ code: 0, stdout: "to stdout\n", stderr: "to stderr\n" });
+    const g = await group("ok");
+    expect(familyNames(g!)).toEqual([
+      "job_duration_seconds",
+      "job_exit_code",
+      "job_last_completion_timestamp_seconds",
+      "job_last_start_timestamp_seconds",
+      "job_last_success_timestamp_seconds",
+      "job_running",
+      "job_success",
+    ]);
+    expect(value(g, "job_running")).toBe(0);
+    expect(value(g, "job_success")).toBe(1);
+    expect(value(g, "job_exit_code")).toBe(0);
+    expect(value(g, "job_last_start_timestamp_seconds")).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(value(g, "job_last_success_timestamp_seconds")).toBeLessThanOrEqual(after + 1);
+    expect(value(g, "job_last_completion_timestamp_seconds")).toBe(value(g, "job_last_success_timestamp_seconds"));
+    expect(family(g, "job_success")?.type).toBe("GAUGE");
+  });
+
+  it("measures the duration", async () => {
+    await wrap("slept", [], [node, job("sleep.mjs"), "400"]);
+    const duration = value(await group("slept"), "job_duration_seconds")!;
+    expect(duration).toBeGreaterThanOrEqual(0.4);
+    expect(duration).toBeLessThan(5);
+  });
+
+  it("a failure after a success keeps the success timestamp (POST, never PUT)", async () => {
+    await wrap("flaky", [], [node, job("exit.mjs"), "0"]);
+    const success = value(await group("flaky"), "job_last_success_timestamp_seconds");
+    const run = await wrap("flaky", [], [node, job("exit.mjs"), "3", "", "it broke"]);
+    expect(run).toMatchObject({ code: 3, stderr: "it broke\n" });
+    const g = await group("flaky");
+    expect(value(g, "job_last_success_timestamp_seconds")).toBe(success);
+    expect(value(g, "job_success")).toBe(0);
+    expect(value(g, "job_exit_code")).toBe(3);
+    expect(value(g, "job_last_failure_timestamp_seconds")).toBeGreaterThanOrEqual(success!);
+  });
+});
+
+describe("every exit path", () => {
+  it.each([
+    ["exit 42", [node, job("exit.mjs"), "42"], 42],
+    ["killed by SIGKILL", [node, job("self-kill.mjs"), "SIGKILL"], 137],
+    ["killed by SIGTERM", [node, job("self-kill.mjs"), "SIGTERM"], 143],
+    ["not found", ["/nonexistent/backup.sh"], 127],
+    ["a directory", [tmp], 126],
+  ])("%s: the wrapper exits with it and pushes it as job_exit_code", async (name, command, expected) => {
+    const jobName = `exit-${name.replace(/\W/g, "_")}`;
+    const run = await wrap(jobName, [], command);
+    expect(run.code).toBe(expected);
+    const g = await group(jobName);
+    expect(value(g, "job_exit_code")).toBe(expected);
+    expect(value(g, "job_success")).toBe(0);
+    if (expected >= 126 && expected <= 127) expect(run.stderr).toMatch(/pushgw: wrap: cannot run .*: (no such file|permission denied)/);
+  });
+
+  it("--max-runtime: SIGTERM, then SIGKILL after --kill-grace, exit 124", async () => {
+    const started = Date.now();
+    const run = await wrap("too-long", ["--max-runtime", "500ms", "--kill-grace", "300ms"], [node, job("ignore-term.mjs")]);
+    const took = Date.now() - started;
+    expect(run.code).toBe(124);
+    expect(run.stdout).toBe("started\nignoring SIGTERM\n");
+    expect(took).toBeLessThan(10_000);
+    const g = await group("too-long");
+    expect(value(g, "job_exit_code")).toBe(124);
+    expect(value(g, "job_duration_seconds")).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("--max-runtime reaches the whole process group (a shell and its child)", async () => {
+    const run = await wrap("tree", ["--max-runtime", "300ms"], ["sh", "-c", "sleep 30; echo never"]);
+    expect(run.code).toBe(124);
+    expect(run.stdout).toBe("");
+  });
+});
+
+describe("signals sent to the wrapper", () => {
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+    ["SIGHUP", 129],
+  ] as const)("%s reaches the job; the wrapper pushes the outcome and exits %d", async (signal, code) => {
+    const marker = join(tmp, `signal-${signal}`);
+    const name = `signalled-${signal}`;
+    const { child, done } = startCli(["wrap", "-j", name, "--no-instance", "--", node, job("record-signal.mjs"), marker], { env });
+    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill(signal);
+    const run = await done;
+    expect(run.code).toBe(code);
+    expect(readFileSync(marker, "utf8")).toBe(`started ${signal}`);
+    const g = await group(name);
+    expect(value(g, "job_exit_code")).toBe(code);
+    expect(value(g, "job_running")).toBe(0);
+  });
+});
+
+describe("pushes", () => {
+  it("the start push lands while the job runs", async () => {
+    const { done } = startCli(["wrap", "-j", "running", "--no-instance", "--", node, job("sleep.mjs"), "1500"], { env });
+    let seenRunning: number | undefined;
+    for (let i = 0; i < 60 && seenRunning === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seenRunning = value(await group("running"), "job_running");
+    }
+    expect(seenRunning).toBe(1);
+    expect((await done).code).toBe(0);
+    expect(value(await group("running"), "job_running")).toBe(0);
+  });
+
+  it("--no-start-push sends only the outcome; every push is a POST", async () => {
+    const proxy = await startFaultProxy(gw.url, []);
+    try {
+      await runCli(["wrap", "-j", "one-push", "-g", proxy.url, "--no-start-push", "--", node, job("exit.mjs"), "0"]);
+      expect(proxy.seen.map((s) => s.method)).toEqual(["POST"]);
+      await runCli(["wrap", "-j", "two-pushes", "-g", proxy.url, "--", node, job("exit.mjs"), "0"]);
+      expect(proxy.seen.map((s) => s.method)).toEqual(["POST", "POST", "POST"]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a dead gateway: the job's status wins, a warning says what was lost, and the wrapper ends quickly", async () => {
+    const started = Date.now();
+    const run = await runCli(["wrap", "-j", "lost", "-g", "http://127.0.0.1:9", "--", node, job("exit.mjs"), "5", "out"]);
+    expect(run.code).toBe(5);
+    expect(run.stdout).toBe("out\n");
+    expect(run.stderr).toMatch(/wrap: the outcome of \{job="lost", instance=".*"\} \(the job failed with exit status 5\) was not pushed/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("a gateway that never answers holds the wrapper no longer than the final push's budget", async () => {
+    const proxy = await startFaultProxy(gw.url, Array.from({ length: 50 }, () => ({ kind: "hang" as const })));
+    try {
+      const started = Date.now();
+      const run = await runCli(["wrap", "-j", "hung", "-g", proxy.url, "--timeout", "4s", "--retries", "20", "--", node, job("exit.mjs"), "0"], { timeoutMs: 60_000 });
+      const took = Date.now() - started;
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/no answer/);
+      expect(took).toBeLessThan(40_000);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
+  it("--strict: exit 1 when the job succeeded but its outcome was not pushed; a failed job keeps its status", async () => {
+    const ok = await runCli(["wrap", "-j", "strict", "-g", "http://127.0.0.1:9", "--retries", "0", "--strict", "--", node, job("exit.mjs"), "0"]);
+    expect(ok.code).toBe(1);
+    const failed = await runCli(["wrap", "-j", "strict", "-g", "http://127.0.0.1:9", "--retries", "0", "--strict", "--", node, job("exit.mjs"), "4"]);
+    expect(failed.code).toBe(4);
+  });
+
+  it("--expect-every and --grace are pushed for the generic alert", async () => {
+    await wrap("expected", ["--expect-every", "1d", "--grace", "2h"], [node, job("exit.mjs"), "0"]);
+    const g = await group("expected");
+    expect(value(g, "job_expected_interval_seconds")).toBe(86_400);
+    expect(value(g, "job_expected_grace_seconds")).toBe(7_200);
+  });
+
+  it("--prefix names the metrics", async () => {
+    await wrap("prefixed", ["--prefix", "backup"], [node, job("exit.mjs"), "0"]);
+    expect(familyNames((await group("prefixed"))!)).toContain("backup_last_success_timestamp_seconds");
+  });
+
+  it("--dry-run runs the job and prints both pushes instead of sending them", async () => {
+    const run = await wrap("dry-wrap", ["--dry-run"], [node, job("exit.mjs"), "0", "job output"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^POST .*\/metrics\/job\/dry-wrap\n[\s\S]*job_running 1\n[\s\S]*job output\n[\s\S]*POST [\s\S]*job_running 0\n/);
+    expect(await group("dry-wrap")).toBeUndefined();
+  });
+});
+
+describe("--quiet-success", () => {
+  it("prints nothing when the job succeeds", async () => {
+    const run = await wrap("quiet-ok", ["--quiet-success"], [node, job("exit.mjs"), "0", "hidden out", "hidden err"]);
+    expect(run).toMatchObject({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("prints stdout to stdout and stderr to stderr when it fails", async () => {
+    const run = await wrap("quiet-fail", ["--quiet-success"], [node, job("exit.mjs"), "2", "shown out", "shown err"]);
+    expect(run).toMatchObject({ code: 2, stdout: "shown out\n", stderr: "shown err\n" });
+  });
+
+  it("keeps output larger than its memory limit, exactly", async () => {
+    const bytes = 6 * 1024 * 1024 + 123;
+    const run = await wrap("quiet-big", ["--quiet-success"], [node, job("noisy.mjs"), String(bytes), "1"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.length).toBe(bytes);
+    expect(run.stderr).toBe("noisy: start\nnoisy: done\n");
+  });
+});
+
+describe("the job's own metrics", () => {
+  it("lines written to $PUSHGW_METRICS_FILE join the final push", async () => {
+    await wrap("own", [], [node, job("write-metrics.mjs"), "# TYPE rows_copied gauge\\nrows_copied 1234\\n"]);
+    const g = await group("own");
+    expect(value(g, "rows_copied")).toBe(1234);
+    expect(value(g, "job_success")).toBe(1);
+  });
+
+  it.each([
+    ["not the text format", "rows copied: 12", /METRICS_FILE:1: /],
+    ["a name wrap owns", "job_success 1", /"job_success" is pushed by pushgw wrap itself/],
+    ["a label the key would overwrite", 'rows{job="other"} 1', /would be overwritten/],
+  ])("%s: a warning, and the outcome is still pushed", async (_, content, message) => {
+    const name = `own-bad-${_.replace(/\W/g, "_")}`;
+    const run = await wrap(name, [], [node, job("write-metrics.mjs"), content, "0"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/warning: the job's own metrics were left out/);
+    expect(run.stderr).toMatch(message);
+    const g = await group(name);
+    expect(value(g, "job_success")).toBe(1);
+    expect(familyNames(g!).every((n) => n.startsWith("job_"))).toBe(true);
+  });
+
+  it("`pushgw add` inside the job, with no grouping flags, lands in the wrapper's group", async () => {
+    const run = await runCli(["wrap", "-j", "nested", "-i", "box-1", "-l", "env=prod", "--", node, job("nested-add.mjs"), "records_seen=77"], { env });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const g = findGroup(await readGroups(gw.url), { job: "nested", instance: "box-1", env: "prod" });
+    expect(value(g, "records_seen")).toBe(77);
+    expect(value(g, "job_success")).toBe(1);
+  });
+});
+
+describe("cron's world", () => {
+  it("works with no terminal, stdin from /dev/null, a minimal PATH and no HOME", async () => {
+    const run = await runCli(["wrap", "-j", "cron", "--", job("show-env.sh")], { env: { PATH: "/usr/bin:/bin", PUSHGW_GATEWAY: gw.url } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("HOME=unset PATH=/usr/bin:/bin TTY=none\nstdin: empty\n");
+    expect(run.stderr).toBe("");
+    expect(value(findGroup(await readGroups(gw.url), { job: "cron", instance: (await import("node:os")).hostname() }), "job_success")).toBe(1);
+  });
+
+  it("30 wraps at once land in 30 distinct groups", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => runCli(["wrap", "-j", "parallel", "-i", `n${i}`, "--", node, job("exit.mjs"), String(i % 3)], { env })),
+    );
+    expect(runs.map((r) => r.code)).toEqual(Array.from({ length: 30 }, (_, i) => i % 3));
+    const groups = (await readGroups(gw.url)).filter((g) => g.labels["job"] === "parallel");
+    expect(groups).toHaveLength(30);
+    for (const g of groups) {
+      const i = Number(g.labels["instance"]!.slice(1));
+      expect(value(g, "job_exit_code")).toBe(i % 3);
+    }
+  }, 60_000);
+});
+
+describe("usage", () => {
+  it.each([
+    [["wrap", "-j", "x"], /no command given/],
+    [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/],
+    [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/],
+    [["wrap", "-j", "x", "--prefix", "1bad", "--", "true"], /--prefix: "1bad"/],
+    [["wrap", "-j", "x", "sh", "-c", "true"], /Unknown argument: c[\s\S]*put -- before the wrapped command/],
+  ])("%j", async (args, message) => {
+    const marker = join(tmp, "never-created");
+    mkdirSync(tmp, { recursive: true });
+    const run = await runCli(args, { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
