@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import type { Output, OutputSettings } from "../app/ports.js";
+import type { Output, OutputSettings, Tone } from "../app/ports.js";
 import type { ToolError } from "../core/errors.js";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -11,12 +11,32 @@ export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 
 
 export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {
   const err: ChalkInstance = new Chalk({ level: colorLevel(process.stderr, env) });
+  const out: ChalkInstance = new Chalk({ level: colorLevel(process.stdout, env) });
+  const paint: Record<Tone, (text: string) => string> = {
+    plain: (t) => t,
+    dim: (t) => out.dim(t),
+    stale: (t) => out.yellow(t),
+    failed: (t) => out.red(t),
+    ok: (t) => out.green(t),
+  };
+  const progressShown = process.stderr.isTTY === true && !settings.quiet;
+  let progressWidth = 0;
   const writeErr = (text: string): void => {
     process.stderr.write(`${text}\n`);
   };
   return {
-    result: (text) => {
-      process.stdout.write(`${text}\n`);
+    result: (text, tone = "plain") => {
+      process.stdout.write(`${paint[tone](text)}\n`);
+    },
+    progress: (text) => {
+      if (!progressShown) return;
+      process.stderr.write(`\r${text.padEnd(progressWidth)}`);
+      progressWidth = text.length;
+    },
+    progressDone: () => {
+      if (!progressShown || progressWidth === 0) return;
+      process.stderr.write(`\r${" ".repeat(progressWidth)}\r`);
+      progressWidth = 0;
     },
     info: (text) => {
       if (!settings.quiet) writeErr(text);

@@ -43,13 +43,15 @@ export interface Clock {
 
 export interface Input {
   readonly stdinIsTerminal: boolean;
+  /** Asks a yes/no question on the terminal; only called when stdin is one. */
+  confirm(question: string): Promise<boolean>;
   readFile(path: string): Promise<Uint8Array>;
   readStdin(): Promise<Uint8Array>;
 }
 
 export interface Output {
-  /** The command's product, on stdout: dry-run requests, listings. */
-  result(text: string): void;
+  /** The command's product, on stdout: dry-run requests, listings. A tone colours it on a terminal. */
+  result(text: string, tone?: Tone): void;
   /** Progress and confirmations on stderr; silenced by --quiet. */
   info(text: string): void;
   /** Only with --verbose, on stderr. */
@@ -58,7 +60,13 @@ export interface Output {
   warn(text: string): void;
   /** The failure that ends the command; always shown. */
   error(error: ToolError): void;
+  /** A line that rewrites itself on a terminal (`deleting 340/1000`); nothing elsewhere. */
+  progress(text: string): void;
+  /** Clears the progress line. */
+  progressDone(): void;
 }
+
+export type Tone = "plain" | "dim" | "stale" | "failed" | "ok";
 
 export interface JobSpec {
   readonly argv: readonly string[];

@@ -1,4 +1,6 @@
 import type { DeleteOptions } from "../app/delete.js";
+import type { ListOptions } from "../app/list.js";
+import type { RemoveGroupsOptions } from "../app/prune.js";
 import type { PushOptions } from "../app/push.js";
 import type { WrapOptions } from "../app/wrap.js";
 import type { OutputSettings } from "../app/ports.js";
@@ -11,4 +13,7 @@ export interface App {
   push(options: PushOptions, output: OutputSettings): Promise<void>;
   delete(options: DeleteOptions, output: OutputSettings): Promise<void>;
   wrap(options: WrapOptions, output: OutputSettings): Promise<void>;
+  list(options: ListOptions, output: OutputSettings): Promise<void>;
+  /** prune, and delete --match. */
+  removeGroups(options: RemoveGroupsOptions, output: OutputSettings): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { App } from "./app.js";
 import { deleteCommand } from "./commands/delete.js";
 import { addCommand, pushCommand } from "./commands/push.js";
 import { wrapCommand } from "./commands/wrap.js";
+import { listCommand, pruneCommand } from "./commands/groups.js";
 import type { CliEnvironment } from "./options.js";
 
 /** The whole command line: every command's flags, and nothing that does work. */
@@ -22,7 +23,9 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     .command(addCommand(app, cli))
     .command(deleteCommand(app, cli))
     .command(wrapCommand(app, cli))
-    .demandCommand(1, "name a command: push, add, delete or wrap")
+    .command(listCommand(app, cli))
+    .command(pruneCommand(app, cli))
+    .demandCommand(1, "name a command: push, add, delete, wrap, list or prune")
     .recommendCommands()
     .strict()
     .help()

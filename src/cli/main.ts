@@ -3,6 +3,8 @@ import { deleteGroup } from "../app/delete.js";
 import type { Deps, Http, OutputSettings } from "../app/ports.js";
 import { pushMetrics } from "../app/push.js";
 import { wrapJob } from "../app/wrap.js";
+import { listGroups } from "../app/list.js";
+import { removeGroups } from "../app/prune.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -25,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     async (options: O, output: OutputSettings): Promise<void> => {
       exitCode = await runUseCase(useCase, options, output);
     };
-  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob) };
+  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups) };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
   } catch (error) {

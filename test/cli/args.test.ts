@@ -10,6 +10,8 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     push: async (options, output) => void calls.push(["push", options, output]),
     delete: async (options, output) => void calls.push(["delete", options, output]),
     wrap: async (options, output) => void calls.push(["wrap", options, output]),
+    list: async (options, output) => void calls.push(["list", options, output]),
+    removeGroups: async (options, output) => void calls.push(["removeGroups", options, output]),
   };
   return { app, calls };
 }

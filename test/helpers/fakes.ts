@@ -37,6 +37,8 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
     verbose: (t) => printed.verbose.push(t),
     warn: (t) => printed.warn.push(t),
     error: (e) => printed.error.push(e),
+    progress: () => {},
+    progressDone: () => {},
   };
   const deps: Deps = {
     http: async () => http,
@@ -50,6 +52,7 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
         throw Object.assign(new Error("no such file"), { code: "ENOENT" });
       },
       readStdin: async () => new Uint8Array(),
+      confirm: async () => false,
       ...input,
     },
     out,

@@ -16,7 +16,14 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-export async function startFaultProxy(target: string, faults: Fault[]): Promise<FaultProxy> {
+/**
+ * Runs before a request without a fault is forwarded; may wait, or change the gateway first.
+ * It may return a function that runs once the gateway has answered, before the answer is
+ * passed on (to change the gateway behind a client's back).
+ */
+export type BeforeForward = (request: { method: string; url: string; index: number }) => Promise<void | (() => Promise<void>)>;
+
+export async function startFaultProxy(target: string, faults: Fault[], beforeForward?: BeforeForward): Promise<FaultProxy> {
   const seen: FaultProxy["seen"] = [];
   const targetUrl = new URL(target);
   const hanging = new Set<ServerResponse>();
@@ -37,15 +44,24 @@ export async function startFaultProxy(target: string, faults: Fault[]): Promise<
       req.socket.destroy();
       return;
     }
+    const index = seen.length - 1;
+    const go = (afterAnswer?: void | (() => Promise<void>)) => {
     const upstream = forward(
       { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        void (afterAnswer ? afterAnswer() : Promise.resolve()).then(() => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
       },
     );
     upstream.on("error", () => res.writeHead(502).end("proxy: upstream failed"));
     req.pipe(upstream);
+    };
+    if (beforeForward) {
+      req.pause();
+      void beforeForward({ method: req.method ?? "", url: req.url ?? "", index }).then(go);
+    } else go();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,146 @@
+import { GatewayError, UsageError } from "../core/errors.js";
+import { buildGroupingPath } from "../core/grouping-key.js";
+import { formatAge, formatGroupLabels, groupingKeyOf, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { buildRequest, sendWithRetries, type TransportOptions } from "./deliver.js";
+import { fetchGroups, singleGateway } from "./groups-api.js";
+import type { Deps } from "./ports.js";
+
+export interface RemoveGroupsOptions {
+  readonly command: "prune" | "delete --match";
+  readonly transport: TransportOptions;
+  readonly matchers: readonly Matcher[];
+  /** prune: the age past which a group goes; undefined for delete --match. */
+  readonly olderThanMs: number | undefined;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+}
+
+/** DELETEs in flight at once: fast, without flooding the gateway's write queue (1000 slots). */
+export const DELETE_CONCURRENCY = 16;
+/** prune re-reads the groups when its view is older than this, right before a DELETE. */
+export const FRESHNESS_WINDOW_MS = 1000;
+const READ_BACK_ATTEMPTS = 10;
+const READ_BACK_PAUSE_MS = 200;
+
+/** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
+export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Promise<number> {
+  const gateway = singleGateway(options.transport, options.command);
+  if (!options.dryRun && !options.yes && !deps.input.stdinIsTerminal) {
+    throw new UsageError(`${options.command}: refusing to delete without a terminal to confirm on`, {
+      hint: "add --yes to delete without asking, or --dry-run to see what would go",
+    });
+  }
+  const select = (groups: readonly Group[]): Group[] => {
+    const matching = groups.filter((g) => matchesAll(g.labels, options.matchers));
+    return options.olderThanMs === undefined ? matching : selectStaleGroups(matching, deps.clock.now(), options.olderThanMs);
+  };
+  // A view's age counts from when it was asked for: a slow answer is already old.
+  const listedAt = deps.clock.monotonic();
+  const listed = sortGroups(select(await fetchGroups(gateway, options.transport, deps)));
+  if (listed.length === 0) {
+    deps.out.info(`${options.command}: no group matches; nothing to delete`);
+    return 0;
+  }
+  const now = deps.clock.now();
+  // Shown on stdout for --dry-run, before the question on a terminal, and with -v otherwise.
+  const show = options.dryRun ? deps.out.result : options.yes ? deps.out.verbose : deps.out.info;
+  for (const group of listed) {
+    show(`${options.dryRun ? "would delete" : "delete"} ${formatGroupLabels(group.labels)}  last push ${formatAge(group.lastPushTime, now)}`);
+  }
+  if (options.dryRun) {
+    deps.out.info(`${options.command}: ${listed.length} group(s) would be deleted (dry run: nothing was)`);
+    return 0;
+  }
+  if (!options.yes && !(await deps.input.confirm(`Delete ${listed.length} group(s) from ${gateway.baseUrl}?`))) {
+    deps.out.info("nothing deleted");
+    return 0;
+  }
+
+  // prune must not lose a push that arrives after the listing: right before each DELETE it
+  // looks at a view of the gateway at most FRESHNESS_WINDOW_MS old, and skips a group that
+  // was pushed again. (The gateway has no conditional DELETE, so a push landing inside that
+  // window can still be lost; the window is what is left of the race.)
+  let view = { at: listedAt, groups: indexByKey(listed) };
+  let refreshing: Promise<void> | undefined;
+  const freshView = async (): Promise<Map<string, Group>> => {
+    if (deps.clock.monotonic() - view.at > FRESHNESS_WINDOW_MS) {
+      const askedAt = deps.clock.monotonic();
+      refreshing ??= fetchGroups(gateway, options.transport, deps).then((groups) => {
+        view = { at: askedAt, groups: indexByKey(groups) };
+        refreshing = undefined;
+      });
+      await refreshing;
+    }
+    return view.groups;
+  };
+
+  const deleted: Group[] = [];
+  const skipped: Array<{ group: Group; why: string }> = [];
+  const failed: GatewayError[] = [];
+  let done = 0;
+  const queue = [...listed];
+  const worker = async (): Promise<void> => {
+    for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+      if (options.olderThanMs !== undefined) {
+        const current = (await freshView()).get(keyOf(group));
+        if (current === undefined) {
+          skipped.push({ group, why: "already gone" });
+          continue;
+        }
+        if (lastActivity(current) !== lastActivity(group)) {
+          skipped.push({ group, why: "pushed again since it was listed" });
+          continue;
+        }
+      }
+      const request = buildRequest({ method: "DELETE", path: buildGroupingPath(groupingKeyOf(group)) }, gateway, options.transport, deps);
+      const result = await sendWithRetries(request, options.transport, deps);
+      if (result.ok) deleted.push(group);
+      else failed.push(result.error);
+      done++;
+      if (listed.length > 20) deps.out.progress(`${options.command}: ${done}/${listed.length} deleted`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, listed.length) }, worker));
+  deps.out.progressDone();
+
+  // A DELETE answered 202 is only queued: read back until the groups are gone.
+  const unconfirmed = await confirmGone(deleted, gateway, options, deps);
+  for (const { group, why } of skipped) deps.out.info(`skipped ${formatGroupLabels(group.labels)}: ${why}`);
+  const parts = [`deleted ${deleted.length - unconfirmed.length} group(s)`];
+  if (skipped.length > 0) parts.push(`skipped ${skipped.length}`);
+  if (failed.length > 0) parts.push(`${failed.length} failed`);
+  if (unconfirmed.length > 0) parts.push(`${unconfirmed.length} still listed after the DELETE`);
+  deps.out.info(`${options.command}: ${parts.join(", ")}`);
+  if (failed.length > 0) {
+    throw new GatewayError(`${failed.length} DELETE(s) failed; the first: ${failed[0]!.message}`, { hint: failed[0]!.hint });
+  }
+  if (unconfirmed.length > 0) {
+    throw new GatewayError(`the gateway accepted the DELETE of ${unconfirmed.map((g) => formatGroupLabels(g.labels)).join(", ")} but still lists it`, {
+      hint: "its write queue may be full; run the command again later",
+    });
+  }
+  return 0;
+}
+
+async function confirmGone(deleted: readonly Group[], gateway: ReturnType<typeof singleGateway>, options: RemoveGroupsOptions, deps: Deps): Promise<Group[]> {
+  let pending = [...deleted];
+  for (let attempt = 0; attempt < READ_BACK_ATTEMPTS && pending.length > 0; attempt++) {
+    if (attempt > 0) await deps.clock.sleep(READ_BACK_PAUSE_MS);
+    const now = indexByKey(await fetchGroups(gateway, options.transport, deps));
+    // Still there with the same push time: not yet deleted. With a newer one: pushed again
+    // after our DELETE, which is fresh data and fine.
+    pending = pending.filter((g) => {
+      const current = now.get(keyOf(g));
+      return current !== undefined && lastActivity(current) === lastActivity(g);
+    });
+  }
+  return pending;
+}
+
+function keyOf(group: Group): string {
+  return JSON.stringify(Object.entries(group.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function indexByKey(groups: readonly Group[]): Map<string, Group> {
+  return new Map(groups.map((g) => [keyOf(g), g]));
+}

@@ -1,0 +1,209 @@
+import { formatDuration } from "./duration.js";
+import { GatewayError, UsageError } from "./errors.js";
+import type { GroupingKey } from "./grouping-key.js";
+
+/** One group as the gateway's JSON API (`/api/v1/metrics`, gateway 1.2+) reports it. */
+export interface Group {
+  /** The exact grouping key, `job` included. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Unix seconds of the last successful push, or null if none ever succeeded. */
+  readonly lastPushTime: number | null;
+  /** Unix seconds of the last failed push, or null. */
+  readonly lastFailureTime: number | null;
+  readonly lastPushSuccessful: boolean;
+  /** Pushed family names, sorted; the gateway's own push_* timestamps left out. */
+  readonly metrics: readonly string[];
+  /** wrap --expect-every, when the group carries it: seconds of interval plus grace. */
+  readonly expectedWithinSeconds: number | null;
+  /** Unix seconds of the group's last success as wrap reported it, if it did. */
+  readonly lastJobSuccessTime: number | null;
+}
+
+const GATEWAY_FAMILIES = new Set(["push_time_seconds", "push_failure_time_seconds"]);
+
+interface FamilyJson {
+  metrics?: Array<{ labels?: Record<string, string>; value?: string }>;
+}
+
+/**
+ * Decodes `/api/v1/metrics`. A pushed family that happens to be named `labels` or
+ * `last_push_successful` overwrites those keys in the gateway's JSON; the key is then
+ * recovered from the push_time_seconds sample, which carries the grouping labels (plus an
+ * `instance=""` the gateway adds when the key has no instance: there the two cannot be told
+ * apart, and the key without an instance is assumed).
+ */
+export function decodeGroups(body: string, url: string): Group[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw notTheApi(url, "the answer is not JSON");
+  }
+  const data = (json as { data?: unknown }).data;
+  if (!Array.isArray(data)) throw notTheApi(url, 'it has no "data" array');
+  return data.map((raw: Record<string, unknown>) => decodeGroup(raw, url));
+}
+
+function notTheApi(url: string, why: string): GatewayError {
+  return new GatewayError(`GET ${url}: not the Pushgateway's JSON API (${why})`, {
+    hint: "list, prune and delete --match need Pushgateway 1.2 or newer; check --gateway",
+  });
+}
+
+function decodeGroup(raw: Record<string, unknown>, url: string): Group {
+  const pushTime = sampleValue(raw["push_time_seconds"]);
+  const failureTime = sampleValue(raw["push_failure_time_seconds"]);
+  let labels = raw["labels"] as Record<string, unknown> | undefined;
+  if (labels === undefined || Array.isArray((labels as FamilyJson).metrics)) {
+    const fromSample = (raw["push_time_seconds"] as FamilyJson | undefined)?.metrics?.[0]?.labels;
+    if (fromSample === undefined) throw notTheApi(url, "a group has no labels");
+    labels = { ...fromSample };
+    if (labels["instance"] === "") delete labels["instance"];
+  }
+  const stringLabels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) stringLabels[name] = String(value);
+  const successful = raw["last_push_successful"];
+  const metrics = Object.keys(raw)
+    .filter((name) => !GATEWAY_FAMILIES.has(name) && isFamily(raw[name]))
+    .sort();
+  const interval = familySampleValue(raw, "_expected_interval_seconds");
+  const grace = familySampleValue(raw, "_expected_grace_seconds");
+  return {
+    labels: stringLabels,
+    lastPushTime: pushTime === undefined || pushTime === 0 ? null : pushTime,
+    lastFailureTime: failureTime === undefined || failureTime === 0 ? null : failureTime,
+    lastPushSuccessful: typeof successful === "boolean" ? successful : (failureTime ?? 0) <= (pushTime ?? 0),
+    metrics,
+    expectedWithinSeconds: interval === undefined ? null : interval + (grace ?? 0),
+    lastJobSuccessTime: familySampleValue(raw, "_last_success_timestamp_seconds") ?? null,
+  };
+}
+
+function isFamily(value: unknown): boolean {
+  return typeof value === "object" && value !== null && Array.isArray((value as FamilyJson).metrics);
+}
+
+function sampleValue(family: unknown): number | undefined {
+  if (!isFamily(family)) return undefined;
+  const value = (family as FamilyJson).metrics?.[0]?.value;
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The first family whose name ends with `suffix` (wrap's metrics, whatever the prefix). */
+function familySampleValue(raw: Record<string, unknown>, suffix: string): number | undefined {
+  for (const name of Object.keys(raw)) if (name.endsWith(suffix)) return sampleValue(raw[name]);
+  return undefined;
+}
+
+/** The key to DELETE the group by, exactly as the gateway holds it. */
+export function groupingKeyOf(group: Group): GroupingKey {
+  const { job, ...rest } = group.labels;
+  return { job: job ?? "", labels: Object.entries(rest) };
+}
+
+/** `{job="x", instance="h"}`, job first, then the other labels by name. */
+export function formatGroupLabels(labels: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => (a === "job" ? -1 : b === "job" ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(", ")}}`;
+}
+
+/** Sorted by job, then by the other labels: the gateway's own order is random. */
+export function sortGroups(groups: readonly Group[]): Group[] {
+  return [...groups].sort((a, b) => compareStrings(sortKey(a), sortKey(b)));
+}
+
+function sortKey(group: Group): string {
+  const { job, ...rest } = group.labels;
+  const others = Object.keys(rest)
+    .sort()
+    .map((name) => `${name}\u0001${rest[name]}`)
+    .join("\u0002");
+  return `${job ?? ""}\u0000${others}`;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// --- selectors -------------------------------------------------------------------------
+
+export type Matcher =
+  | { readonly name: string; readonly op: "=" | "!="; readonly value: string }
+  | { readonly name: string; readonly op: "=~" | "!~"; readonly value: string; readonly regex: RegExp };
+
+const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)(.*)$/s;
+
+/** `name=value`, `name!=value`, `name=~regex`, `name!~regex`, as in PromQL (regexes anchored). */
+export function parseSelector(text: string): Matcher {
+  const match = SELECTOR.exec(text);
+  if (!match) {
+    throw new UsageError(`--match "${text}": expected name=value, name!=value, name=~regex or name!~regex`);
+  }
+  const [, name, op, rawValue] = match as unknown as [string, string, Matcher["op"], string];
+  const value = unquote(rawValue.trim());
+  if (op === "=~" || op === "!~") {
+    try {
+      return { name, op, value, regex: new RegExp(`^(?:${value})$`, "u") };
+    } catch (error) {
+      throw new UsageError(`--match "${text}": invalid regular expression: ${(error as Error).message}`);
+    }
+  }
+  return { name, op, value };
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) {
+    return value.slice(1, -1);
+  }
+  return value;
+}
+
+/** All matchers must hold; a label the group lacks counts as the empty string. */
+export function matchesAll(labels: Readonly<Record<string, string>>, matchers: readonly Matcher[]): boolean {
+  return matchers.every((m) => {
+    const actual = labels[m.name] ?? "";
+    switch (m.op) {
+      case "=":
+        return actual === m.value;
+      case "!=":
+        return actual !== m.value;
+      case "=~":
+        return m.regex.test(actual);
+      case "!~":
+        return !m.regex.test(actual);
+    }
+  });
+}
+
+// --- staleness -------------------------------------------------------------------------
+
+/**
+ * The time a group last did something useful: its last successful push, or, for a group
+ * whose pushes all failed, its last failure.
+ */
+export function lastActivity(group: Group): number | null {
+  return group.lastPushTime ?? group.lastFailureTime;
+}
+
+/** Groups whose last successful push (or, lacking one, last failure) is older than `olderThanMs`. */
+export function selectStaleGroups(groups: readonly Group[], nowMs: number, olderThanMs: number): Group[] {
+  const cutoff = (nowMs - olderThanMs) / 1000;
+  return groups.filter((g) => {
+    const last = lastActivity(g);
+    return last === null || last < cutoff;
+  });
+}
+
+/** True when a wrapped job with --expect-every has not succeeded within interval + grace. */
+export function isOverdue(group: Group, nowMs: number): boolean {
+  if (group.expectedWithinSeconds === null) return false;
+  const last = group.lastJobSuccessTime;
+  return last === null || nowMs / 1000 - last > group.expectedWithinSeconds;
+}
+
+export function formatAge(unixSeconds: number | null, nowMs: number): string {
+  if (unixSeconds === null) return "never";
+  const ms = nowMs - unixSeconds * 1000;
+  return ms < 1000 ? "just now" : `${formatDuration(ms)} ago`;
+}

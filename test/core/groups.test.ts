@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { buildGroupingPath } from "../../src/core/grouping-key.js";
+import { decodeGroups, formatAge, groupingKeyOf, isOverdue, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
+
+/** A group as the gateway's JSON API shows it (research §5.1), trimmed to what matters. */
+function apiGroup(labels: Record<string, string>, pushTime: string, failureTime = "0", extra: Record<string, unknown> = {}) {
+  const sampleLabels = { instance: "", ...labels };
+  return {
+    labels,
+    last_push_successful: Number(failureTime) <= Number(pushTime),
+    push_time_seconds: { type: "GAUGE", metrics: [{ labels: sampleLabels, value: pushTime }] },
+    push_failure_time_seconds: { type: "GAUGE", metrics: [{ labels: sampleLabels, value: failureTime }] },
+    ...extra,
+  };
+}
+const decode = (...groups: unknown[]) => decodeGroups(JSON.stringify({ status: "success", data: groups }), "http://gw/api/v1/metrics");
+
+describe("decodeGroups", () => {
+  it("reads the key, push times and family names", () => {
+    const [g] = decode(apiGroup({ job: "backup", db: "pg1" }, "1.7953115493680406e+09", "0", { backup_size: { type: "GAUGE", metrics: [] } }));
+    expect(g).toEqual({
+      labels: { job: "backup", db: "pg1" },
+      lastPushTime: 1795311549.3680406,
+      lastFailureTime: null,
+      lastPushSuccessful: true,
+      metrics: ["backup_size"],
+      expectedWithinSeconds: null,
+      lastJobSuccessTime: null,
+    });
+  });
+
+  it("a group whose pushes all failed has no last push time", () => {
+    const [g] = decode(apiGroup({ job: "x" }, "0", "1795311549"));
+    expect(g).toMatchObject({ lastPushTime: null, lastFailureTime: 1795311549, lastPushSuccessful: false });
+  });
+
+  it("recovers the key when a pushed family named `labels` hides it", () => {
+    const raw = apiGroup({ job: "x", instance: "h" }, "100", "0", {
+      labels: { type: "UNTYPED", metrics: [{ labels: { job: "x", instance: "h" }, value: "1" }] },
+      last_push_successful: { type: "UNTYPED", metrics: [] },
+    });
+    const [g] = decode(raw);
+    expect(g).toMatchObject({ labels: { job: "x", instance: "h" }, lastPushSuccessful: true, metrics: ["labels", "last_push_successful"] });
+  });
+
+  it("reads wrap's expectation and last success, whatever the prefix", () => {
+    const gauge = (v: string) => ({ type: "GAUGE", metrics: [{ labels: {}, value: v }] });
+    const [g] = decode(apiGroup({ job: "x" }, "100", "0", {
+      backup_expected_interval_seconds: gauge("86400"),
+      backup_expected_grace_seconds: gauge("3600"),
+      backup_last_success_timestamp_seconds: gauge("50"),
+    }));
+    expect(g).toMatchObject({ expectedWithinSeconds: 90000, lastJobSuccessTime: 50 });
+  });
+
+  it.each([
+    ["not JSON", "<html>", /not JSON/],
+    ["no data", '{"status":"success"}', /no "data" array/],
+  ])("refuses an answer that is %s", (_, body, message) => {
+    expect(() => decodeGroups(body, "http://gw/api/v1/metrics")).toThrow(message);
+  });
+
+  it("gives the exact key to delete by, empty values and slashes included", () => {
+    const [g] = decode(apiGroup({ job: "a/b", instance: "", path: "/var/tmp" }, "1"));
+    expect(buildGroupingPath(groupingKeyOf(g!))).toBe("/metrics/job@base64/YS9i/instance@base64/=/path@base64/L3Zhci90bXA");
+  });
+});
+
+describe("selectors", () => {
+  const labels = { job: "backup", instance: "db-1", env: "" };
+  it.each([
+    ["job=backup", true],
+    ["job!=backup", false],
+    ["job=~back.*", true],
+    ["job=~back", false],
+    ["job!~ba.*", false],
+    ["instance=~db-[0-9]+", true],
+    ["env=", true],
+    ["missing=", true],
+    ["missing!=", false],
+    ['job="backup"', true],
+    ["job = backup", true],
+    ["job=~Back|backup", true],
+  ])("%s → %s", (selector, expected) => {
+    expect(matchesAll(labels, [parseSelector(selector)])).toBe(expected);
+  });
+
+  it.each(["job", "=x", "1a=x", "job=~(", "job~x"])("refuses %j", (selector) => {
+    expect(() => parseSelector(selector)).toThrow(/--match/);
+  });
+
+  it("needs every matcher to hold", () => {
+    expect(matchesAll(labels, [parseSelector("job=backup"), parseSelector("instance=db-2")])).toBe(false);
+    expect(matchesAll(labels, [])).toBe(true);
+  });
+});
+
+describe("selectStaleGroups", () => {
+  const now = 1_000_000_000;
+  const group = (lastPushTime: number | null, lastFailureTime: number | null): Group => ({
+    labels: { job: `j${lastPushTime}-${lastFailureTime}` },
+    lastPushTime,
+    lastFailureTime,
+    lastPushSuccessful: true,
+    metrics: [],
+    expectedWithinSeconds: null,
+    lastJobSuccessTime: null,
+  });
+  it.each([
+    ["pushed 2 h ago, older than 1 h", group(now / 1000 - 7200, null), true],
+    ["pushed 30 min ago", group(now / 1000 - 1800, null), false],
+    ["old success, recent failure: counts by the success", group(now / 1000 - 7200, now / 1000 - 60), true],
+    ["only failures, the last 2 h ago", group(null, now / 1000 - 7200), true],
+    ["only failures, the last a minute ago", group(null, now / 1000 - 60), false],
+    ["no time at all", group(null, null), true],
+  ])("%s → %s", (_, g, stale) => {
+    expect(selectStaleGroups([g], now, 3_600_000)).toEqual(stale ? [g] : []);
+  });
+
+  it("overdue: a wrapped job past its interval plus grace", () => {
+    const g = { ...group(now / 1000, null), expectedWithinSeconds: 3600, lastJobSuccessTime: now / 1000 - 3601 };
+    expect(isOverdue(g, now)).toBe(true);
+    expect(isOverdue({ ...g, lastJobSuccessTime: now / 1000 - 10 }, now)).toBe(false);
+    expect(isOverdue({ ...g, expectedWithinSeconds: null }, now)).toBe(false);
+  });
+});
+
+describe("sortGroups and formatAge", () => {
+  it("sorts by job, then by the other labels", () => {
+    const g = (labels: Record<string, string>) => ({ labels }) as Group;
+    const sorted = sortGroups([g({ job: "b" }), g({ job: "a", instance: "z" }), g({ job: "a", instance: "b" }), g({ job: "a" })]);
+    expect(sorted.map((x) => x.labels)).toEqual([{ job: "a" }, { job: "a", instance: "b" }, { job: "a", instance: "z" }, { job: "b" }]);
+  });
+  it.each([
+    [null, "never"],
+    [999_999.5, "just now"],
+    [999_990, "10s ago"],
+    [1_000_000 - 3 * 86_400, "3d ago"],
+  ])("%s → %s", (time, text) => {
+    expect(formatAge(time, 1_000_000_000)).toBe(text);
+  });
+});
