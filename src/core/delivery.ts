@@ -143,3 +143,19 @@ export function describeTransportFailure(method: string, url: string, message: s
       : "check that the gateway is running and that --gateway names the right host and port",
   });
 }
+
+// The reason phrases a Pushgateway, a proxy or a load balancer in front of one may answer
+// with (node:http has the full table, but loading it costs every run a few milliseconds).
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+  301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect", 308: "Permanent Redirect",
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+  407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 411: "Length Required",
+  413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+};
+
+export function statusText(status: number): string {
+  return REASON_PHRASES[status] ?? "";
+}

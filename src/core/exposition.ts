@@ -125,17 +125,23 @@ class Parser {
   readonly problems: string[] = [];
   problemCount = 0;
   sampleCount = 0;
-  private readonly seriesSeen = new SeriesTable();
-  private hashHigh = 0;
-  private hashLow = 0;
-  /** The grouping labels with their values escaped, to compare against raw text. */
-  private readonly groupingEscaped: ReadonlyMap<string, string> | undefined;
-  // The labels of the sample being read, in buffers reused from line to line: a file of
-  // 100,000 samples would otherwise allocate a few hundred thousand short-lived arrays.
+  private readonly seriesSeen: SeriesTable;
+  /** The grouping labels (name, value escaped as in the text), to compare against raw text. */
+  private readonly groupingEscaped: ReadonlyArray<readonly [string, string]>;
+  // The labels of the sample being read, as positions in the text, in arrays reused from
+  // line to line: 100,000 samples would otherwise allocate a few hundred thousand strings.
   private labelCount = 0;
-  private readonly labelNames: string[] = [];
+  private readonly labelNameStarts: number[] = [];
+  private readonly labelNameEnds: number[] = [];
   private readonly labelValueStarts: number[] = [];
   private readonly labelValueEnds: number[] = [];
+  private readonly labelHashHigh: number[] = [];
+  private readonly labelHashLow: number[] = [];
+  private previousName = "";
+  private nameHashHigh = 0;
+  private nameHashLow = 0;
+  private previousFamily: FamilyInfo | undefined;
+  private previousFamilyFor = "";
 
   private pos = 0;
   private lineStart = 0;
@@ -147,8 +153,9 @@ class Parser {
     private readonly source: ExpositionSource,
     private readonly options: ParseExpositionOptions,
   ) {
-    const grouping = options.groupingLabels;
-    this.groupingEscaped = grouping && new Map([...grouping].map(([name, value]) => [name, escapeLabelValue(value)]));
+    // About one series per 40 bytes is typical; sizing the table for that spares regrowth.
+    this.seriesSeen = new SeriesTable(text.length / 40);
+    this.groupingEscaped = [...(options.groupingLabels ?? [])].map(([name, value]) => [name, escapeLabelValue(value)] as const);
   }
 
   run(): void {
@@ -307,7 +314,7 @@ class Parser {
   private parseSample(): void {
     const text = this.text;
     const seriesStart = this.pos;
-    const name = this.readMetricName();
+    const name = this.readSampleName();
     this.labelCount = 0;
     this.skipBlanks();
     if (text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
@@ -334,85 +341,135 @@ class Parser {
     this.recordSample(name, seriesStart);
   }
 
-  /** Fills the label buffers; values stay escaped, as positions in the text. */
+  /**
+   * The sample's metric name. Samples of one family usually follow each other, so the
+   * previous line's name (and its hash) is reused when the text matches, sparing a string.
+   */
+  private readSampleName(): string {
+    const text = this.text;
+    const start = this.pos;
+    const previous = this.previousName;
+    if (previous !== "" && text.startsWith(previous, start)) {
+      const after = text.charCodeAt(start + previous.length);
+      if (after === OPEN_BRACE || after === SPACE || after === TAB) {
+        this.pos = start + previous.length;
+        return previous;
+      }
+    }
+    const name = this.readMetricName();
+    this.previousName = name;
+    let high = 0x811c9dc5;
+    let low = 0x050c5d1f;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      high = Math.imul(high ^ c, 0x01000193);
+      low = Math.imul(low ^ c, 0x01000193);
+    }
+    this.nameHashHigh = high;
+    this.nameHashLow = low;
+    return name;
+  }
+
+  /**
+   * Reads `{name="value",…}` into the reused buffers: names and values stay positions in the
+   * text (values escaped), and each label's two hashes are computed in the same pass.
+   */
   private readLabels(): void {
     const text = this.text;
-    this.pos++; // '{'
+    const lineEnd = this.lineEnd;
+    // The position lives in a local while scanning: this is the innermost loop of a big push.
+    let pos = this.pos + 1; // after '{'
+    let c = 0;
     for (;;) {
-      const before = this.pos;
-      this.skipBlanks();
-      if (this.atLineEnd()) this.fail(`label set is not closed with "}"`);
-      if (text.charCodeAt(this.pos) === CLOSE_BRACE) {
-        // `m{}` and `m{a="1",}` are valid but not the canonical spelling.
-        this.pos++;
+      for (c = text.charCodeAt(pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (pos >= lineEnd) this.fail(`label set is not closed with "}"`);
+      if (c === CLOSE_BRACE) {
+        this.pos = pos + 1;
         return;
       }
-      const nameStart = this.pos;
-      let c = text.charCodeAt(this.pos);
+      const nameStart = pos;
+      let high = 0x811c9dc5;
+      let low = 0x050c5d1f;
       if (isNameStart(c)) {
-        c = text.charCodeAt(++this.pos);
-        while (this.pos < this.lineEnd && isNameChar(c)) c = text.charCodeAt(++this.pos);
+        do {
+          high = Math.imul(high ^ c, 0x01000193);
+          low = Math.imul(low ^ c, 0x01000193);
+          c = text.charCodeAt(++pos);
+        } while (pos < lineEnd && isNameChar(c));
       }
-      const labelName = text.slice(nameStart, this.pos);
-      const afterName = this.pos;
-      this.skipBlanks();
-      if (labelName === "" || text.charCodeAt(this.pos) !== EQUALS || this.atLineEnd()) {
-        let end = this.pos;
-        while (end < this.lineEnd && !/[\s="{},]/.test(text[end] as string)) end++;
+      const nameEnd = pos;
+      for (; (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (nameEnd === nameStart || c !== EQUALS || pos >= lineEnd) {
+        let end = pos;
+        while (end < lineEnd && !/[\s="{},]/.test(text[end] as string)) end++;
         const shown = text.slice(nameStart, Math.max(end, nameStart + 1));
         this.fail(`invalid label name "${shown}" (allowed: [a-zA-Z_][a-zA-Z0-9_]*, followed by =)`);
       }
-      if (labelName.charCodeAt(0) === 0x5f && labelName.charCodeAt(1) === 0x5f) {
-        this.fail(`label name "${labelName}" starts with "__", which Prometheus reserves`);
+      if (text.charCodeAt(nameStart) === 0x5f && text.charCodeAt(nameStart + 1) === 0x5f) {
+        this.fail(`label name "${text.slice(nameStart, nameEnd)}" starts with "__", which Prometheus reserves`);
       }
-      this.pos++; // '='
-      const beforeQuote = this.pos;
-      this.skipBlanks();
-      if (text.charCodeAt(this.pos) !== QUOTE || this.atLineEnd()) {
-        this.fail(`value of label "${labelName}" must be in double quotes`);
+      for (c = text.charCodeAt(++pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (c !== QUOTE || pos >= lineEnd) {
+        this.fail(`value of label "${text.slice(nameStart, nameEnd)}" must be in double quotes`);
       }
       const index = this.labelCount;
       for (let i = 0; i < index; i++) {
-        if (this.labelNames[i] === labelName) this.fail(`label "${labelName}" appears twice in one sample`);
+        if (this.sameRange(this.labelNameStarts[i] as number, this.labelNameEnds[i] as number, nameStart, nameEnd)) {
+          this.fail(`label "${text.slice(nameStart, nameEnd)}" appears twice in one sample`);
+        }
       }
-      this.labelNames[index] = labelName;
-      this.labelValueStarts[index] = this.pos + 1;
-      this.skipQuotedValue(labelName);
-      this.labelValueEnds[index] = this.pos - 1;
+      high = Math.imul(high ^ EQUALS, 0x01000193);
+      low = Math.imul(low ^ EQUALS, 0x01000193);
+      const valueStart = ++pos;
+      for (;;) {
+        if (pos >= lineEnd) this.fail(`value of label "${text.slice(nameStart, nameEnd)}" has no closing quote`);
+        c = text.charCodeAt(pos);
+        if (c === QUOTE) break;
+        if (c === BACKSLASH) {
+          const next = text.charCodeAt(pos + 1);
+          if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
+            this.fail(`invalid escape sequence "\\${text[pos + 1] ?? ""}" in the value of label "${text.slice(nameStart, nameEnd)}" (allowed: \\\\, \\", \\n)`);
+          }
+          high = Math.imul(high ^ c, 0x01000193);
+          low = Math.imul(low ^ c, 0x01000193);
+          c = next;
+          pos++;
+        }
+        high = Math.imul(high ^ c, 0x01000193);
+        low = Math.imul(low ^ c, 0x01000193);
+        pos++;
+      }
+      this.labelNameStarts[index] = nameStart;
+      this.labelNameEnds[index] = nameEnd;
+      this.labelValueStarts[index] = valueStart;
+      this.labelValueEnds[index] = pos;
+      this.labelHashHigh[index] = high;
+      this.labelHashLow[index] = low;
       this.labelCount = index + 1;
-      const beforeSep = this.pos;
-      this.skipBlanks();
-      const sep = text.charCodeAt(this.pos);
-      if (sep === COMMA && !this.atLineEnd()) {
-        this.pos++;
+      for (c = text.charCodeAt(++pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (c === COMMA && pos < lineEnd) {
+        pos++;
         continue;
       }
-      if (sep === CLOSE_BRACE && !this.atLineEnd()) continue;
-      this.fail(`expected "," or "}" after the value of label "${labelName}"`);
+      if (c === CLOSE_BRACE && pos < lineEnd) continue;
+      this.fail(`expected "," or "}" after the value of label "${text.slice(nameStart, nameEnd)}"`);
     }
   }
 
-  private skipQuotedValue(labelName: string): void {
+  private sameRange(startA: number, endA: number, startB: number, endB: number): boolean {
+    if (endA - startA !== endB - startB) return false;
     const text = this.text;
-    const end = this.lineEnd;
-    this.pos++; // opening quote
-    while (this.pos < end) {
-      const c = text.charCodeAt(this.pos);
-      if (c === QUOTE) {
-        this.pos++;
-        return;
-      }
-      if (c === BACKSLASH) {
-        const next = text.charCodeAt(this.pos + 1);
-        if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
-          this.fail(`invalid escape sequence "\\${text[this.pos + 1] ?? ""}" in the value of label "${labelName}" (allowed: \\\\, \\", \\n)`);
-        }
-        this.pos += 2;
-        continue;
-      }
-      this.pos++;
-    }
-    this.fail(`value of label "${labelName}" has no closing quote`);
+    for (let i = 0; i < endA - startA; i++) if (text.charCodeAt(startA + i) !== text.charCodeAt(startB + i)) return false;
+    return true;
+  }
+
+  private labelNameIs(index: number, name: string): boolean {
+    const start = this.labelNameStarts[index] as number;
+    return (this.labelNameEnds[index] as number) - start === name.length && this.text.startsWith(name, start);
+  }
+
+  private labelName(index: number): string {
+    return this.text.slice(this.labelNameStarts[index], this.labelNameEnds[index]);
   }
 
   private rawLabelValue(index: number): string {
@@ -420,32 +477,34 @@ class Parser {
   }
 
   private labelIndex(labelName: string): number {
-    for (let i = 0; i < this.labelCount; i++) if (this.labelNames[i] === labelName) return i;
+    for (let i = 0; i < this.labelCount; i++) if (this.labelNameIs(i, labelName)) return i;
     return -1;
   }
 
   private recordSample(sampleName: string, seriesStart: number): void {
-    const family = this.familyOf(sampleName);
-    if (RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
-    const owner = this.options.reservedNames?.get(family.name);
-    if (owner !== undefined) this.fail(`metric "${family.name}" is ${owner}`);
-    this.checkTypedLabels(family, sampleName);
+    let family = this.previousFamily;
+    if (family === undefined || this.previousFamilyFor !== sampleName) {
+      family = this.familyOf(sampleName);
+      if (RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
+      const owner = this.options.reservedNames?.get(family.name);
+      if (owner !== undefined) this.fail(`metric "${family.name}" is ${owner}`);
+      this.previousFamily = family;
+      this.previousFamilyFor = sampleName;
+    }
+    if (family.type === "histogram" || family.type === "summary") this.checkTypedLabels(family, sampleName);
     const grouping = this.groupingEscaped;
-    if (grouping !== undefined) {
-      for (let i = 0; i < this.labelCount; i++) {
-        const labelName = this.labelNames[i] as string;
-        const escaped = grouping.get(labelName);
-        if (escaped === undefined) continue;
-        const start = this.labelValueStarts[i] as number;
-        const length = (this.labelValueEnds[i] as number) - start;
-        if (length === escaped.length && this.text.startsWith(escaped, start)) continue;
-        const value = unescapeLabelValue(this.rawLabelValue(i));
-        const groupValue = this.options.groupingLabels?.get(labelName) ?? "";
-        this.fail(
-          `label ${labelName}=${JSON.stringify(value)} would be overwritten by the grouping key's ${labelName}=${JSON.stringify(groupValue)}; ` +
-            `drop it from the sample or change the grouping key`,
-        );
-      }
+    for (let g = 0; g < grouping.length; g++) {
+      const [groupName, escaped] = grouping[g]!;
+      const i = this.labelIndex(groupName);
+      if (i < 0) continue;
+      const start = this.labelValueStarts[i] as number;
+      if ((this.labelValueEnds[i] as number) - start === escaped.length && this.text.startsWith(escaped, start)) continue;
+      const value = unescapeLabelValue(this.rawLabelValue(i));
+      const groupValue = this.options.groupingLabels?.get(groupName) ?? "";
+      this.fail(
+        `label ${groupName}=${JSON.stringify(value)} would be overwritten by the grouping key's ${groupName}=${JSON.stringify(groupValue)}; ` +
+          `drop it from the sample or change the grouping key`,
+      );
     }
     this.checkDuplicate(sampleName, seriesStart);
     family.sampleCount++;
@@ -453,76 +512,47 @@ class Parser {
   }
 
   /**
-   * Refuses a series seen before. Hashing the series in place (order-independent over its
-   * labels) and keeping numbers is several times faster than a Set of key strings; on a hash
-   * hit the two series are compared exactly, re-reading the earlier line.
+   * Refuses a series seen before. The series is hashed as it is read (order-independent over
+   * its labels) and only the 64-bit hashes are kept, in typed arrays: several times faster
+   * than a Set of key strings. On a hash hit the two series are compared exactly.
    */
   private checkDuplicate(sampleName: string, seriesStart: number): void {
-    this.hashSeries(sampleName);
-    const earlier = this.seriesSeen.insert(this.hashHigh, this.hashLow, seriesStart);
+    let sumHigh = 0;
+    let sumLow = 0;
+    for (let l = 0; l < this.labelCount; l++) {
+      // Summing per-label hashes makes the result independent of the labels' order.
+      sumHigh = (sumHigh + (this.labelHashHigh[l] as number)) | 0;
+      sumLow = (sumLow + (this.labelHashLow[l] as number)) | 0;
+    }
+    const high = Math.imul(this.nameHashHigh ^ sumHigh, 0x01000193);
+    const low = Math.imul(this.nameHashLow ^ sumLow, 0x2545f491);
+    const earlier = this.seriesSeen.insert(high, low, seriesStart);
     if (earlier < 0) return;
     const current = this.canonicalSeries(sampleName);
     if (this.canonicalSeriesOfLine(earlier) === current) this.fail(`series ${current} is given twice`);
     // Two different series with one 64-bit hash: astronomically rare; only the first is kept.
   }
 
-  /** Two 32-bit FNV-1a hashes of the series into hashHigh/hashLow, in one pass over it. */
-  private hashSeries(sampleName: string): void {
-    const text = this.text;
-    let high = 0x811c9dc5;
-    let low = 0x050c5d1f;
-    for (let i = 0; i < sampleName.length; i++) {
-      const c = sampleName.charCodeAt(i);
-      high = Math.imul(high ^ c, 0x01000193);
-      low = Math.imul(low ^ c, 0x01000193);
-    }
-    let sumHigh = 0;
-    let sumLow = 0;
-    for (let l = 0; l < this.labelCount; l++) {
-      const labelName = this.labelNames[l] as string;
-      let h = 0x811c9dc5;
-      let g = 0x050c5d1f;
-      for (let i = 0; i < labelName.length; i++) {
-        const c = labelName.charCodeAt(i);
-        h = Math.imul(h ^ c, 0x01000193);
-        g = Math.imul(g ^ c, 0x01000193);
-      }
-      h = Math.imul(h ^ 0x3d, 0x01000193);
-      g = Math.imul(g ^ 0x3d, 0x01000193);
-      const end = this.labelValueEnds[l] as number;
-      for (let i = this.labelValueStarts[l] as number; i < end; i++) {
-        const c = text.charCodeAt(i);
-        h = Math.imul(h ^ c, 0x01000193);
-        g = Math.imul(g ^ c, 0x01000193);
-      }
-      // Summing per-label hashes makes the result independent of the labels' order.
-      sumHigh = (sumHigh + h) | 0;
-      sumLow = (sumLow + g) | 0;
-    }
-    this.hashHigh = Math.imul(high ^ sumHigh, 0x01000193);
-    this.hashLow = Math.imul(low ^ sumLow, 0x2545f491);
-  }
-
   private canonicalSeriesOfLine(seriesStart: number): string {
-    const saved = [this.pos, this.lineEnd] as const;
+    const saved = [this.pos, this.lineEnd, this.previousName, this.nameHashHigh, this.nameHashLow] as const;
     this.pos = seriesStart;
     this.lineEnd = this.text.indexOf("\n", seriesStart);
-    const name = this.readMetricName();
+    this.previousName = "";
+    const name = this.readSampleName();
     this.labelCount = 0;
     this.skipBlanks();
     if (this.text.charCodeAt(this.pos) === OPEN_BRACE) this.readLabels();
     const canonical = this.canonicalSeries(name);
-    [this.pos, this.lineEnd] = saved;
+    [this.pos, this.lineEnd, this.previousName, this.nameHashHigh, this.nameHashLow] = saved;
     return canonical;
   }
 
   /** `name{a="1",b="2"}` with labels sorted by name and values as escaped in the input. */
   private canonicalSeries(sampleName: string): string {
     if (this.labelCount === 0) return sampleName;
-    const order = Array.from({ length: this.labelCount }, (_, i) => i).sort((a, b) =>
-      (this.labelNames[a] as string) < (this.labelNames[b] as string) ? -1 : 1,
-    );
-    return `${sampleName}{${order.map((i) => `${this.labelNames[i]}="${this.rawLabelValue(i)}"`).join(",")}}`;
+    const labels = Array.from({ length: this.labelCount }, (_, i) => [this.labelName(i), this.rawLabelValue(i)] as const);
+    labels.sort(([a], [b]) => (a < b ? -1 : 1));
+    return `${sampleName}{${labels.map(([n, v]) => `${n}="${v}"`).join(",")}}`;
   }
 
   private reservedMessage(name: string): string {
@@ -574,11 +604,19 @@ class Parser {
  * collector's way, which a Set of key strings does not.
  */
 class SeriesTable {
-  private high = new Int32Array(1024);
-  private low = new Int32Array(1024);
+  private high: Int32Array;
+  private low: Int32Array;
   /** Position + 1; 0 marks an empty slot. */
-  private where = new Int32Array(1024);
+  private where: Int32Array;
   private size = 0;
+
+  constructor(expectedSeries: number) {
+    let capacity = 1024;
+    while (capacity < expectedSeries * 2 && capacity < 1 << 24) capacity *= 2;
+    this.high = new Int32Array(capacity);
+    this.low = new Int32Array(capacity);
+    this.where = new Int32Array(capacity);
+  }
 
   /** Adds the hash; returns the position stored with it earlier, or -1 if it is new. */
   insert(high: number, low: number, position: number): number {

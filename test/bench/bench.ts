@@ -1,0 +1,134 @@
+/**
+ * npm run bench: pushgw against `node -e 0` and curl, side by side in one run, against the
+ * real Pushgateway. Medians of alternating runs; NODE_EXTRA_CA_CERTS is unset for every
+ * process (this machine sets it, and it adds ~140 ms to each Node start).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { decodeUtf8, parseExposition } from "../../src/core/exposition.js";
+import { startPushgateway } from "../helpers/pushgateway.js";
+
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 15);
+// Run from the package root (npm run bench does); the bundled copy lives elsewhere.
+const root = process.cwd();
+const bin = join(root, "bin/pushgw");
+const env: NodeJS.ProcessEnv = { ...process.env };
+delete env["NODE_EXTRA_CA_CERTS"];
+
+function timeOnce(command: string, args: string[], input?: string | Buffer): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { env, input, stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Runs each case in turn, RUNS rounds, so that drift in the machine hits all alike. */
+function alternate(cases: Record<string, () => number>, rounds = RUNS): Record<string, number> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const run of Object.values(cases)) run(); // warm the disk cache and the compile cache
+  for (let i = 0; i < rounds; i++) for (const [name, run] of Object.entries(cases)) times[name]!.push(run());
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+async function residentMemoryWhileJobRuns(url: string): Promise<number> {
+  const child = spawn(process.execPath, [bin, "wrap", "-j", "bench-rss", "-g", url, "--", "sleep", "1.5"], { env, stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 900));
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  await new Promise((r) => child.on("exit", r));
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+function bigFile(dir: string, series: number): string {
+  const lines = ["# HELP bench_series A big family.", "# TYPE bench_series gauge"];
+  for (let i = 0; i < series; i++) lines.push(`bench_series{shard="s${i % 100}",host="host-${i}.example.com",path="/var/lib/data/${i}"} ${i * 1.5}`);
+  const path = join(dir, "big.prom");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+async function createGroups(url: string, job: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, (_, k) => fetch(`${url}/metrics/job/${job}/n/${i + k}`, { method: "POST", body: "bench_group 1\n" })),
+    );
+  }
+}
+
+const rows: Array<[string, string, string, string, string]> = [];
+const row = (what: string, ours: string, against: string, ratio: string, target: string) => rows.push([what, ours, against, ratio, target]);
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+const gw = await startPushgateway();
+const tmp = mkdtempSync(join(tmpdir(), "pushgw-bench-"));
+try {
+  const url = gw.url;
+  // 1. one metric, whole process
+  const one = alternate({
+    node: () => timeOnce(process.execPath, ["-e", "0"]),
+    pushgw: () => timeOnce(process.execPath, [bin, "add", "-g", url, "-j", "bench", "bench_metric=1"]),
+    curl: () => timeOnce("curl", ["-fsS", "--data-binary", "@-", `${url}/metrics/job/bench`], "# TYPE bench_metric gauge\nbench_metric 1\n"),
+  });
+  row("push one metric (`pushgw add`)", ms(one["pushgw"]!), `node -e 0: ${ms(one["node"]!)}; curl: ${ms(one["curl"]!)}`, `${(one["pushgw"]! / one["node"]!).toFixed(2)}× node, ${(one["pushgw"]! / one["curl"]!).toFixed(1)}× curl`, "≤ 1.5× node");
+
+  // 2. wrap -- true
+  const wrap = alternate({
+    node: () => timeOnce(process.execPath, ["-e", "0"]),
+    wrap: () => timeOnce(process.execPath, [bin, "wrap", "-g", url, "-j", "bench-wrap", "--", "true"]),
+  });
+  row("`pushgw wrap -- true`", ms(wrap["wrap"]!), `node -e 0: ${ms(wrap["node"]!)}`, `${(wrap["wrap"]! / wrap["node"]!).toFixed(2)}× node`, "≤ 2× node");
+
+  // 3. memory while a job runs
+  const rss = await residentMemoryWhileJobRuns(url);
+  row("wrapper's resident memory while the job runs", `${rss.toFixed(1)} MiB`, "", "", "≤ 60 MiB");
+
+  // 4. 100,000 series, checked, against curl sending the same file
+  const file = bigFile(tmp, 100_000);
+  const size = readFileSync(file).length;
+  const big = alternate(
+    {
+      pushgw: () => timeOnce(process.execPath, [bin, "push", "-g", url, "-j", "bench-big", "--no-instance", "-f", file]),
+      curl: () => timeOnce("curl", ["-fsS", "-X", "PUT", "--data-binary", `@${file}`, `${url}/metrics/job/bench-big`]),
+    },
+    Math.max(5, Math.floor(RUNS / 3)),
+  );
+  row(`push 100,000 series (${(size / 1e6).toFixed(1)} MB), checked`, ms(big["pushgw"]!), `curl: ${ms(big["curl"]!)}`, `${(big["pushgw"]! / big["curl"]!).toFixed(2)}× curl`, "≤ 1.2× curl");
+
+  // 5. parser throughput, in process
+  const bytes = readFileSync(file);
+  const parseTimes: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const started = performance.now();
+    parseExposition(decodeUtf8(bytes, { name: "big" }), { name: "big" }, { groupingLabels: new Map([["job", "bench-big"]]) });
+    parseTimes.push(performance.now() - started);
+  }
+  const parseMs = median(parseTimes.slice(2));
+  row("parser throughput (decode + check)", `${(size / 1e6 / (parseMs / 1000)).toFixed(0)} MB/s`, `${ms(parseMs)} for ${(size / 1e6).toFixed(1)} MB`, "", "≥ 100 MB/s");
+
+  // 6. prune of 1,000 groups against a sequential curl DELETE loop over the same groups.
+  // The 100,000-series group goes first: every push makes the gateway re-check all it holds.
+  await fetch(`${url}/metrics/job/bench-big`, { method: "DELETE" });
+  await createGroups(url, "bench-prune", 1000);
+  await new Promise((r) => setTimeout(r, 1100));
+  const pruneMs = timeOnce(process.execPath, [bin, "prune", "-g", url, "--older-than", "1s", "--match", "job=bench-prune", "--yes", "-q"]);
+  await createGroups(url, "bench-prune", 1000);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < 1000; i++) spawnSync("curl", ["-fsS", "-X", "DELETE", `${url}/metrics/job/bench-prune/n/${i}`], { stdio: "ignore" });
+  const loopMs = Number(process.hrtime.bigint() - started) / 1e6;
+  row("prune 1,000 groups", ms(pruneMs), `sequential curl -X DELETE loop: ${ms(loopMs)}`, `${(loopMs / pruneMs).toFixed(1)}× faster`, "≥ 5× faster");
+} finally {
+  await gw.stop();
+}
+
+const header = ["measure", "pushgw", "side by side", "ratio", "target"];
+const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, medians of ${RUNS} alternating runs`;
+console.log(`\n${table}\n\nMachine: ${machine}; NODE_EXTRA_CA_CERTS unset.`);
