@@ -20,7 +20,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: false,
-  legalComments: "none",
+  // yargs, chalk, undici and execa are bundled, so the package installs with no dependencies;
+  // their licence notices go beside the bundle.
+  legalComments: "external",
   logLevel: "warning",
   define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
   alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },

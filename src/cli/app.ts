@@ -1,3 +1,4 @@
+import type { CompletionOptions } from "../app/completion.js";
 import type { DeleteOptions } from "../app/delete.js";
 import type { ListOptions } from "../app/list.js";
 import type { RemoveGroupsOptions } from "../app/prune.js";
@@ -16,4 +17,5 @@ export interface App {
   list(options: ListOptions, output: OutputSettings): Promise<void>;
   /** prune, and delete --match. */
   removeGroups(options: RemoveGroupsOptions, output: OutputSettings): Promise<void>;
+  completion(options: CompletionOptions, output: OutputSettings): Promise<void>;
 }

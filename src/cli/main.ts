@@ -5,6 +5,7 @@ import { pushMetrics } from "../app/push.js";
 import { wrapJob } from "../app/wrap.js";
 import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/prune.js";
+import { printCompletion } from "../app/completion.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -27,7 +28,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     async (options: O, output: OutputSettings): Promise<void> => {
       exitCode = await runUseCase(useCase, options, output);
     };
-  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups) };
+  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups),
+    completion: run(printCompletion),
+  };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
   } catch (error) {

@@ -12,6 +12,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     wrap: async (options, output) => void calls.push(["wrap", options, output]),
     list: async (options, output) => void calls.push(["list", options, output]),
     removeGroups: async (options, output) => void calls.push(["removeGroups", options, output]),
+    completion: async (options, output) => void calls.push(["completion", options, output]),
   };
   return { app, calls };
 }

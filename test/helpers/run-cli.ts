@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/pushgw", import.meta.url));
+/** The Node that runs the CLI: this one, or PUSHGW_TEST_NODE (CI runs the suite on Node 22 and 24 too). */
+export const NODE = process.env["PUSHGW_TEST_NODE"] ?? process.execPath;
 
 export interface CliRun {
   readonly code: number | null;
@@ -28,7 +30,7 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
 export function startCli(args: readonly string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(NODE, [BIN, ...args], {
     env,
     cwd: options.cwd,
     stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
