@@ -16,7 +16,8 @@ describe("the npm package", () => {
   beforeAll(async () => {
     gw = await startPushgateway();
     const npmEnv = { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
-    execFileSync("npm", ["pack", "--pack-destination", work, "--silent"], { cwd: root, env: npmEnv, stdio: ["ignore", "pipe", "pipe"] });
+    // --ignore-scripts: prepack would rebuild dist/ under the feet of the other test files.
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", work, "--silent"], { cwd: root, env: npmEnv, stdio: ["ignore", "pipe", "pipe"] });
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
     // --offline: the package must install with nothing from the registry (everything is bundled).
     execFileSync("npm", ["install", "--global", "--offline", "--prefix", prefix, join(work, tarball)], { env: npmEnv, stdio: ["ignore", "pipe", "pipe"] });
