@@ -12,7 +12,7 @@ _pushgw() {
     esac
   done
   if [[ -z "$command" ]]; then
-    COMPREPLY=($(compgen -W "push add delete wrap list prune completion --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "push add delete wrap list prune alert-rules completion --help --version" -- "$cur"))
     return
   fi
   for ((; i < COMP_CWORD; i++)); do
@@ -74,6 +74,7 @@ _pushgw() {
       prune:--header|prune:-H) COMPREPLY=(); return ;;
       prune:--match) COMPREPLY=(); return ;;
       prune:--older-than) COMPREPLY=(); return ;;
+      alert-rules:--prefix) COMPREPLY=(); return ;;
   esac
   case "$command" in
       push) words="--gateway -g --timeout --retries --header -H --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
@@ -82,6 +83,7 @@ _pushgw() {
       wrap) words="--gateway -g --timeout --retries --header -H --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
       list) words="--gateway -g --timeout --retries --header -H --quiet -q --verbose -v --match --older-than --json" ;;
       prune) words="--gateway -g --timeout --retries --header -H --quiet -q --verbose -v --match --dry-run --yes -y --older-than" ;;
+      alert-rules) words="--prefix --dashboard" ;;
       completion) words=" bash zsh fish" ;;
       *) words="" ;;
   esac

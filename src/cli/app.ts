@@ -1,3 +1,4 @@
+import type { AlertRulesOptions } from "../app/alert-rules.js";
 import type { CompletionOptions } from "../app/completion.js";
 import type { DeleteOptions } from "../app/delete.js";
 import type { ListOptions } from "../app/list.js";
@@ -18,4 +19,5 @@ export interface App {
   /** prune, and delete --match. */
   removeGroups(options: RemoveGroupsOptions, output: OutputSettings): Promise<void>;
   completion(options: CompletionOptions, output: OutputSettings): Promise<void>;
+  alertRules(options: AlertRulesOptions, output: OutputSettings): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { wrapJob } from "../app/wrap.js";
 import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
+import { printAlertRules } from "../app/alert-rules.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     };
   const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups),
     completion: run(printCompletion),
+    alertRules: run(printAlertRules),
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);

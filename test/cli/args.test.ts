@@ -13,6 +13,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     list: async (options, output) => void calls.push(["list", options, output]),
     removeGroups: async (options, output) => void calls.push(["removeGroups", options, output]),
     completion: async (options, output) => void calls.push(["completion", options, output]),
+    alertRules: async (options, output) => void calls.push(["alertRules", options, output]),
   };
   return { app, calls };
 }

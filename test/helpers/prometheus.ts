@@ -1,0 +1,88 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A real Prometheus (Debian's `prometheus`), scraping the given gateway every second. */
+export interface RunningPrometheus {
+  readonly url: string;
+  query(expr: string): Promise<{ status: string; error?: string; data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>;
+  alerts(): Promise<Array<{ labels: Record<string, string>; state: string; annotations: Record<string, string> }>>;
+  stop(): Promise<void>;
+}
+
+export function ensureTool(binary: string, debianPackage: string): string {
+  const found = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" }).stdout.trim();
+  if (found) return found;
+  if (process.getuid?.() === 0 && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0) {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    spawnSync("apt-get", ["install", "-y", "-qq", debianPackage], { stdio: "inherit", env });
+    const installed = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" }).stdout.trim();
+    if (installed) return installed;
+  }
+  throw new Error(`These tests need ${binary}, which was not found. On Debian or Ubuntu: sudo apt-get install ${debianPackage}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrometheus(gatewayUrl: string, ruleFiles: readonly string[] = []): Promise<RunningPrometheus> {
+  const binary = ensureTool("prometheus", "prometheus");
+  const dir = mkdtempSync(join(tmpdir(), "pushgw-prometheus-"));
+  const gateway = new URL(gatewayUrl).host;
+  writeFileSync(
+    join(dir, "prometheus.yml"),
+    [
+      "global:",
+      "  scrape_interval: 1s",
+      "  evaluation_interval: 1s",
+      `rule_files: [${ruleFiles.map((f) => JSON.stringify(f)).join(", ")}]`,
+      "scrape_configs:",
+      "  - job_name: pushgateway",
+      "    honor_labels: true",
+      "    static_configs:",
+      `      - targets: ["${gateway}"]`,
+      "",
+    ].join("\n"),
+  );
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr!.on("data", (c: Buffer) => (log += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited:\n${log}`);
+    try {
+      if ((await fetch(`${url}/-/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 150) throw new Error(`prometheus did not become ready:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    query: async (expr) => (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as never,
+    alerts: async () => ((await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: never[] } }).data.alerts,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
