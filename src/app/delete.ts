@@ -1,5 +1,5 @@
 import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { deliverToAll, type TransportOptions } from "./deliver.js";
+import { deliverToAll, withSecrets, type TransportOptions } from "./deliver.js";
 import type { Deps } from "./ports.js";
 import { printDryRun } from "./push.js";
 
@@ -16,10 +16,11 @@ export interface DeleteOptions {
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
   const key = buildGroupingKey(options.grouping);
   const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
+  const transport = await withSecrets(options.transport, deps);
   if (options.dryRun) {
-    printDryRun(call, options.transport, deps);
+    printDryRun(call, transport, deps);
     return 0;
   }
-  await deliverToAll(call, options.transport, deps);
+  await deliverToAll(call, transport, deps);
   return 0;
 }

@@ -7,9 +7,16 @@ import {
   type GatewayEndpoint,
   type RetryPolicy,
 } from "../core/delivery.js";
-import { GatewayError } from "../core/errors.js";
+import { GatewayError, UsageError } from "../core/errors.js";
 import { toBase64 } from "../core/base64.js";
-import type { Deps, HttpMethod, HttpRequest } from "./ports.js";
+import type { Deps, HttpMethod, HttpRequest, TlsOptions } from "./ports.js";
+
+/** A secret given on the command line or in the environment, or a file that holds it. */
+export type SecretSource = { readonly value: string } | { readonly file: string };
+
+export type Credentials =
+  | { readonly kind: "basic"; readonly user: string; readonly password: SecretSource }
+  | { readonly kind: "bearer"; readonly token: SecretSource };
 
 /** How to reach the gateways; shared by every command that talks to one. */
 export interface TransportOptions {
@@ -18,8 +25,65 @@ export interface TransportOptions {
   readonly retry: RetryPolicy;
   /** `-H` headers, sent as given. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Authorization and the like: sent, never printed. */
+  /** --user / --bearer-token-file and their environment variables. */
+  readonly credentials?: Credentials | undefined;
+  /** Authorization, once the credentials are read: sent, never printed. */
   readonly secretHeaders: Readonly<Record<string, string>>;
+  readonly tls?: TlsOptions | undefined;
+  /** --gzip: send bodies with Content-Encoding: gzip (Pushgateway 1.5.0+). */
+  readonly gzip?: boolean | undefined;
+  /** --spool DIR: where undeliverable pushes wait (see spool.ts). */
+  readonly spoolDir?: string | undefined;
+}
+
+/**
+ * Reads the credentials (files included) into the Authorization header, once per command,
+ * and warns when they would cross the network in clear text.
+ */
+export async function withSecrets(transport: TransportOptions, deps: Deps): Promise<TransportOptions> {
+  const credentials = transport.credentials;
+  const urlCredentials = transport.gateways.some((g) => g.urlCredentials !== undefined);
+  const headerAuth = Object.keys(transport.headers).some((h) => h.toLowerCase() === "authorization");
+  if (credentials !== undefined || urlCredentials || headerAuth) {
+    for (const gateway of transport.gateways) {
+      const url = new URL(gateway.baseUrl);
+      if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+        deps.out.warn(`credentials go to ${gateway.baseUrl} over plain http, readable by anyone on the way; use https`);
+      }
+    }
+  }
+  if (transport.tls?.insecure) deps.out.warn("--insecure: the gateway's TLS certificate is not checked");
+  // Checked now, so that a wrong path fails before anything runs (wrap starts its job first).
+  const tlsFiles: Array<[string, string | undefined]> = [["--cacert", transport.tls?.caFile], ["--cert", transport.tls?.certFile], ["--key", transport.tls?.keyFile]];
+  for (const [flag, file] of tlsFiles) if (file !== undefined) await readSecret({ file }, flag, deps);
+  if (credentials === undefined) return transport;
+  const secretHeaders = { ...transport.secretHeaders };
+  if (credentials.kind === "basic") {
+    const password = await readSecret(credentials.password, "--password-file", deps);
+    secretHeaders["authorization"] = `Basic ${toBase64(`${credentials.user}:${password}`)}`;
+  } else {
+    secretHeaders["authorization"] = `Bearer ${await readSecret(credentials.token, "--bearer-token-file", deps)}`;
+  }
+  return { ...transport, secretHeaders };
+}
+
+async function readSecret(source: SecretSource, flag: string, deps: Deps): Promise<string> {
+  if ("value" in source) return source.value;
+  let bytes: Uint8Array;
+  try {
+    bytes = await deps.input.readFile(source.file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(`${flag} ${source.file}: cannot read it${code ? ` (${code})` : ""}`);
+  }
+  // Files written with `echo` end in a newline that is not part of the secret.
+  const secret = new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
+  if (secret === "") throw new UsageError(`${flag} ${source.file}: the file is empty`);
+  return secret;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\./.test(hostname);
 }
 
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
@@ -46,7 +110,9 @@ export function buildRequest(call: GatewayCall, gateway: GatewayEndpoint, transp
     headers["authorization"] = `Basic ${toBase64(`${user}:${password}`)}`;
   }
   if (call.body !== undefined) headers["content-type"] = EXPOSITION_CONTENT_TYPE;
-  return { method: call.method, url: gateway.baseUrl + call.path, headers, body: call.body, timeoutMs: transport.timeoutMs };
+  const gzip = call.body !== undefined && transport.gzip === true;
+  if (gzip) headers["content-encoding"] = "gzip";
+  return { method: call.method, url: gateway.baseUrl + call.path, headers, body: call.body, gzip, timeoutMs: transport.timeoutMs };
 }
 
 /** What --dry-run prints: the request as it would go out, secrets hidden. */
@@ -76,7 +142,7 @@ export async function sendWithRetries(
   deps: Deps,
   limits: DeliveryLimits = {},
 ): Promise<DeliveryResult> {
-  const http = await deps.http();
+  const http = await deps.http(transport.tls);
   const policy = transport.retry;
   for (let attempt = 1; ; attempt++) {
     const started = deps.clock.monotonic();

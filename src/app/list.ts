@@ -1,5 +1,5 @@
 import { formatAge, formatGroupLabels, isOverdue, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import type { TransportOptions } from "./deliver.js";
+import { withSecrets, type TransportOptions } from "./deliver.js";
 import { fetchGroups, singleGateway } from "./groups-api.js";
 import type { Deps, Tone } from "./ports.js";
 
@@ -15,7 +15,8 @@ export interface ListOptions {
 export async function listGroups(options: ListOptions, deps: Deps): Promise<number> {
   const gateway = singleGateway(options.transport, "list");
   const now = deps.clock.now();
-  let groups = (await fetchGroups(gateway, options.transport, deps)).filter((g) => matchesAll(g.labels, options.matchers));
+  const transport = await withSecrets(options.transport, deps);
+  let groups = (await fetchGroups(gateway, transport, deps)).filter((g) => matchesAll(g.labels, options.matchers));
   if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
   groups = sortGroups(groups);
   if (options.json) {

@@ -14,7 +14,17 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | undefined;
+  /** Compress the body (the content-encoding header is already set). */
+  readonly gzip?: boolean | undefined;
   readonly timeoutMs: number;
+}
+
+/** --cacert, --cert, --key, --insecure: file paths, read by the HTTP adapter. */
+export interface TlsOptions {
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly insecure?: boolean | undefined;
 }
 
 export type HttpResult =
@@ -110,7 +120,8 @@ export interface OutputSettings {
 }
 
 export interface Deps {
-  readonly http: () => Promise<Http>;
+  /** The HTTP client, created at the first request (undici loads only then). */
+  readonly http: (tls?: TlsOptions) => Promise<Http>;
   /** Loaded only by wrap: process spawning costs start-up time the other commands need not pay. */
   readonly jobs: () => Promise<JobRunner>;
   readonly clock: Clock;

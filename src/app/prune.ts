@@ -1,7 +1,7 @@
 import { GatewayError, UsageError } from "../core/errors.js";
 import { buildGroupingPath } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, groupingKeyOf, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { buildRequest, sendWithRetries, type TransportOptions } from "./deliver.js";
+import { buildRequest, sendWithRetries, withSecrets, type TransportOptions } from "./deliver.js";
 import { fetchGroups, singleGateway } from "./groups-api.js";
 import type { Deps } from "./ports.js";
 
@@ -23,13 +23,14 @@ const READ_BACK_ATTEMPTS = 10;
 const READ_BACK_PAUSE_MS = 200;
 
 /** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
-export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Promise<number> {
-  const gateway = singleGateway(options.transport, options.command);
-  if (!options.dryRun && !options.yes && !deps.input.stdinIsTerminal) {
-    throw new UsageError(`${options.command}: refusing to delete without a terminal to confirm on`, {
+export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Promise<number> {
+  const gateway = singleGateway(given.transport, given.command);
+  if (!given.dryRun && !given.yes && !deps.input.stdinIsTerminal) {
+    throw new UsageError(`${given.command}: refusing to delete without a terminal to confirm on`, {
       hint: "add --yes to delete without asking, or --dry-run to see what would go",
     });
   }
+  const options = { ...given, transport: await withSecrets(given.transport, deps) };
   const select = (groups: readonly Group[]): Group[] => {
     const matching = groups.filter((g) => matchesAll(g.labels, options.matchers));
     return options.olderThanMs === undefined ? matching : selectStaleGroups(matching, deps.clock.now(), options.olderThanMs);

@@ -1,5 +1,5 @@
 import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { buildRequest, deliverToAll, renderRequest, type TransportOptions } from "./deliver.js";
+import { buildRequest, deliverToAll, renderRequest, withSecrets, type TransportOptions } from "./deliver.js";
 import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
 import type { Deps } from "./ports.js";
 
@@ -19,11 +19,12 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   const loaded = await loadMetrics(options.metrics, key, deps);
   requireSamples(loaded, command);
   const call = { method: options.method, path: buildGroupingPath(key), body: loaded.exposition.text };
+  const transport = await withSecrets(options.transport, deps);
   if (options.dryRun) {
-    printDryRun(call, options.transport, deps);
+    printDryRun(call, transport, deps);
     return 0;
   }
-  await deliverToAll(call, options.transport, deps);
+  await deliverToAll(call, transport, deps);
   return 0;
 }
 

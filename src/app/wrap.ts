@@ -11,7 +11,7 @@ import {
   type Expectation,
   type WrapMetricNames,
 } from "../core/wrap.js";
-import { deliverToAll, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
+import { deliverToAll, withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
 import type { Deps, ScratchFile } from "./ports.js";
 import { printDryRun } from "./push.js";
 
@@ -53,8 +53,9 @@ class JobStartError extends ToolError {
 }
 
 /** `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status. */
-export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(options.grouping);
+export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
+  const key = buildGroupingKey(given.grouping);
+  const options = { ...given, transport: await withSecrets(given.transport, deps) };
   const names = wrapMetricNames(options.prefix);
   const path = buildGroupingPath(key);
   const runner = await deps.jobs();

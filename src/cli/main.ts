@@ -48,7 +48,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
   let http: Promise<Http> | undefined;
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
-    http: () => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp())),
+    http: (tls) => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls))),
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     clock: systemClock,
     input: createStdioInput(),
@@ -63,6 +63,6 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     out.error(failure);
     return failure.exitCode;
   } finally {
-    if (http) await (await http).close();
+    if (http) await http.then((client) => client.close()).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { TransportOptions } from "../app/deliver.js";
+import type { Credentials, TransportOptions } from "../app/deliver.js";
 import type { OutputSettings } from "../app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
 import { parseDuration } from "../core/duration.js";
@@ -25,6 +25,15 @@ export function listOf(value: Repeated): string[] {
 
 export interface GlobalArgs {
   gateway?: Repeated;
+  user?: string;
+  passwordFile?: string;
+  bearerTokenFile?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+  gzip?: boolean;
+  spool?: string;
   timeout: string;
   retries: string;
   header?: Repeated;
@@ -56,6 +65,15 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
       group: "Where to push:",
     })
     .option("header", { alias: "H", type: "string", requiresArg: true, describe: "extra header 'Name: value', repeatable", group: "Where to push:" })
+    .option("user", { alias: "u", type: "string", requiresArg: true, describe: "basic auth NAME[:PASSWORD] [env PUSHGW_USER; password also from PUSHGW_PASSWORD or --password-file]", group: "Auth and TLS:" })
+    .option("password-file", { type: "string", requiresArg: true, describe: "read the basic-auth password from this file", group: "Auth and TLS:" })
+    .option("bearer-token-file", { type: "string", requiresArg: true, describe: "send Authorization: Bearer with the token in this file [env PUSHGW_BEARER_TOKEN]", group: "Auth and TLS:" })
+    .option("cacert", { type: "string", requiresArg: true, describe: "CA certificate(s) to verify the gateway with (PEM)", group: "Auth and TLS:" })
+    .option("cert", { type: "string", requiresArg: true, describe: "client certificate (PEM), with --key", group: "Auth and TLS:" })
+    .option("key", { type: "string", requiresArg: true, describe: "client certificate's private key (PEM)", group: "Auth and TLS:" })
+    .option("insecure", { alias: "k", type: "boolean", describe: "do not verify the gateway's TLS certificate", group: "Auth and TLS:" })
+    .option("gzip", { type: "boolean", describe: "compress bodies (Content-Encoding: gzip; Pushgateway 1.5.0+)", group: "Where to push:" })
+    .option("spool", { type: "string", requiresArg: true, describe: "save pushes that cannot be delivered here, send them later [env PUSHGW_SPOOL]", group: "Where to push:" })
     .option("quiet", { alias: "q", type: "boolean", describe: "print nothing but errors", group: "Output:" })
     .option("verbose", { alias: "v", type: "boolean", describe: "print each request and its status (never credentials)", group: "Output:" })
     .conflicts("quiet", "verbose") as Argv<T>;
@@ -97,13 +115,46 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
   }
   const timeoutMs = parseDuration(args.timeout, "--timeout");
   if (timeoutMs <= 0) throw new UsageError("--timeout must be longer than 0");
+  const spool = args.spool ?? nonEmpty(cli.env["PUSHGW_SPOOL"]);
   return {
     gateways: urls.map(parseGatewayUrl),
     timeoutMs,
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     headers: parseHeaders(listOf(args.header)),
+    credentials: toCredentials(args, cli),
     secretHeaders: {},
+    tls: { caFile: args.cacert, certFile: args.cert, keyFile: args.key, insecure: args.insecure === true },
+    gzip: args.gzip === true,
+    spoolDir: spool,
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** --user, --password-file, --bearer-token-file and their environment variables. */
+function toCredentials(args: GlobalArgs, cli: CliEnvironment): Credentials | undefined {
+  const user = args.user ?? nonEmpty(cli.env["PUSHGW_USER"]);
+  const tokenFile = args.bearerTokenFile;
+  const token = nonEmpty(cli.env["PUSHGW_BEARER_TOKEN"]);
+  if (user !== undefined && (tokenFile !== undefined || (token !== undefined && args.user !== undefined))) {
+    throw new UsageError("give either basic auth (--user) or a bearer token (--bearer-token-file), not both");
+  }
+  if (user !== undefined) {
+    const colon = user.indexOf(":");
+    const name = colon < 0 ? user : user.slice(0, colon);
+    if (name === "") throw new UsageError("--user: the user name is empty");
+    if (colon >= 0) return { kind: "basic", user: name, password: { value: user.slice(colon + 1) } };
+    const password = cli.env["PUSHGW_PASSWORD"];
+    if (password !== undefined) return { kind: "basic", user: name, password: { value: password } };
+    if (args.passwordFile !== undefined) return { kind: "basic", user: name, password: { file: args.passwordFile } };
+    throw new UsageError(`--user ${name}: no password`, { hint: "give NAME:PASSWORD, set PUSHGW_PASSWORD, or use --password-file F" });
+  }
+  if (args.passwordFile !== undefined) throw new UsageError("--password-file needs --user NAME (or PUSHGW_USER)");
+  if (tokenFile !== undefined) return { kind: "bearer", token: { file: tokenFile } };
+  if (token !== undefined) return { kind: "bearer", token: { value: token } };
+  return undefined;
 }
 
 function parseHeaders(raw: readonly string[]): Record<string, string> {

@@ -40,7 +40,11 @@ describe("argv → use-case options", () => {
         timeoutMs: 10_000,
         retry: expect.objectContaining({ retries: 3 }),
         headers: {},
+        credentials: undefined,
         secretHeaders: {},
+        tls: { caFile: undefined, certFile: undefined, keyFile: undefined, insecure: false },
+        gzip: false,
+        spoolDir: undefined,
       },
       dryRun: false,
     });
@@ -87,6 +91,37 @@ describe("argv → use-case options", () => {
     const [name, options] = await parse(["delete", "-j", "x", "--dry-run"]);
     expect(name).toBe("delete");
     expect(options).toMatchObject({ dryRun: true, grouping: { job: "x", instance: "web-1" } });
+  });
+});
+
+describe("credentials, TLS and the spool", () => {
+  it.each([
+    [["-u", "admin:s3:cret"], {}, { kind: "basic", user: "admin", password: { value: "s3:cret" } }],
+    [["-u", "admin"], { PUSHGW_PASSWORD: "from-env" }, { kind: "basic", user: "admin", password: { value: "from-env" } }],
+    [["-u", "admin", "--password-file", "/run/pw"], {}, { kind: "basic", user: "admin", password: { file: "/run/pw" } }],
+    [[], { PUSHGW_USER: "envuser", PUSHGW_PASSWORD: "p" }, { kind: "basic", user: "envuser", password: { value: "p" } }],
+    [["--bearer-token-file", "/run/token"], {}, { kind: "bearer", token: { file: "/run/token" } }],
+    [[], { PUSHGW_BEARER_TOKEN: "tok" }, { kind: "bearer", token: { value: "tok" } }],
+    [[], {}, undefined],
+  ])("%j with %j", async (flags, env, credentials) => {
+    const [, options] = await parse(["add", "-j", "x", ...flags, "m=1"], { env, hostname: "h" });
+    expect((options as { transport: { credentials: unknown } }).transport.credentials).toEqual(credentials);
+  });
+
+  it("TLS files, --insecure, --gzip and --spool (or PUSHGW_SPOOL)", async () => {
+    const [, options] = await parse(["add", "-j", "x", "--cacert", "ca.pem", "--cert", "c.pem", "--key", "k.pem", "-k", "--gzip", "m=1"], { env: { PUSHGW_SPOOL: "/var/spool/pushgw" }, hostname: "h" });
+    expect(options).toMatchObject({ transport: { tls: { caFile: "ca.pem", certFile: "c.pem", keyFile: "k.pem", insecure: true }, gzip: true, spoolDir: "/var/spool/pushgw" } });
+  });
+
+  it.each([
+    [["-u", "admin"], /--user admin: no password/],
+    [["--password-file", "/pw"], /--password-file needs --user/],
+    [["-u", "a:b", "--bearer-token-file", "/t"], /not both/],
+    [["-u", ":pw"], /user name is empty/],
+  ])("refuses %j", async (flags, message) => {
+    const { app } = recordingApp();
+    const run = Promise.resolve().then(() => buildCli(app, host, "1").parseAsync(["add", "-j", "x", ...flags, "m=1"]));
+    await expect(run).rejects.toThrow(message);
   });
 });
 
