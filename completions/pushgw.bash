@@ -12,7 +12,7 @@ _pushgw() {
     esac
   done
   if [[ -z "$command" ]]; then
-    COMPREPLY=($(compgen -W "push add delete wrap list prune alert-rules completion --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "push add delete wrap list prune flush alert-rules completion --help --version" -- "$cur"))
     return
   fi
   for ((; i < COMP_CWORD; i++)); do
@@ -116,6 +116,17 @@ _pushgw() {
       prune:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       prune:--match) COMPREPLY=(); return ;;
       prune:--older-than) COMPREPLY=(); return ;;
+      flush:--gateway|flush:-g) COMPREPLY=(); return ;;
+      flush:--timeout) COMPREPLY=(); return ;;
+      flush:--retries) COMPREPLY=(); return ;;
+      flush:--header|flush:-H) COMPREPLY=(); return ;;
+      flush:--user|flush:-u) COMPREPLY=(); return ;;
+      flush:--password-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--bearer-token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       alert-rules:--prefix) COMPREPLY=(); return ;;
   esac
   case "$command" in
@@ -125,6 +136,7 @@ _pushgw() {
       wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
       list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --match --older-than --json" ;;
       prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --match --dry-run --yes -y --older-than" ;;
+      flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v" ;;
       alert-rules) words="--prefix --dashboard" ;;
       completion) words=" bash zsh fish" ;;
       *) words="" ;;

@@ -10,6 +10,7 @@ import {
 import { GatewayError, UsageError } from "../core/errors.js";
 import { toBase64 } from "../core/base64.js";
 import type { Deps, HttpMethod, HttpRequest, TlsOptions } from "./ports.js";
+import { deliverThroughSpool, spooledError } from "./spool.js";
 
 /** A secret given on the command line or in the environment, or a file that holds it. */
 export type SecretSource = { readonly value: string } | { readonly file: string };
@@ -97,7 +98,10 @@ export interface GatewayCall {
 
 export type DeliveryResult =
   | { readonly ok: true; readonly url: string; readonly status: number; readonly body: string }
-  | { readonly ok: false; readonly url: string; readonly error: GatewayError };
+  | { readonly ok: false; readonly url: string; readonly error: GatewayError; readonly retryable: boolean };
+
+/** What became of one call to one gateway: delivered, failed, or (--spool) saved for later. */
+export type GatewayOutcome = DeliveryResult | { readonly ok: "spooled"; readonly url: string; readonly where: string; readonly reason: GatewayError | undefined };
 
 export function buildRequest(call: GatewayCall, gateway: GatewayEndpoint, transport: TransportOptions, deps: Deps): HttpRequest {
   const headers: Record<string, string> = {
@@ -153,7 +157,7 @@ export async function sendWithRetries(
     if (result.kind === "failure") {
       deps.out.verbose(`${request.method} ${request.url} -> ${result.timedOut ? "timed out" : "failed"} after ${elapsed} ms: ${result.message}`);
       if (lastAttempt) {
-        return { ok: false, url: request.url, error: describeTransportFailure(request.method, request.url, result.message, attempt, result.timedOut) };
+        return { ok: false, url: request.url, retryable: true, error: describeTransportFailure(request.method, request.url, result.message, attempt, result.timedOut) };
       }
       await pause(attempt, undefined, request, transport, deps, limits);
       continue;
@@ -166,6 +170,7 @@ export async function sendWithRetries(
       return {
         ok: false,
         url: request.url,
+        retryable: isRetryableStatus(result.status),
         error: describeRefusal({
           method: request.method,
           url: request.url,
@@ -204,27 +209,36 @@ async function pause(
 }
 
 /**
- * Sends one call to every gateway at once. Throws when any gateway did not take it;
- * with several gateways, says which took it and which did not.
+ * Sends one call to every gateway at once. Throws when any gateway did not take it (a
+ * SpooledError, exit 75, when the only trouble is calls saved in the spool); with several
+ * gateways, says which took it and which did not.
  */
-export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps, limits: DeliveryLimits = {}): Promise<DeliveryResult[]> {
-  const requests = transport.gateways.map((gateway) => buildRequest(call, gateway, transport, deps));
-  const results = await Promise.all(requests.map((request) => sendWithRetries(request, transport, deps, limits)));
-  const failures = results.filter((r): r is Extract<DeliveryResult, { ok: false }> => !r.ok);
-  if (results.length > 1) {
-    for (const r of results) {
-      if (r.ok) deps.out.info(`ok     ${call.method} ${r.url} (${r.status})`);
-      else deps.out.info(`FAILED ${call.method} ${r.url}`);
+export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps, limits: DeliveryLimits = {}): Promise<GatewayOutcome[]> {
+  const outcomes = await Promise.all(
+    transport.gateways.map((gateway): Promise<GatewayOutcome> =>
+      transport.spoolDir !== undefined && call.method !== "GET"
+        ? deliverThroughSpool(call, gateway, transport, deps, limits)
+        : sendWithRetries(buildRequest(call, gateway, transport, deps), transport, deps, limits),
+    ),
+  );
+  if (outcomes.length > 1) {
+    for (const o of outcomes) {
+      if (o.ok === true) deps.out.info(`ok     ${call.method} ${o.url} (${o.status})`);
+      else if (o.ok === "spooled") deps.out.info(`SAVED  ${call.method} ${o.url} (in the spool)`);
+      else deps.out.info(`FAILED ${call.method} ${o.url}`);
     }
   }
-  if (failures.length === 1 && results.length === 1) throw failures[0]!.error;
+  const failures = outcomes.filter((o): o is Extract<DeliveryResult, { ok: false }> => o.ok === false);
+  if (failures.length === 1 && outcomes.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {
     const message = failures.map((f) => f.error.message).join("\n");
-    throw new GatewayError(`${failures.length} of ${results.length} gateways did not take it:\n${message}`, {
+    throw new GatewayError(`${failures.length} of ${outcomes.length} gateways did not take it:\n${message}`, {
       hint: failures[0]!.error.hint,
     });
   }
-  return results;
+  const spooled = outcomes.filter((o): o is Extract<GatewayOutcome, { ok: "spooled" }> => o.ok === "spooled");
+  if (spooled.length > 0) throw spooledError(call, spooled, transport.spoolDir ?? "");
+  return outcomes;
 }
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {

@@ -113,6 +113,38 @@ export interface JobRunner {
   createScratchFile(): Promise<ScratchFile>;
 }
 
+/** A write the gateway did not take in time, kept to be sent later, in order. */
+export interface SpooledCall {
+  readonly version: 1;
+  readonly method: "PUT" | "POST" | "DELETE";
+  /** The gateway's base URL, never with credentials (they are applied again when sent). */
+  readonly baseUrl: string;
+  readonly path: string;
+  readonly body?: string | undefined;
+  readonly savedAt: number;
+}
+
+export interface SpoolEntry {
+  readonly id: string;
+  readonly call: SpooledCall;
+}
+
+/** The spool directory (--spool). Safe to share between concurrent pushgw runs. */
+export interface Spool {
+  readonly dir: string;
+  /** Writes atomically (a half-written entry is never seen); returns the file's path. */
+  save(call: SpooledCall): Promise<string>;
+  /** Pending entries for one gateway, oldest first. */
+  list(baseUrl: string): Promise<SpoolEntry[]>;
+  /** Every gateway with pending entries. */
+  gateways(): Promise<string[]>;
+  remove(entry: SpoolEntry): Promise<void>;
+  /** Moves an entry the gateway refused for good out of the queue, keeping it for a person. */
+  setAside(entry: SpoolEntry): Promise<string>;
+  /** Takes the gateway's delivery lock; undefined while another live pushgw holds it. */
+  lock(baseUrl: string): Promise<(() => Promise<void>) | undefined>;
+}
+
 /** How chatty the command may be, from -q / -v. */
 export interface OutputSettings {
   readonly quiet: boolean;
@@ -127,6 +159,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly input: Input;
   readonly out: Output;
+  /** The spool in a directory; loaded only by runs that use --spool. */
+  readonly spool: (dir: string) => Promise<Spool>;
   /** A number in [0, 1) for retry jitter. */
   readonly random: () => number;
   readonly version: string;

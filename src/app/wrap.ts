@@ -1,4 +1,4 @@
-import { GatewayError, ToolError } from "../core/errors.js";
+import { GatewayError, SpooledError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
 import { buildGroupingKey, buildGroupingPath, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
 import {
@@ -79,7 +79,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   // The start push goes out while the job runs; the job never waits for it.
   let jobEnded = false;
   const startPush = options.startPush
-    ? send({ method: "POST", path, body: renderStartMetrics(names, startedAtMs, options.expectation) }, options, deps, {
+    ? send("start", { method: "POST", path, body: renderStartMetrics(names, startedAtMs, options.expectation) }, options, deps, {
         stopRetrying: () => jobEnded,
       })
     : Promise.resolve(undefined);
@@ -105,7 +105,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   const startFailure = await startPush;
   const jobMetrics = await readJobMetrics(metricsFile, key, names, deps);
   const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode }, options.expectation) + jobMetrics;
-  const finalFailure = await send({ method: "POST", path, body }, options, deps, {
+  const finalFailure = await send("outcome", { method: "POST", path, body }, options, deps, {
     deadline: deps.clock.monotonic() + FINAL_PUSH_BUDGET_MS,
   });
 
@@ -123,7 +123,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
 }
 
 /** Sends one wrap push (or prints it with --dry-run); returns the failure instead of throwing. */
-async function send(call: GatewayCall, options: WrapOptions, deps: Deps, limits: DeliveryLimits): Promise<GatewayError | undefined> {
+async function send(what: "start" | "outcome", call: GatewayCall, options: WrapOptions, deps: Deps, limits: DeliveryLimits): Promise<GatewayError | undefined> {
   if (options.dryRun) {
     printDryRun(call, options.transport, deps);
     return undefined;
@@ -133,6 +133,11 @@ async function send(call: GatewayCall, options: WrapOptions, deps: Deps, limits:
     return undefined;
   } catch (error) {
     if (error instanceof GatewayError) return error;
+    // Saved in the spool: not lost, and sent in order later. The job's status stands.
+    if (error instanceof SpooledError) {
+      deps.out.warn(`the ${what} of the job was ${error.message}`);
+      return undefined;
+    }
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import type { ListOptions } from "../app/list.js";
 import type { RemoveGroupsOptions } from "../app/prune.js";
 import type { PushOptions } from "../app/push.js";
 import type { WrapOptions } from "../app/wrap.js";
+import type { FlushOptions } from "../app/spool.js";
 import type { OutputSettings } from "../app/ports.js";
 
 /**
@@ -20,4 +21,5 @@ export interface App {
   removeGroups(options: RemoveGroupsOptions, output: OutputSettings): Promise<void>;
   completion(options: CompletionOptions, output: OutputSettings): Promise<void>;
   alertRules(options: AlertRulesOptions, output: OutputSettings): Promise<void>;
+  flush(options: FlushOptions, output: OutputSettings): Promise<void>;
 }

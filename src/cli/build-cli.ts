@@ -7,6 +7,7 @@ import { wrapCommand } from "./commands/wrap.js";
 import { listCommand, pruneCommand } from "./commands/groups.js";
 import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
+import { flushCommand } from "./commands/flush.js";
 import type { CliEnvironment } from "./options.js";
 import { buildCompletionSpec } from "./completion-spec.js";
 import { closestMatch } from "../core/suggest.js";
@@ -20,6 +21,7 @@ export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
     wrapCommand(app, cli),
     listCommand(app, cli),
     pruneCommand(app, cli),
+    flushCommand(app, cli),
     alertRulesCommand(app),
   ];
   commands.push(completionCommand(app, cli, () => commands));
@@ -41,7 +43,7 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
   const commands = commandModules(app, cli);
   for (const command of commands) y = y.command(command);
   return y
-    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, alert-rules or completion")
+    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, alert-rules or completion")
     .recommendCommands()
     .strict()
     .help()

@@ -1,12 +1,13 @@
 import { hostname } from "node:os";
 import { deleteGroup } from "../app/delete.js";
-import type { Deps, Http, OutputSettings } from "../app/ports.js";
+import type { Deps, Http, OutputSettings, Spool } from "../app/ports.js";
 import { pushMetrics } from "../app/push.js";
 import { wrapJob } from "../app/wrap.js";
 import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
 import { printAlertRules } from "../app/alert-rules.js";
+import { flushSpool } from "../app/spool.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups),
     completion: run(printCompletion),
     alertRules: run(printAlertRules),
+    flush: run(flushSpool),
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
@@ -46,10 +48,12 @@ export async function main(argv: readonly string[]): Promise<void> {
 async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {
   const out = createTerminalOutput(output);
   let http: Promise<Http> | undefined;
+  let spool: Promise<Spool> | undefined;
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
     http: (tls) => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls))),
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
+    spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     clock: systemClock,
     input: createStdioInput(),
     out,

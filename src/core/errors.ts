@@ -31,6 +31,12 @@ export class GatewayError extends ToolError {
   readonly exitCode = 1;
 }
 
+/** Not delivered, but saved in the spool to be sent later (exit 75, EX_TEMPFAIL). */
+export class SpooledError extends ToolError {
+  override readonly name = "SpooledError";
+  readonly exitCode = 75;
+}
+
 /** A bug in pushgw itself: printed in full, with a request to report it. */
 export class InternalError extends ToolError {
   override readonly name = "InternalError";

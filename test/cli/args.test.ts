@@ -14,6 +14,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     removeGroups: async (options, output) => void calls.push(["removeGroups", options, output]),
     completion: async (options, output) => void calls.push(["completion", options, output]),
     alertRules: async (options, output) => void calls.push(["alertRules", options, output]),
+    flush: async (options, output) => void calls.push(["flush", options, output]),
   };
   return { app, calls };
 }

@@ -45,6 +45,9 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
     jobs: async () => {
       throw new Error("this test runs no jobs");
     },
+    spool: async () => {
+      throw new Error("this test uses no spool");
+    },
     clock,
     input: {
       stdinIsTerminal: true,

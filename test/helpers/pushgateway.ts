@@ -52,13 +52,14 @@ export function ensurePushgatewayBinary(): string {
   );
 }
 
-export async function startPushgateway(extraArgs: readonly string[] = []): Promise<RunningGateway> {
+/** `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was. */
+export async function startPushgateway(extraArgs: readonly string[] = [], port = 0): Promise<RunningGateway> {
   const binary = ensurePushgatewayBinary();
   // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib).
-  const child = spawn(binary, ["--web.listen-address=127.0.0.1:0", "--persistence.file=", ...extraArgs], {
+  const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     let log = "";
     const timer = setTimeout(() => reject(new Error(`the Pushgateway did not start in 10 s:\n${log}`)), 10_000);
     child.stderr!.on("data", (chunk: Buffer) => {
@@ -75,7 +76,7 @@ export async function startPushgateway(extraArgs: readonly string[] = []): Promi
     });
   });
   child.stderr!.resume();
-  return { url: `http://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+  return { url: `http://127.0.0.1:${listening}`, port: listening, stop: () => stopChild(child) };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -125,4 +126,15 @@ export function family(group: GatewayGroup | undefined, name: string): FamilyJso
 export function findGroup(groups: GatewayGroup[], labels: Record<string, string>): GatewayGroup | undefined {
   const want = JSON.stringify(Object.entries(labels).sort());
   return groups.find((g) => JSON.stringify(Object.entries(g.labels).sort()) === want);
+}
+
+/** A loopback port nothing listens on (for a gateway that is down), free at the time of asking. */
+export async function unusedPort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
