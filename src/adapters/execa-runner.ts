@@ -186,8 +186,15 @@ class OutputCapture implements CapturedOutput {
 
 function write(stream: 1 | 2, chunk: Buffer): Promise<void> {
   const target = stream === 1 ? process.stdout : process.stderr;
+  // A closed reader (EPIPE) ends the replay, never the wrapper.
+  if (target.destroyed || !target.writable) return Promise.resolve();
   return new Promise((resolve) => {
-    if (target.write(chunk)) resolve();
-    else target.once("drain", resolve);
+    const done = (): void => {
+      target.off("error", done);
+      resolve();
+    };
+    target.once("error", done);
+    if (target.write(chunk)) done();
+    else target.once("drain", done);
   });
 }

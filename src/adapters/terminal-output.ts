@@ -9,7 +9,22 @@ export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 
   return stream.isTTY === true && env["TERM"] !== "dumb" ? 1 : 0;
 }
 
+// A reader that goes away (`pushgw list | head -1`) closes our stdout or stderr. Writing
+// there then fails with EPIPE; that must not crash pushgw, least of all in wrap, which still
+// has to push the job's outcome.
+let pipesGuarded = false;
+function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+  }
+}
+
 export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {
+  guardPipes();
   const err: ChalkInstance = new Chalk({ level: colorLevel(process.stderr, env) });
   const out: ChalkInstance = new Chalk({ level: colorLevel(process.stdout, env) });
   const paint: Record<Tone, (text: string) => string> = {

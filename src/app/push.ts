@@ -1,4 +1,5 @@
-import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
+import { GatewayError } from "../core/errors.js";
+import { buildGroupingKey, buildGroupingPath, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
 import { buildRequest, deliverToAll, renderRequest, withSecrets, type TransportOptions } from "./deliver.js";
 import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
 import type { Deps } from "./ports.js";
@@ -24,8 +25,42 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
     printDryRun(call, transport, deps);
     return 0;
   }
-  await deliverToAll(call, transport, deps);
+  try {
+    await deliverToAll(call, transport, deps);
+  } catch (error) {
+    throw explainClash(error, key);
+  }
   return 0;
+}
+
+/**
+ * The gateway cannot tell {job=X} from {job=X, instance=""}: both expose the same series, and
+ * once both exist it refuses every later push, anywhere (research §1.3). When a push with an
+ * empty grouping value runs into that, say which group to delete.
+ */
+function explainClash(error: unknown, key: GroupingKey): unknown {
+  if (!(error instanceof GatewayError) || !error.message.includes("was collected before with the same name and label values")) return error;
+  const empty = key.labels.filter(([, value]) => value === "").map(([name]) => name);
+  if (empty.length === 0) {
+    if (key.labels.some(([name]) => name === "instance")) return error;
+    // Pushed without an instance: the twin is the group with instance="".
+    const flags = [`--job ${shellWord(key.job)}`, "--instance ''", ...key.labels.map(([n, v]) => `--label ${shellWord(`${n}=${v}`)}`)];
+    return new GatewayError(error.message, {
+      hint: `a group with instance="" (to Prometheus, no instance) may expose the same series; until one of the two is deleted the gateway refuses pushes. Delete it with: pushgw delete ${flags.join(" ")}`,
+    });
+  }
+  const others = key.labels.filter(([, value]) => value !== "");
+  const flags = [`--job ${shellWord(key.job)}`, ...others.map(([n, v]) => (n === "instance" ? `--instance ${shellWord(v)}` : `--label ${shellWord(`${n}=${v}`)}`))];
+  if (!others.some(([n]) => n === "instance")) flags.push("--no-instance");
+  return new GatewayError(error.message, {
+    hint:
+      `the group without ${empty.join(", ")} (an empty value is, to Prometheus, no label) exposes the same series; ` +
+      `until one of the two is deleted the gateway refuses pushes. Delete it with: pushgw delete ${flags.join(" ")}`,
+  });
+}
+
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 export function printDryRun(call: Parameters<typeof buildRequest>[0], transport: TransportOptions, deps: Deps): void {

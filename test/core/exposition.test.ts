@@ -37,7 +37,7 @@ describe("parseExposition: valid fixtures", () => {
 describe("parseExposition: invalid fixtures", () => {
   it.each(files("invalid"))("%s is refused where its first line says", (name) => {
     const bytes = readFileSync(new URL(`invalid/${name}`, dir));
-    const expectLine = /^# expect: (\d+): (.*)$/m.exec(bytes.toString("latin1"));
+    const expectLine = /^# expect: (\d+): (.*)$/m.exec(bytes.toString("utf8"));
     expect(expectLine, `${name} needs a "# expect: LINE: text" first line`).not.toBeNull();
     const [, line, text] = expectLine!;
     let error: unknown;

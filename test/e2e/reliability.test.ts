@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
+
+const node = process.execPath;
+const job = (name: string) => fileURLToPath(new URL(`../fixtures/jobs/${name}`, import.meta.url));
+
+describe("the gateway goes away and comes back", () => {
+  it("a restart in the middle of many pushes: the retries ride it out", async () => {
+    const port = await unusedPort();
+    let gw = await startPushgateway([], port);
+    const url = `http://127.0.0.1:${port}`;
+    const pushes = Array.from({ length: 16 }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * 60)).then(() => runCli(["add", "-g", url, "-j", "restart", "-i", `n${i}`, "m=1"])),
+    );
+    await new Promise((r) => setTimeout(r, 250));
+    await gw.stop();
+    await new Promise((r) => setTimeout(r, 700));
+    gw = await startPushgateway([], port);
+    try {
+      const runs = await Promise.all(pushes);
+      expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0));
+      // The gateway keeps nothing across a restart without persistence; what was pushed after it is there.
+      const after = (await readGroups(gw.url)).filter((g) => g.labels["job"] === "restart");
+      expect(after.length).toBeGreaterThan(0);
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+
+  it("a name that does not resolve: exit 1, saying so, quickly", async () => {
+    const started = Date.now();
+    const run = await runCli(["add", "-g", "http://pushgateway.invalid:9091", "--retries", "0", "-j", "x", "m=1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/POST http:\/\/pushgateway\.invalid:9091\/metrics\/job\/x\/instance\/\S+: could not connect: .*(ENOTFOUND|EAI_AGAIN)/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe("keeping the gateway healthy", () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it("{job=X} beside {job=X, instance=\"\"}: the refusal names the group to delete, and deleting it heals the gateway", async () => {
+    expect((await runCli(["add", "-g", gw.url, "-j", "twin", "--no-instance", "m=1"])).code).toBe(0);
+    const clash = await runCli(["add", "-g", gw.url, "-j", "twin", "--instance", "", "m=2"]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/was collected before with the same name and label values/);
+    expect(clash.stderr).toMatch(/hint: the group without instance .* Delete it with: pushgw delete --job twin --no-instance/);
+    // Poisoned: even an unrelated push is refused now.
+    expect((await runCli(["add", "-g", gw.url, "-j", "bystander", "m=1"])).code).toBe(1);
+    expect((await runCli(["delete", "-g", gw.url, "--job", "twin", "--no-instance"])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await runCli(["add", "-g", gw.url, "-j", "bystander", "m=1"])).code).toBe(0);
+  });
+
+  it("invalid UTF-8, which the gateway would store and then fail every scrape on, never leaves pushgw", async () => {
+    const bad = Buffer.concat([Buffer.from('m{a="'), Buffer.from([0xc3, 0x28]), Buffer.from('"} 1\n')]);
+    const run = await runCli(["add", "-g", gw.url, "-j", "utf8"], { input: bad });
+    expect(run.code).toBe(2);
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(200);
+  });
+});
+
+describe("stdout closed early (EPIPE)", () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  /** Runs the CLI with its stdout read by nobody: the pipe is closed at once. */
+  const withClosedStdout = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(NODE, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env["PATH"] } });
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+
+  it("list into a closed pipe: no crash", async () => {
+    for (let i = 0; i < 30; i++) await fetch(`${gw.url}/metrics/job/many/n/${i}`, { method: "POST", body: "many_metric 1\n" });
+    const run = await withClosedStdout(["list", "-g", gw.url]);
+    expect(run.stderr).not.toMatch(/EPIPE|Error/);
+    expect(run.code).toBe(0);
+  });
+
+  it("wrap --quiet-success replaying a failed job's output into a closed pipe still pushes the outcome", async () => {
+    const run = await withClosedStdout(["wrap", "-g", gw.url, "-j", "epipe", "--no-instance", "--quiet-success", "--", node, job("noisy.mjs"), "200000", "4"]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).not.toMatch(/Error|EPIPE/);
+    expect(family(findGroup(await readGroups(gw.url), { job: "epipe" }), "job_exit_code")?.metrics[0]?.value).toBe("4");
+  });
+});

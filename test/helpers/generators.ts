@@ -1,0 +1,17 @@
+import fc from "fast-check";
+
+/** Lines that look like the text format, some right and some subtly wrong. */
+export const expositionLike = (): fc.Arbitrary<string> => {
+  const name = fc.constantFrom("m", "a_total", "h", "h_bucket", "h_sum", "h_count", "s", "job:rate5m", "push_time_seconds", "1bad", "bad-name", "");
+  const labelName = fc.constantFrom("a", "b", "le", "quantile", "job", "instance", "__x", "1a", "a-b", "");
+  const labelValue = fc.oneof(fc.constantFrom("1", "+Inf", "0.5", "", "x\\\"y", "bad\\t", "a\\nb", "ünï"), fc.string({ maxLength: 6 }));
+  const value = fc.oneof(fc.constantFrom("1", "0", "-1.5", "1e3", "NaN", "+Inf", "-Inf", "inf", "0x10", "1,5", "", "abc", ".5", "5."), fc.double().map(String));
+  const label = fc.tuple(labelName, labelValue).map(([n, v]) => `${n}="${v}"`);
+  const labels = fc.array(label, { maxLength: 3 }).map((ls) => (ls.length === 0 ? "" : `{${ls.join(",")}}`));
+  const sample = fc.tuple(name, labels, fc.constantFrom(" ", "\t", "  "), value, fc.constantFrom("", "", "", " 1600000000000", " # {a=\"b\"} 1")).map(([n, l, sp, v, tail]) => `${n}${l}${sp}${v}${tail}`);
+  const typeLine = fc.tuple(name, fc.constantFrom("counter", "gauge", "histogram", "summary", "untyped", "info", "GAUGE")).map(([n, t]) => `# TYPE ${n} ${t}`);
+  const helpLine = fc.tuple(name, fc.constantFrom("Help.", "with \\\\ escape", "bad \\x escape", "")).map(([n, h]) => `# HELP ${n} ${h}`);
+  const line = fc.oneof({ weight: 6, arbitrary: sample }, { weight: 2, arbitrary: typeLine }, { weight: 1, arbitrary: helpLine }, { weight: 1, arbitrary: fc.constantFrom("", "# a comment", "#", "  ") });
+  return fc.array(line, { minLength: 1, maxLength: 8 }).map((lines) => `${lines.join("\n")}\n`);
+};
+
