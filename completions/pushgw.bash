@@ -32,6 +32,7 @@ _pushgw() {
       push:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       push:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       push:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      push:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       push:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       push:--job|push:-j) COMPREPLY=(); return ;;
       push:--instance|push:-i) COMPREPLY=(); return ;;
@@ -49,6 +50,7 @@ _pushgw() {
       add:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       add:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       add:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      add:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       add:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       add:--job|add:-j) COMPREPLY=(); return ;;
       add:--instance|add:-i) COMPREPLY=(); return ;;
@@ -66,6 +68,7 @@ _pushgw() {
       delete:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       delete:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       delete:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      delete:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       delete:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       delete:--job|delete:-j) COMPREPLY=(); return ;;
       delete:--instance|delete:-i) COMPREPLY=(); return ;;
@@ -81,6 +84,7 @@ _pushgw() {
       wrap:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       wrap:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       wrap:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      wrap:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       wrap:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       wrap:--job|wrap:-j) COMPREPLY=(); return ;;
       wrap:--instance|wrap:-i) COMPREPLY=(); return ;;
@@ -100,6 +104,7 @@ _pushgw() {
       list:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       list:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       list:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      list:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       list:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       list:--match) COMPREPLY=(); return ;;
       list:--older-than) COMPREPLY=(); return ;;
@@ -113,6 +118,7 @@ _pushgw() {
       prune:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       prune:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       prune:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      prune:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       prune:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       prune:--match) COMPREPLY=(); return ;;
       prune:--older-than) COMPREPLY=(); return ;;
@@ -126,17 +132,18 @@ _pushgw() {
       flush:--cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       flush:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       flush:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
       flush:--spool) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       alert-rules:--prefix) COMPREPLY=(); return ;;
   esac
   case "$command" in
-      push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
-      add) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
-      delete) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --match --yes -y" ;;
-      wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
-      list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --match --older-than --json" ;;
-      prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v --match --dry-run --yes -y --older-than" ;;
-      flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --spool --quiet -q --verbose -v" ;;
+      push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
+      add) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
+      delete) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --match --yes -y" ;;
+      wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
+      list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --match --older-than --json" ;;
+      prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --match --dry-run --yes -y --older-than" ;;
+      flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v" ;;
       alert-rules) words="--prefix --dashboard" ;;
       completion) words=" bash zsh fish" ;;
       *) words="" ;;

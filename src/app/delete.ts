@@ -1,5 +1,5 @@
 import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { deliverToAll, withSecrets, type TransportOptions } from "./deliver.js";
+import { deliverToAll, requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
 import type { Deps } from "./ports.js";
 import { printDryRun } from "./push.js";
 
@@ -14,6 +14,7 @@ export interface DeleteOptions {
  * `{job="x"}` is not `{job="x", instance="h"}`; deleting a missing group is not an error.
  */
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
+  requirePushgateway(options.transport, "delete");
   const key = buildGroupingKey(options.grouping);
   const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
   const transport = await withSecrets(options.transport, deps);

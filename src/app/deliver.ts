@@ -35,6 +35,22 @@ export interface TransportOptions {
   readonly gzip?: boolean | undefined;
   /** --spool DIR: where undeliverable pushes wait (see spool.ts). */
   readonly spoolDir?: string | undefined;
+  /** What --gateway points at (--target); a Pushgateway unless said otherwise. */
+  readonly target?: Target | undefined;
+}
+
+export type Target = "pushgateway" | "remote-write" | "victoriametrics";
+
+/** delete, list, prune and flush need a Pushgateway: time-series stores keep no groups. */
+export function requirePushgateway(transport: TransportOptions, command: string): void {
+  const target = transport.target ?? "pushgateway";
+  if (target === "pushgateway") return;
+  throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : "delete"}`, {
+    hint:
+      target === "remote-write"
+        ? "a remote-write receiver stores samples, not groups: series go stale by themselves once nothing pushes them"
+        : "VictoriaMetrics keeps samples, not groups (a DELETE there is silently ignored); its admin API /api/v1/admin/tsdb/delete_series deletes series",
+  });
 }
 
 /**
@@ -91,9 +107,12 @@ export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
 
 export interface GatewayCall {
   readonly method: HttpMethod;
-  /** Below the gateway's base URL, starting with `/`. */
+  /** Below the gateway's base URL: `/metrics/job/…`, or empty for a remote-write endpoint. */
   readonly path: string;
-  readonly body?: string;
+  /** The text format, or for remote write the compressed protobuf. */
+  readonly body?: string | Uint8Array;
+  /** Headers this kind of body needs (remote write's content type and encoding). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type DeliveryResult =
@@ -114,7 +133,8 @@ export function buildRequest(call: GatewayCall, gateway: GatewayEndpoint, transp
     headers["authorization"] = `Basic ${toBase64(`${user}:${password}`)}`;
   }
   if (call.body !== undefined) headers["content-type"] = EXPOSITION_CONTENT_TYPE;
-  const gzip = call.body !== undefined && transport.gzip === true;
+  Object.assign(headers, call.headers ?? {});
+  const gzip = typeof call.body === "string" && transport.gzip === true;
   if (gzip) headers["content-encoding"] = "gzip";
   return { method: call.method, url: gateway.baseUrl + call.path, headers, body: call.body, gzip, timeoutMs: transport.timeoutMs };
 }
@@ -127,7 +147,8 @@ export function renderRequest(request: HttpRequest, secretHeaderNames: Iterable<
     lines.push(`${name}: ${secret.has(name) ? "<hidden>" : value}`);
   }
   let text = lines.join("\n");
-  if (request.body !== undefined && request.body !== "") text += `\n\n${request.body.replace(/\n$/, "")}`;
+  if (typeof request.body === "string" && request.body !== "") text += `\n\n${request.body.replace(/\n$/, "")}`;
+  else if (request.body instanceof Uint8Array) text += `\n\n(${request.body.length} bytes: snappy-compressed protobuf)`;
   return text;
 }
 

@@ -1,5 +1,5 @@
 import { formatAge, formatGroupLabels, isOverdue, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { withSecrets, type TransportOptions } from "./deliver.js";
+import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
 import { fetchGroups, singleGateway } from "./groups-api.js";
 import type { Deps, Tone } from "./ports.js";
 
@@ -13,6 +13,7 @@ export interface ListOptions {
 
 /** `list`: the gateway's groups, sorted, as a table or as JSON. */
 export async function listGroups(options: ListOptions, deps: Deps): Promise<number> {
+  requirePushgateway(options.transport, "list");
   const gateway = singleGateway(options.transport, "list");
   const now = deps.clock.now();
   const transport = await withSecrets(options.transport, deps);

@@ -19,9 +19,9 @@ export interface LoadedMetrics {
 }
 
 /** Reads the metrics from where the user said and checks them against the grouping key. */
-export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps): Promise<LoadedMetrics> {
+export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, collectSamples = false): Promise<LoadedMetrics> {
   const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
-  const options = { groupingLabels };
+  const options = { groupingLabels, collectSamples };
   switch (source.kind) {
     case "arguments": {
       const generated = metricArgumentsToExposition(source.args, source.type, source.help);

@@ -13,7 +13,7 @@ export interface HttpRequest {
   /** Full URL, never with credentials in it. */
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string | undefined;
+  readonly body?: string | Uint8Array | undefined;
   /** Compress the body (the content-encoding header is already set). */
   readonly gzip?: boolean | undefined;
   readonly timeoutMs: number;

@@ -1,7 +1,7 @@
 import { GatewayError, UsageError } from "../core/errors.js";
 import { buildGroupingPath } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, groupingKeyOf, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { buildRequest, sendWithRetries, withSecrets, type TransportOptions } from "./deliver.js";
+import { buildRequest, requirePushgateway, sendWithRetries, withSecrets, type TransportOptions } from "./deliver.js";
 import { fetchGroups, singleGateway } from "./groups-api.js";
 import type { Deps } from "./ports.js";
 
@@ -24,6 +24,7 @@ const READ_BACK_PAUSE_MS = 200;
 
 /** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
 export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Promise<number> {
+  requirePushgateway(given.transport, given.command);
   const gateway = singleGateway(given.transport, given.command);
   if (!given.dryRun && !given.yes && !deps.input.stdinIsTerminal) {
     throw new UsageError(`${given.command}: refusing to delete without a terminal to confirm on`, {

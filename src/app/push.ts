@@ -1,6 +1,8 @@
 import { GatewayError } from "../core/errors.js";
 import { buildGroupingKey, buildGroupingPath, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
-import { buildRequest, deliverToAll, renderRequest, withSecrets, type TransportOptions } from "./deliver.js";
+import { buildRequest, deliverToAll, renderRequest, withSecrets, type GatewayCall, type Target, type TransportOptions } from "./deliver.js";
+import type { Exposition } from "../core/exposition.js";
+import { encodeWriteRequest, REMOTE_WRITE_HEADERS, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../core/remote-write.js";
 import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
 import type { Deps } from "./ports.js";
 
@@ -17,9 +19,10 @@ export interface PushOptions {
 export async function pushMetrics(options: PushOptions, deps: Deps): Promise<number> {
   const key = buildGroupingKey(options.grouping);
   const command = options.method === "PUT" ? "push" : "add";
-  const loaded = await loadMetrics(options.metrics, key, deps);
+  const target = options.transport.target ?? "pushgateway";
+  const loaded = await loadMetrics(options.metrics, key, deps, target === "remote-write");
   requireSamples(loaded, command);
-  const call = { method: options.method, path: buildGroupingPath(key), body: loaded.exposition.text };
+  const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
   const transport = await withSecrets(options.transport, deps);
   if (options.dryRun) {
     printDryRun(call, transport, deps);
@@ -31,6 +34,24 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
     throw explainClash(error, key);
   }
   return 0;
+}
+
+/**
+ * The request that writes these metrics to the target: the Pushgateway's group URL with PUT or
+ * POST; VictoriaMetrics' import endpoint (which appends samples: PUT and POST alike); or a
+ * remote-write request whose samples are stamped now.
+ */
+export function buildWriteCall(method: "PUT" | "POST", key: GroupingKey, exposition: Exposition, target: Target, nowMs: number): GatewayCall {
+  switch (target) {
+    case "pushgateway":
+      return { method, path: buildGroupingPath(key), body: exposition.text };
+    case "victoriametrics":
+      return { method: "POST", path: victoriaMetricsImportPath(key), body: exposition.text };
+    case "remote-write": {
+      const series = toTimeSeries(exposition.samples, key);
+      return { method: "POST", path: "", body: snappyBlock(encodeWriteRequest(series, nowMs)), headers: REMOTE_WRITE_HEADERS };
+    }
+  }
 }
 
 /**

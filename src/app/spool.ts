@@ -23,7 +23,9 @@ export async function deliverThroughSpool(
   await flushGateway(spool, gateway, transport, deps, { deadline: deps.clock.monotonic() + FLUSH_AT_START_MS, retries: 0 });
   const url = gateway.baseUrl + call.path;
   const save = async (reason: GatewayError | undefined): Promise<GatewayOutcome> => {
-    const where = await spool.save({ version: 1, method: call.method as "PUT" | "POST" | "DELETE", baseUrl: gateway.baseUrl, path: call.path, body: call.body, savedAt: deps.clock.now() });
+    // Only Pushgateway calls are spooled (the CLI refuses --spool with other targets): text bodies.
+    const body = typeof call.body === "string" ? call.body : undefined;
+    const where = await spool.save({ version: 1, method: call.method as "PUT" | "POST" | "DELETE", baseUrl: gateway.baseUrl, path: call.path, body, savedAt: deps.clock.now() });
     return { ok: "spooled", url, where, reason };
   };
   if ((await spool.list(gateway.baseUrl)).some((entry) => entry.call.path === call.path)) {

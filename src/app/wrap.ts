@@ -1,6 +1,6 @@
 import { GatewayError, SpooledError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { buildGroupingKey, buildGroupingPath, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingKey, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -13,7 +13,7 @@ import {
 } from "../core/wrap.js";
 import { deliverToAll, withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
 import type { Deps, ScratchFile } from "./ports.js";
-import { printDryRun } from "./push.js";
+import { buildWriteCall, printDryRun } from "./push.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
@@ -57,7 +57,6 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   const key = buildGroupingKey(given.grouping);
   const options = { ...given, transport: await withSecrets(given.transport, deps) };
   const names = wrapMetricNames(options.prefix);
-  const path = buildGroupingPath(key);
   const runner = await deps.jobs();
   const metricsFile = await runner.createScratchFile();
 
@@ -79,7 +78,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   // The start push goes out while the job runs; the job never waits for it.
   let jobEnded = false;
   const startPush = options.startPush
-    ? send("start", { method: "POST", path, body: renderStartMetrics(names, startedAtMs, options.expectation) }, options, deps, {
+    ? send("start", writeCall(renderStartMetrics(names, startedAtMs, options.expectation), key, options, startedAtMs), options, deps, {
         stopRetrying: () => jobEnded,
       })
     : Promise.resolve(undefined);
@@ -105,7 +104,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   const startFailure = await startPush;
   const jobMetrics = await readJobMetrics(metricsFile, key, names, deps);
   const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode }, options.expectation) + jobMetrics;
-  const finalFailure = await send("outcome", { method: "POST", path, body }, options, deps, {
+  const finalFailure = await send("outcome", writeCall(body, key, options, endedAtMs), options, deps, {
     deadline: deps.clock.monotonic() + FINAL_PUSH_BUDGET_MS,
   });
 
@@ -120,6 +119,13 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   }
   if (finalFailure && options.strict && exitCode === 0) return 1;
   return exitCode;
+}
+
+/** wrap's pushes are POSTs, so that a failed run never erases the last success. */
+function writeCall(text: string, key: GroupingKey, options: WrapOptions, nowMs: number): GatewayCall {
+  const target = options.transport.target ?? "pushgateway";
+  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: target === "remote-write" });
+  return buildWriteCall("POST", key, exposition, target, nowMs);
 }
 
 /** Sends one wrap push (or prints it with --dry-run); returns the failure instead of throwing. */

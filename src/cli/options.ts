@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { Credentials, TransportOptions } from "../app/deliver.js";
+import type { Credentials, Target, TransportOptions } from "../app/deliver.js";
 import type { OutputSettings } from "../app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
 import { parseDuration } from "../core/duration.js";
@@ -34,6 +34,7 @@ export interface GlobalArgs {
   insecure?: boolean;
   gzip?: boolean;
   spool?: string;
+  target?: string;
   timeout: string;
   retries: string;
   header?: Repeated;
@@ -73,6 +74,13 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T> {
     .option("key", { type: "string", requiresArg: true, describe: "client certificate's private key (PEM)", group: "Auth and TLS:" })
     .option("insecure", { alias: "k", type: "boolean", describe: "do not verify the gateway's TLS certificate", group: "Auth and TLS:" })
     .option("gzip", { type: "boolean", describe: "compress bodies (Content-Encoding: gzip; Pushgateway 1.5.0+)", group: "Where to push:" })
+    .option("target", {
+      type: "string",
+      requiresArg: true,
+      choices: ["pushgateway", "remote-write", "victoriametrics"],
+      describe: "what --gateway is: a Pushgateway, a remote-write endpoint, or VictoriaMetrics [env PUSHGW_TARGET, default pushgateway]",
+      group: "Where to push:",
+    })
     .option("spool", { type: "string", requiresArg: true, describe: "save pushes that cannot be delivered here, send them later [env PUSHGW_SPOOL]", group: "Where to push:" })
     .option("quiet", { alias: "q", type: "boolean", describe: "print nothing but errors", group: "Output:" })
     .option("verbose", { alias: "v", type: "boolean", describe: "print each request and its status (never credentials)", group: "Output:" })
@@ -116,6 +124,15 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
   const timeoutMs = parseDuration(args.timeout, "--timeout");
   if (timeoutMs <= 0) throw new UsageError("--timeout must be longer than 0");
   const spool = args.spool ?? nonEmpty(cli.env["PUSHGW_SPOOL"]);
+  const target = (args.target ?? nonEmpty(cli.env["PUSHGW_TARGET"]) ?? "pushgateway") as Target;
+  if (!["pushgateway", "remote-write", "victoriametrics"].includes(target)) {
+    throw new UsageError(`PUSHGW_TARGET: expected pushgateway, remote-write or victoriametrics, got "${target}"`);
+  }
+  if (spool !== undefined && target !== "pushgateway") {
+    throw new UsageError(`--spool works with --target pushgateway only (not ${target})`, {
+      hint: "a time-series store takes samples late only within its out-of-order window; push again instead",
+    });
+  }
   return {
     gateways: urls.map(parseGatewayUrl),
     timeoutMs,
@@ -126,6 +143,7 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
     tls: { caFile: args.cacert, certFile: args.cert, keyFile: args.key, insecure: args.insecure === true },
     gzip: args.gzip === true,
     spoolDir: spool,
+    target,
   };
 }
 

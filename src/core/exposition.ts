@@ -24,6 +24,15 @@ export interface Exposition {
   readonly text: string;
   readonly families: ReadonlyMap<string, FamilyInfo>;
   readonly sampleCount: number;
+  /** Every sample, when asked for with `collectSamples` (remote write needs them). */
+  readonly samples: readonly Sample[];
+}
+
+/** One sample line: its metric name, labels (unescaped, as written) and value. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: ReadonlyArray<readonly [string, string]>;
+  readonly value: number;
 }
 
 export interface ExpositionSource {
@@ -41,6 +50,8 @@ export interface ParseExpositionOptions {
   readonly groupingLabels?: ReadonlyMap<string, string>;
   /** Families someone else owns (wrap's own metrics); a sample of theirs is refused. */
   readonly reservedNames?: ReadonlyMap<string, string>;
+  /** Also return every sample (costs memory; only remote write needs it). */
+  readonly collectSamples?: boolean;
 }
 
 const MAX_REPORTED_PROBLEMS = 10;
@@ -71,7 +82,14 @@ export function parseExposition(
       hint: "fix the input; nothing was sent",
     });
   }
-  return { text, families: parser.families, sampleCount: parser.sampleCount };
+  return { text, families: parser.families, sampleCount: parser.sampleCount, samples: parser.samples };
+}
+
+/** A sample value as the text format writes it: a float, NaN, or ±Inf (in Go's spellings). */
+export function parseSampleValue(text: string): number {
+  if (/^[+-]?inf(inity)?$/i.test(text)) return text.startsWith("-") ? -Infinity : Infinity;
+  if (/^nan$/i.test(text)) return NaN;
+  return Number(text);
 }
 
 function repairExposition(input: string, source: ExpositionSource): string {
@@ -123,6 +141,9 @@ class LineProblem extends Error {}
 class Parser {
   readonly families = new Map<string, FamilyInfo>();
   readonly problems: string[] = [];
+  readonly samples: Sample[] = [];
+  private valueStart = 0;
+  private valueEnd = 0;
   problemCount = 0;
   sampleCount = 0;
   private readonly seriesSeen: SeriesTable;
@@ -328,7 +349,9 @@ class Parser {
       if (valueText.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
       this.fail(`value "${valueText}" of "${name}" is not a number (use a float, NaN, +Inf or -Inf)`);
     }
+    this.valueStart = this.pos;
     this.pos = FLOAT_AT.lastIndex;
+    this.valueEnd = this.pos;
     this.skipBlanks();
     if (!this.atLineEnd()) {
       const rest = this.readToken();
@@ -509,6 +532,10 @@ class Parser {
     this.checkDuplicate(sampleName, seriesStart);
     family.sampleCount++;
     this.sampleCount++;
+    if (this.options.collectSamples) {
+      const labels = Array.from({ length: this.labelCount }, (_, i) => [this.labelName(i), unescapeLabelValue(this.rawLabelValue(i))] as const);
+      this.samples.push({ name: sampleName, labels, value: parseSampleValue(this.text.slice(this.valueStart, this.valueEnd)) });
+    }
   }
 
   /**

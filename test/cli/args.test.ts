@@ -46,6 +46,7 @@ describe("argv → use-case options", () => {
         tls: { caFile: undefined, certFile: undefined, keyFile: undefined, insecure: false },
         gzip: false,
         spoolDir: undefined,
+        target: "pushgateway",
       },
       dryRun: false,
     });

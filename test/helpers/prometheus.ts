@@ -36,10 +36,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPrometheus(gatewayUrl: string, ruleFiles: readonly string[] = []): Promise<RunningPrometheus> {
+/**
+ * `gatewayUrl` undefined: no scraping, but the remote-write receiver is on
+ * (`--web.enable-remote-write-receiver`, POST /api/v1/write).
+ */
+export async function startPrometheus(gatewayUrl: string | undefined, ruleFiles: readonly string[] = []): Promise<RunningPrometheus> {
   const binary = ensureTool("prometheus", "prometheus");
   const dir = mkdtempSync(join(tmpdir(), "pushgw-prometheus-"));
-  const gateway = new URL(gatewayUrl).host;
+  const scrape = gatewayUrl === undefined ? [] : ["scrape_configs:", "  - job_name: pushgateway", "    honor_labels: true", "    static_configs:", `      - targets: ["${new URL(gatewayUrl).host}"]`];
   writeFileSync(
     join(dir, "prometheus.yml"),
     [
@@ -47,18 +51,19 @@ export async function startPrometheus(gatewayUrl: string, ruleFiles: readonly st
       "  scrape_interval: 1s",
       "  evaluation_interval: 1s",
       `rule_files: [${ruleFiles.map((f) => JSON.stringify(f)).join(", ")}]`,
-      "scrape_configs:",
-      "  - job_name: pushgateway",
-      "    honor_labels: true",
-      "    static_configs:",
-      `      - targets: ["${gateway}"]`,
+      ...scrape,
       "",
     ].join("\n"),
   );
   const port = await freePort();
   const child = spawn(
     binary,
-    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...(gatewayUrl === undefined ? ["--web.enable-remote-write-receiver"] : []),
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
@@ -78,6 +83,52 @@ export async function startPrometheus(gatewayUrl: string, ruleFiles: readonly st
     url,
     query: async (expr) => (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as never,
     alerts: async () => ((await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: never[] } }).data.alerts,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Debian's VictoriaMetrics (single node) on a free loopback port. */
+export interface RunningVictoriaMetrics {
+  readonly url: string;
+  /** Raw samples of the series matching `selector`, after a flush (no query lookback involved). */
+  exportSeries(selector: string): Promise<Array<{ metric: Record<string, string>; values: number[]; timestamps: number[] }>>;
+  stop(): Promise<void>;
+}
+
+export async function startVictoriaMetrics(): Promise<RunningVictoriaMetrics> {
+  const binary = ensureTool("victoria-metrics", "victoria-metrics");
+  const dir = mkdtempSync(join(tmpdir(), "pushgw-vm-"));
+  const port = await freePort();
+  const child = spawn(binary, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, "data")}`], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error("victoria-metrics exited at start");
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 150) throw new Error("victoria-metrics did not become ready");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    exportSeries: async (selector) => {
+      // VictoriaMetrics makes new rows searchable a moment after it took them: flush, and ask
+      // again for a few seconds.
+      for (let i = 0; ; i++) {
+        await fetch(`${url}/internal/force_flush`);
+        const body = await (await fetch(`${url}/api/v1/export?${new URLSearchParams({ "match[]": selector })}`)).text();
+        const found = body.split("\n").filter(Boolean).map((line) => JSON.parse(line) as never);
+        if (found.length > 0 || i >= 40) return found;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { parseExposition } from "../../src/core/exposition.js";
+import { buildGroupingKey } from "../../src/core/grouping-key.js";
+import { encodeWriteRequest, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../../src/core/remote-write.js";
+
+/** A Snappy block decoder for literals and copies (the reference format), to check ours. */
+function unsnappy(data: Uint8Array): Uint8Array {
+  let pos = 0;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = data[pos++]!;
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  const out: number[] = [];
+  while (pos < data.length) {
+    const tag = data[pos++]!;
+    expect(tag & 3).toBe(0); // literals only
+    let n = tag >> 2;
+    if (n >= 60) {
+      const bytes = n - 59;
+      n = 0;
+      for (let i = 0; i < bytes; i++) n |= data[pos++]! << (8 * i);
+    }
+    for (let i = 0; i <= n; i++) out.push(data[pos++]!);
+  }
+  expect(out.length).toBe(length);
+  return Uint8Array.from(out);
+}
+
+/** Reads protobuf fields (wire types 0, 1, 2) into [field, value] pairs. */
+function fields(data: Uint8Array): Array<[number, number | Uint8Array]> {
+  const out: Array<[number, number | Uint8Array]> = [];
+  let pos = 0;
+  const varint = () => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = data[pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  while (pos < data.length) {
+    const key = varint();
+    const wire = key & 7;
+    if (wire === 0) out.push([key >> 3, varint()]);
+    else if (wire === 1) {
+      out.push([key >> 3, new DataView(data.buffer, data.byteOffset + pos, 8).getFloat64(0, true)]);
+      pos += 8;
+    } else {
+      const n = varint();
+      out.push([key >> 3, data.subarray(pos, pos + n)]);
+      pos += n;
+    }
+  }
+  return out;
+}
+
+describe("snappyBlock", () => {
+  it.each([0, 1, 59, 60, 61, 255, 256, 65536, 65537, 200_000])("round-trips %d bytes", (size) => {
+    const data = Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
+    expect(unsnappy(snappyBlock(data))).toEqual(data);
+  });
+});
+
+describe("remote write", () => {
+  const key = buildGroupingKey({ job: "backup", instance: "db-1", labels: ["env=prod", "tier="] });
+  const samples = parseExposition('# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 5\nh_sum 4.5\nh_count 5\nm{z="1",a="2"} NaN\nn -Inf\n', { name: "t" }, { collectSamples: true }).samples;
+
+  it("one series per sample, the key's labels added, sorted, empty values left out", () => {
+    const series = toTimeSeries(samples, key);
+    expect(series.map((s) => s.labels.map(([n, v]) => `${n}=${v}`).join(","))).toEqual([
+      "__name__=h_bucket,env=prod,instance=db-1,job=backup,le=1",
+      "__name__=h_bucket,env=prod,instance=db-1,job=backup,le=+Inf",
+      "__name__=h_sum,env=prod,instance=db-1,job=backup",
+      "__name__=h_count,env=prod,instance=db-1,job=backup",
+      "__name__=m,a=2,env=prod,instance=db-1,job=backup,z=1",
+      "__name__=n,env=prod,instance=db-1,job=backup",
+    ]);
+    expect(series.map((s) => s.value)).toEqual([3, 5, 4.5, 5, NaN, -Infinity]);
+  });
+
+  it("encodes WriteRequest{timeseries{labels, samples{value, timestamp}}}", () => {
+    const timestamp = 1_795_316_837_029;
+    const request = fields(encodeWriteRequest(toTimeSeries(samples.slice(2, 3), key), timestamp));
+    expect(request.map(([f]) => f)).toEqual([1]);
+    const ts = fields(request[0]![1] as Uint8Array);
+    const labels = ts.filter(([f]) => f === 1).map(([, v]) => fields(v as Uint8Array).map(([, x]) => new TextDecoder().decode(x as Uint8Array)).join("="));
+    expect(labels).toEqual(["__name__=h_sum", "env=prod", "instance=db-1", "job=backup"]);
+    const sample = fields(ts.find(([f]) => f === 2)![1] as Uint8Array);
+    expect(sample).toEqual([[1, 4.5], [2, timestamp]]);
+  });
+});
+
+describe("victoriaMetricsImportPath", () => {
+  it("puts every grouping label in an extra_label parameter, encoded", () => {
+    const path = victoriaMetricsImportPath(buildGroupingKey({ job: "a b", instance: "h", labels: ["path=/var/tmp", "q=x&y=z"] }));
+    expect(path).toBe("/api/v1/import/prometheus?extra_label=job%3Da%20b&extra_label=instance%3Dh&extra_label=path%3D%2Fvar%2Ftmp&extra_label=q%3Dx%26y%3Dz");
+  });
+});
