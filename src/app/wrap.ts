@@ -32,8 +32,8 @@ export interface WrapOptions {
 }
 
 /**
- * The final push never holds a cron slot longer than this, whatever --retries and
- * --timeout say: a dead gateway costs a wrapped job at most this much on top of its run.
+ * The final push never holds a cron slot longer than this, whatever --retries and --timeout
+ * say. (Before it, a start push still in flight is waited for, at most one --timeout.)
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
