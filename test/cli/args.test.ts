@@ -127,6 +127,22 @@ describe("credentials, TLS and the spool", () => {
   });
 });
 
+describe("suggestions", () => {
+  it.each([
+    [["push", "-j", "x", "--jbo", "y", "m=1"], "did you mean --job?"],
+    [["add", "-j", "x", "--verbos", "m=1"], "did you mean --verbose?"],
+    [["wrap", "-j", "x", "--max-runtim", "1m", "--", "true"], "did you mean --max-runtime?"],
+    [["list", "--older-then", "7d"], "did you mean --older-than?"],
+  ])("%j → %s", async (argv, hint) => {
+    const { app } = recordingApp();
+    const error = await Promise.resolve()
+      .then(() => buildCli(app, host, "1").parseAsync(argv))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).hint).toBe(hint);
+  });
+});
+
 describe("usage errors", () => {
   it.each([
     [["push", "-j", "x", "--bogus"], /Unknown argument: bogus/],
