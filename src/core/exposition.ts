@@ -156,11 +156,11 @@ class Parser {
   private readonly labelNameEnds: number[] = [];
   private readonly labelValueStarts: number[] = [];
   private readonly labelValueEnds: number[] = [];
-  private readonly labelHashHigh: number[] = [];
-  private readonly labelHashLow: number[] = [];
+  private readonly labelHashes: number[] = [];
   private previousName = "";
-  private nameHashHigh = 0;
-  private nameHashLow = 0;
+  private nameHash = 0;
+  /** Series whose hash another series already had: kept by their exact text. */
+  private readonly collided = new Set<string>();
   private previousFamily: FamilyInfo | undefined;
   private previousFamilyFor = "";
 
@@ -381,15 +381,9 @@ class Parser {
     }
     const name = this.readMetricName();
     this.previousName = name;
-    let high = 0x811c9dc5;
-    let low = 0x050c5d1f;
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      high = Math.imul(high ^ c, 0x01000193);
-      low = Math.imul(low ^ c, 0x01000193);
-    }
-    this.nameHashHigh = high;
-    this.nameHashLow = low;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+    this.nameHash = hash;
     return name;
   }
 
@@ -411,12 +405,10 @@ class Parser {
         return;
       }
       const nameStart = pos;
-      let high = 0x811c9dc5;
-      let low = 0x050c5d1f;
+      let hash = 0x811c9dc5;
       if (isNameStart(c)) {
         do {
-          high = Math.imul(high ^ c, 0x01000193);
-          low = Math.imul(low ^ c, 0x01000193);
+          hash = Math.imul(hash ^ c, 0x01000193);
           c = text.charCodeAt(++pos);
         } while (pos < lineEnd && isNameChar(c));
       }
@@ -441,8 +433,7 @@ class Parser {
           this.fail(`label "${text.slice(nameStart, nameEnd)}" appears twice in one sample`);
         }
       }
-      high = Math.imul(high ^ EQUALS, 0x01000193);
-      low = Math.imul(low ^ EQUALS, 0x01000193);
+      hash = Math.imul(hash ^ EQUALS, 0x01000193);
       const valueStart = ++pos;
       for (;;) {
         if (pos >= lineEnd) this.fail(`value of label "${text.slice(nameStart, nameEnd)}" has no closing quote`);
@@ -453,21 +444,18 @@ class Parser {
           if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
             this.fail(`invalid escape sequence "\\${text[pos + 1] ?? ""}" in the value of label "${text.slice(nameStart, nameEnd)}" (allowed: \\\\, \\", \\n)`);
           }
-          high = Math.imul(high ^ c, 0x01000193);
-          low = Math.imul(low ^ c, 0x01000193);
+          hash = Math.imul(hash ^ c, 0x01000193);
           c = next;
           pos++;
         }
-        high = Math.imul(high ^ c, 0x01000193);
-        low = Math.imul(low ^ c, 0x01000193);
+        hash = Math.imul(hash ^ c, 0x01000193);
         pos++;
       }
       this.labelNameStarts[index] = nameStart;
       this.labelNameEnds[index] = nameEnd;
       this.labelValueStarts[index] = valueStart;
       this.labelValueEnds[index] = pos;
-      this.labelHashHigh[index] = high;
-      this.labelHashLow[index] = low;
+      this.labelHashes[index] = hash;
       this.labelCount = index + 1;
       for (c = text.charCodeAt(++pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
       if (c === COMMA && pos < lineEnd) {
@@ -544,24 +532,21 @@ class Parser {
    * than a Set of key strings. On a hash hit the two series are compared exactly.
    */
   private checkDuplicate(sampleName: string, seriesStart: number): void {
-    let sumHigh = 0;
-    let sumLow = 0;
-    for (let l = 0; l < this.labelCount; l++) {
-      // Summing per-label hashes makes the result independent of the labels' order.
-      sumHigh = (sumHigh + (this.labelHashHigh[l] as number)) | 0;
-      sumLow = (sumLow + (this.labelHashLow[l] as number)) | 0;
-    }
-    const high = Math.imul(this.nameHashHigh ^ sumHigh, 0x01000193);
-    const low = Math.imul(this.nameHashLow ^ sumLow, 0x2545f491);
-    const earlier = this.seriesSeen.insert(high, low, seriesStart);
+    let sum = 0;
+    // Summing per-label hashes makes the result independent of the labels' order.
+    for (let l = 0; l < this.labelCount; l++) sum = (sum + (this.labelHashes[l] as number)) | 0;
+    const hash = Math.imul(this.nameHash ^ sum, 0x2545f491);
+    const earlier = this.seriesSeen.insert(hash, seriesStart);
     if (earlier < 0) return;
+    // Same hash: compare exactly. A different series with the same hash is remembered by its
+    // text, so that a later copy of it is caught too.
     const current = this.canonicalSeries(sampleName);
-    if (this.canonicalSeriesOfLine(earlier) === current) this.fail(`series ${current} is given twice`);
-    // Two different series with one 64-bit hash: astronomically rare; only the first is kept.
+    if (this.canonicalSeriesOfLine(earlier) === current || this.collided.has(current)) this.fail(`series ${current} is given twice`);
+    this.collided.add(current);
   }
 
   private canonicalSeriesOfLine(seriesStart: number): string {
-    const saved = [this.pos, this.lineEnd, this.previousName, this.nameHashHigh, this.nameHashLow] as const;
+    const saved = [this.pos, this.lineEnd, this.previousName, this.nameHash] as const;
     this.pos = seriesStart;
     this.lineEnd = this.text.indexOf("\n", seriesStart);
     this.previousName = "";
@@ -570,7 +555,7 @@ class Parser {
     this.skipBlanks();
     if (this.text.charCodeAt(this.pos) === OPEN_BRACE) this.readLabels();
     const canonical = this.canonicalSeries(name);
-    [this.pos, this.lineEnd, this.previousName, this.nameHashHigh, this.nameHashLow] = saved;
+    [this.pos, this.lineEnd, this.previousName, this.nameHash] = saved;
     return canonical;
   }
 
@@ -626,13 +611,12 @@ class Parser {
 }
 
 /**
- * An open-addressing table of 64-bit series hashes (two int32 halves) to the position of
- * the series that first gave them. Typed arrays keep 100,000 series out of the garbage
- * collector's way, which a Set of key strings does not.
+ * An open-addressing table of 32-bit series hashes to the position of the series that first
+ * gave them. Typed arrays keep 100,000 series out of the garbage collector's way, which a Set
+ * of key strings does not.
  */
 class SeriesTable {
-  private high: Int32Array;
-  private low: Int32Array;
+  private hashes: Int32Array;
   /** Position + 1; 0 marks an empty slot. */
   private where: Int32Array;
   private size = 0;
@@ -640,36 +624,33 @@ class SeriesTable {
   constructor(expectedSeries: number) {
     let capacity = 1024;
     while (capacity < expectedSeries * 2 && capacity < 1 << 24) capacity *= 2;
-    this.high = new Int32Array(capacity);
-    this.low = new Int32Array(capacity);
+    this.hashes = new Int32Array(capacity);
     this.where = new Int32Array(capacity);
   }
 
   /** Adds the hash; returns the position stored with it earlier, or -1 if it is new. */
-  insert(high: number, low: number, position: number): number {
+  insert(hash: number, position: number): number {
     if ((this.size + 1) * 2 > this.where.length) this.grow();
     const mask = this.where.length - 1;
-    for (let slot = (high ^ (low >>> 7)) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = (hash ^ (hash >>> 15)) & mask; ; slot = (slot + 1) & mask) {
       const stored = this.where[slot] as number;
       if (stored === 0) {
-        this.high[slot] = high;
-        this.low[slot] = low;
+        this.hashes[slot] = hash;
         this.where[slot] = position + 1;
         this.size++;
         return -1;
       }
-      if (this.high[slot] === high && this.low[slot] === low) return stored - 1;
+      if (this.hashes[slot] === hash) return stored - 1;
     }
   }
 
   private grow(): void {
-    const { high, low, where } = this;
-    this.high = new Int32Array(where.length * 2);
-    this.low = new Int32Array(where.length * 2);
+    const { hashes, where } = this;
+    this.hashes = new Int32Array(where.length * 2);
     this.where = new Int32Array(where.length * 2);
     this.size = 0;
     for (let i = 0; i < where.length; i++) {
-      if (where[i] !== 0) this.insert(high[i] as number, low[i] as number, (where[i] as number) - 1);
+      if (where[i] !== 0) this.insert(hashes[i] as number, (where[i] as number) - 1);
     }
   }
 }

@@ -127,3 +127,22 @@ describe("decodeUtf8", () => {
     expect(() => decodeUtf8(Uint8Array.from(bytes), { name: "f" })).toThrow(new RegExp(`f:${line}: invalid UTF-8 .*at offset ${offset}\\)`));
   });
 });
+
+describe("duplicate detection at scale (32-bit hashes collide a few times among 200,000 series)", () => {
+  const lines = Array.from({ length: 200_000 }, (_, i) => `series{a="${i.toString(36)}",b="${(i * 7919).toString(36)}"} 1`);
+
+  it("accepts 200,000 distinct series: a hash collision is never taken for a duplicate", () => {
+    expect(parseExposition(`${lines.join("\n")}\n`, { name: "big" }).sampleCount).toBe(200_000);
+  });
+
+  it("finds every repeated series, in any label order", () => {
+    const repeats = lines.map((line) => line.replace(/\{(a="[^"]*"),(b="[^"]*")\}/, "{$2,$1}"));
+    let error: unknown;
+    try {
+      parseExposition(`${lines.join("\n")}\n${repeats.join("\n")}\n`, { name: "big" });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/and 199990 more problem/);
+  });
+});
