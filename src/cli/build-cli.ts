@@ -53,18 +53,18 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
-      throw new UsageError(message, { hint: hintForUsageError(message, commands) });
+      throw new UsageError(message, { hint: hintForUsageError(message, commands, cli.argv ?? []) });
     });
 }
 
-function hintForUsageError(message: string, commands: readonly CommandModule[]): string {
+function hintForUsageError(message: string, commands: readonly CommandModule[], argv: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   if (unknown) {
     const word = unknown[1]!.split(", ")[0]!;
     const flags = new Set(buildCompletionSpec("pushgw", commands).commands.flatMap((c) => c.flags.map((f) => f.long)));
     const suggestion = closestMatch(word, flags);
     if (suggestion) return `did you mean --${suggestion}?`;
-    if (process.argv.includes("wrap") && !process.argv.includes("--")) {
+    if (argv.includes("wrap") && !argv.includes("--")) {
       return "put -- before the wrapped command, so that its own options are not read as pushgw's";
     }
   }

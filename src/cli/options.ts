@@ -11,6 +11,8 @@ import { WRAP_GROUPING_ENV } from "../app/wrap.js";
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
+  /** The arguments as given, for hints that depend on them (a wrapped command without --). */
+  readonly argv?: readonly string[];
 }
 
 export const DEFAULT_GATEWAY = "http://localhost:9091";

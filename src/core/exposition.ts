@@ -62,10 +62,6 @@ const FLOAT_PATTERN = new RegExp(`^${FLOAT_SOURCE}$`);
 /** The same, matched in place at lastIndex and ending at a blank or the line's end. */
 const FLOAT_AT = new RegExp(`${FLOAT_SOURCE}(?=[ \\t\\n]|$)`, "y");
 
-export function isValidSampleValue(text: string): boolean {
-  return FLOAT_PATTERN.test(text);
-}
-
 /** Parses and checks `input`; throws an InputError listing the first problems found. */
 export function parseExposition(
   input: string,
