@@ -249,7 +249,8 @@ class Parser {
     if (this.atLineEnd()) return; // "# HELP" alone: the Go parser takes it as a comment
     const name = this.readMetricName();
     if (RESERVED_METRIC_NAMES.has(name)) this.fail(this.reservedMessage(name));
-    const family = this.families.get(name);
+    // As in the gateway's parser, `h_count` after `# TYPE h histogram` names the family h.
+    const family = this.existingFamily(name);
     if (keyword === "TYPE") {
       this.skipBlanks();
       const typeToken = this.readToken().toLowerCase();
@@ -262,7 +263,7 @@ class Parser {
             : `unknown metric type "${typeToken}" (allowed: counter, gauge, histogram, summary, untyped)`,
         );
       }
-      if (family?.typeDeclared) this.fail(`second TYPE line for "${name}"`);
+      if (family?.typeDeclared) this.fail(`second TYPE line for "${family.name}"${family.name === name ? "" : ` (${name} is one of its series)`}`);
       if (family && family.sampleCount > 0) {
         this.fail(`TYPE line for "${name}" comes after its samples (it must come first)`);
       }
@@ -277,7 +278,7 @@ class Parser {
     // HELP: the rest of the line, after one run of blanks, is the text.
     if (this.pos < this.lineEnd) this.skipBlanks();
     const help = this.readHelpText();
-    if (family?.help !== undefined) this.fail(`second HELP line for "${name}"`);
+    if (family?.help !== undefined) this.fail(`second HELP line for "${family.name}"${family.name === name ? "" : ` (${name} is one of its series)`}`);
     if (family && family.sampleCount > 0) {
       this.fail(`HELP line for "${name}" comes after its samples (it must come first)`);
     }
@@ -569,6 +570,15 @@ class Parser {
 
   /** Which family a sample belongs to, following the `_bucket`/`_sum`/`_count` rules. */
   private familyOf(sampleName: string): FamilyInfo {
+    const existing = this.existingFamily(sampleName);
+    if (existing !== undefined) return existing;
+    const created: FamilyInfo = { name: sampleName, type: "untyped", typeDeclared: false, help: undefined, sampleCount: 0 };
+    this.families.set(sampleName, created);
+    return created;
+  }
+
+  /** The family a name refers to, if there is one yet (the name itself, or a histogram's or summary's series). */
+  private existingFamily(sampleName: string): FamilyInfo | undefined {
     const families = this.families;
     const exact = families.get(sampleName);
     if (exact !== undefined) return exact;
@@ -582,9 +592,7 @@ class Parser {
         }
       }
     }
-    const created: FamilyInfo = { name: sampleName, type: "untyped", typeDeclared: false, help: undefined, sampleCount: 0 };
-    families.set(sampleName, created);
-    return created;
+    return undefined;
   }
 
   private checkTypedLabels(family: FamilyInfo, sampleName: string): void {

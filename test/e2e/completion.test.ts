@@ -2,9 +2,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { ensureTool } from "../helpers/prometheus.js";
 import { BIN, runCli } from "../helpers/run-cli.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+// The shells the scripts are tested in (installed from Debian's packages where we can).
+for (const [tool, pkg] of [["bash", "bash"], ["zsh", "zsh"], ["fish", "fish"], ["tmux", "tmux"]] as const) ensureTool(tool, pkg);
 const FILES = { bash: "completions/pushgw.bash", zsh: "completions/_pushgw", fish: "completions/pushgw.fish" } as const;
 
 describe("completion scripts", () => {

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { findGroup, readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { ensureTool } from "../helpers/prometheus.js";
 import { BIN, runCli } from "../helpers/run-cli.js";
 
 let gw: RunningGateway;
@@ -115,6 +116,7 @@ describe("delete --match", () => {
   });
 
   it("asks on a terminal, and deletes only after yes", async () => {
+    ensureTool("script", "bsdutils"); // runs pushgw on a pseudo-terminal
     await pushgw(["add", "-j", "asked", "m=1"]);
     const ask = (answer: string) =>
       spawnSync("script", ["-qec", `${process.execPath} ${BIN} delete --match job=asked`, "/dev/null"], {

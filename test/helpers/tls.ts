@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureTool } from "./prometheus.js";
 
 /** A throw-away CA, a server certificate for 127.0.0.1, and a client certificate, made with openssl. */
 export interface TestCertificates {
@@ -14,6 +15,7 @@ export interface TestCertificates {
 }
 
 export function makeCertificates(): TestCertificates {
+  ensureTool("openssl", "openssl");
   const dir = mkdtempSync(join(tmpdir(), "pushgw-tls-"));
   const at = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
