@@ -1,7 +1,7 @@
 import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { deliverToAll, requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
+import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
+import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
 import type { Deps } from "./ports.js";
-import { printDryRun } from "./push.js";
 
 export interface DeleteOptions {
   readonly grouping: GroupingKeyInput;

@@ -10,7 +10,6 @@ import {
 import { GatewayError, UsageError } from "../core/errors.js";
 import { toBase64 } from "../core/base64.js";
 import type { Deps, HttpMethod, HttpRequest, TlsOptions } from "./ports.js";
-import { deliverThroughSpool, spooledError } from "./spool.js";
 
 /** A secret given on the command line or in the environment, or a file that holds it. */
 export type SecretSource = { readonly value: string } | { readonly file: string };
@@ -72,7 +71,7 @@ export async function withSecrets(transport: TransportOptions, deps: Deps): Prom
   if (transport.tls?.insecure) deps.out.warn("--insecure: the gateway's TLS certificate is not checked");
   // Checked now, so that a wrong path fails before anything runs (wrap starts its job first).
   const tlsFiles: Array<[string, string | undefined]> = [["--cacert", transport.tls?.caFile], ["--cert", transport.tls?.certFile], ["--key", transport.tls?.keyFile]];
-  for (const [flag, file] of tlsFiles) if (file !== undefined) await readSecret({ file }, flag, deps);
+  for (const [flag, file] of tlsFiles) if (file !== undefined) await readNamedFile(file, flag, deps);
   if (credentials === undefined) return transport;
   const secretHeaders = { ...transport.secretHeaders };
   if (credentials.kind === "basic") {
@@ -86,17 +85,22 @@ export async function withSecrets(transport: TransportOptions, deps: Deps): Prom
 
 async function readSecret(source: SecretSource, flag: string, deps: Deps): Promise<string> {
   if ("value" in source) return source.value;
+  // Files written with `echo` end in a newline that is not part of the secret.
+  return (await readNamedFile(source.file, flag, deps)).replace(/\r?\n$/, "");
+}
+
+/** A file a flag names, as text; unreadable or empty is a usage error naming the flag. */
+async function readNamedFile(file: string, flag: string, deps: Deps): Promise<string> {
   let bytes: Uint8Array;
   try {
-    bytes = await deps.input.readFile(source.file);
+    bytes = await deps.input.readFile(file);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(`${flag} ${source.file}: cannot read it${code ? ` (${code})` : ""}`);
+    throw new UsageError(`${flag} ${file}: cannot read it${code ? ` (${code})` : ""}`);
   }
-  // Files written with `echo` end in a newline that is not part of the secret.
-  const secret = new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
-  if (secret === "") throw new UsageError(`${flag} ${source.file}: the file is empty`);
-  return secret;
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === "") throw new UsageError(`${flag} ${file}: the file is empty`);
+  return text;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -227,39 +231,6 @@ async function pause(
   }
   deps.out.verbose(`retry ${attempt} of ${transport.retry.retries} for ${request.method} ${request.url} in ${delay} ms`);
   await deps.clock.sleep(delay);
-}
-
-/**
- * Sends one call to every gateway at once. Throws when any gateway did not take it (a
- * SpooledError, exit 75, when the only trouble is calls saved in the spool); with several
- * gateways, says which took it and which did not.
- */
-export async function deliverToAll(call: GatewayCall, transport: TransportOptions, deps: Deps, limits: DeliveryLimits = {}): Promise<GatewayOutcome[]> {
-  const outcomes = await Promise.all(
-    transport.gateways.map((gateway): Promise<GatewayOutcome> =>
-      transport.spoolDir !== undefined && call.method !== "GET"
-        ? deliverThroughSpool(call, gateway, transport, deps, limits)
-        : sendWithRetries(buildRequest(call, gateway, transport, deps), transport, deps, limits),
-    ),
-  );
-  if (outcomes.length > 1) {
-    for (const o of outcomes) {
-      if (o.ok === true) deps.out.info(`ok     ${call.method} ${o.url} (${o.status})`);
-      else if (o.ok === "spooled") deps.out.info(`SAVED  ${call.method} ${o.url} (in the spool)`);
-      else deps.out.info(`FAILED ${call.method} ${o.url}`);
-    }
-  }
-  const failures = outcomes.filter((o): o is Extract<DeliveryResult, { ok: false }> => o.ok === false);
-  if (failures.length === 1 && outcomes.length === 1) throw failures[0]!.error;
-  if (failures.length > 0) {
-    const message = failures.map((f) => f.error.message).join("\n");
-    throw new GatewayError(`${failures.length} of ${outcomes.length} gateways did not take it:\n${message}`, {
-      hint: failures[0]!.error.hint,
-    });
-  }
-  const spooled = outcomes.filter((o): o is Extract<GatewayOutcome, { ok: "spooled" }> => o.ok === "spooled");
-  if (spooled.length > 0) throw spooledError(call, spooled, transport.spoolDir ?? "");
-  return outcomes;
 }
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {

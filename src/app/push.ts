@@ -1,6 +1,7 @@
 import { GatewayError } from "../core/errors.js";
 import { buildGroupingKey, buildGroupingPath, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
-import { buildRequest, deliverToAll, renderRequest, withSecrets, type GatewayCall, type Target, type TransportOptions } from "./deliver.js";
+import { withSecrets, type GatewayCall, type Target, type TransportOptions } from "./deliver.js";
+import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
 import type { Exposition } from "../core/exposition.js";
 import { encodeWriteRequest, REMOTE_WRITE_HEADERS, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../core/remote-write.js";
 import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
@@ -82,10 +83,4 @@ function explainClash(error: unknown, key: GroupingKey): unknown {
 
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
-}
-
-export function printDryRun(call: Parameters<typeof buildRequest>[0], transport: TransportOptions, deps: Deps): void {
-  for (const gateway of transport.gateways) {
-    deps.out.result(renderRequest(buildRequest(call, gateway, transport, deps), Object.keys(transport.secretHeaders)));
-  }
 }

@@ -11,9 +11,10 @@ import {
   type Expectation,
   type WrapMetricNames,
 } from "../core/wrap.js";
-import { deliverToAll, withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
+import { withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
+import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
 import type { Deps, ScratchFile } from "./ports.js";
-import { buildWriteCall, printDryRun } from "./push.js";
+import { buildWriteCall } from "./push.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];

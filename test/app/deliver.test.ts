@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deliverToAll, sendWithRetries, type TransportOptions } from "../../src/app/deliver.js";
+import { sendWithRetries, type TransportOptions } from "../../src/app/deliver.js";
+import { deliverToAll } from "../../src/app/deliver-to-gateways.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import { GatewayError } from "../../src/core/errors.js";
 import { connectionRefused, fakeWorld, reply, timedOut } from "../helpers/fakes.js";
