@@ -1,7 +1,8 @@
 import { closeSync, mkdtempSync, openSync, readSync, writeSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
+import { isSea } from "node:sea";
 import { execa } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import type { JobOutcome } from "../core/wrap.js";
@@ -38,11 +39,12 @@ async function createScratchFile(): Promise<ScratchFile> {
 async function runJob(spec: JobSpec): Promise<JobResult> {
   const [file, ...args] = spec.argv;
   const capture = spec.captureOutput ? new OutputCapture() : undefined;
+  const self = await reachableSelf();
   const child = execa(file as string, args, {
     stdin: "inherit",
     stdout: capture ? "pipe" : "inherit",
     stderr: capture ? "pipe" : "inherit",
-    env: spec.env,
+    env: self ? { ...spec.env, PATH: self.path } : spec.env,
     extendEnv: true,
     reject: false,
     buffer: false,
@@ -96,6 +98,7 @@ async function runJob(spec: JobSpec): Promise<JobResult> {
   for (const [signal, forward] of forwarders) process.off(signal, forward);
   process.off("exit", killOnExit);
   capture?.finish();
+  await self?.remove();
 
   let outcome: JobOutcome;
   if (result.code === "ENOENT") outcome = { kind: "notFound", reason: "no such file or command" };
@@ -106,6 +109,27 @@ async function runJob(spec: JobSpec): Promise<JobResult> {
   else if (typeof result.exitCode === "number") outcome = { kind: "exited", code: result.exitCode };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
   return { outcome, output: capture };
+}
+
+/**
+ * The standalone executable (one file, perhaps named pushgw-linux-x64 and on no PATH) makes
+ * itself reachable as `pushgw` inside the job, so that a `pushgw add` there runs this same
+ * executable: a private directory holding only a `pushgw` link to it goes first on the job's
+ * PATH (with no PATH, before the default /usr/bin:/bin). Nothing else on the PATH is shadowed.
+ */
+async function reachableSelf(): Promise<{ path: string; remove(): Promise<void> } | undefined> {
+  if (!isSea()) return undefined;
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(tmpdir(), "pushgw-self-"));
+    await symlink(process.execPath, join(dir, "pushgw"));
+  } catch {
+    // No room for a link: the job runs as it would without it.
+    if (dir) await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const made = dir;
+  return { path: `${made}:${process.env["PATH"] || "/usr/bin:/bin"}`, remove: () => rm(made, { recursive: true, force: true }) };
 }
 
 function signalNumber(signal: string): number {
