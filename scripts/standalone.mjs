@@ -9,10 +9,11 @@
 // kept in .ci/.nodes/. The arm64 blob, code cache included, is made by the arm64 Node itself
 // under qemu-user-static: a code cache is only good for the V8 and CPU that made it.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
-import { inject } from "postject";
 
 export const NODE_VERSION = "20.20.2";
 export const TARGETS = {
@@ -25,6 +26,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}dist/standalone`;
 const work = `${out}/.work`;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
+const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
 
 /** The official Node binary for `arch`, from the npm registry, cached under .ci/.nodes/. */
 export function nodeBinary(arch) {
@@ -52,7 +54,7 @@ function runFor(arch, binary, args, options) {
  */
 async function bundle() {
   const file = `${work}/pushgw.cjs`;
-  await build({
+  const { metafile } = await build({
     stdin: { contents: 'import { main } from "./src/cli/main.ts";\nmain(process.argv.slice(2));\n', resolveDir: root, sourcefile: "standalone-entry.js", loader: "js" },
     outfile: file,
     bundle: true,
@@ -61,15 +63,52 @@ async function bundle() {
     target: "node20",
     minifyWhitespace: true,
     minifySyntax: true,
-    // The licence notices of the bundled libraries, for the Debian package's copyright file.
-    legalComments: "external",
+    legalComments: "none",
+    metafile: true,
     logLevel: "warning",
     define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version), "import.meta.url": "__pushgwModuleUrl" },
     alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
     // yargs' ESM shim asks for its own URL; in the executable that is the executable.
     banner: { js: 'var __pushgwModuleUrl = require("node:url").pathToFileURL(process.execPath).href;' },
   });
-  return file;
+  return { file, packages: bundledPackages(metafile) };
+}
+
+/** The npm packages whose code is in the bundle, by their folders under node_modules. */
+function bundledPackages(metafile) {
+  const folders = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) folders.add(`${root}${match[1]}`);
+  }
+  return [...folders].sort();
+}
+
+/**
+ * THIRD-PARTY-NOTICES.txt: the licence of every package bundled into the executable, then
+ * Node.js's own (which lists the libraries inside the Node binary). The Debian package's
+ * copyright file is made from it.
+ */
+function writeNotices(packages, nodeLicence) {
+  const sections = packages.map((folder) => {
+    const meta = JSON.parse(readFileSync(`${folder}/package.json`, "utf8"));
+    const licenceFile = readdirSync(folder).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name));
+    const text = licenceFile ? readFileSync(`${folder}/${licenceFile}`, "utf8").trim() : `License: ${meta.license}`;
+    return `${meta.name} ${meta.version} (${meta.license})\n\n${text}`;
+  });
+  sections.push(`Node.js ${NODE_VERSION}\n\n${readFileSync(nodeLicence, "utf8").trim()}`);
+  const rule = `\n\n${"-".repeat(78)}\n\n`;
+  writeFileSync(`${out}/THIRD-PARTY-NOTICES.txt`, `pushgw's standalone executable holds the following software.${rule}${sections.join(rule)}\n`);
+}
+
+/** Runs a build tool, showing what it said only when it fails (postject's warnings are noise). */
+function quietly(run) {
+  try {
+    return run({ stdio: ["ignore", "pipe", "pipe"], cwd: work });
+  } catch (error) {
+    process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
+    throw error;
+  }
 }
 
 async function buildTarget(arch, script) {
@@ -79,13 +118,13 @@ async function buildTarget(arch, script) {
   const config = `${work}/sea-${arch}.json`;
   writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
   // The target's own Node writes the blob, so that its code cache fits that Node.
-  runFor(arch, node, ["--experimental-sea-config", config], { stdio: ["ignore", "ignore", "inherit"], cwd: work });
+  quietly((options) => runFor(arch, node, ["--experimental-sea-config", config], options));
 
   const target = `${out}/pushgw-linux-${arch}`;
   rmSync(target, { force: true });
   // Node's debugging symbols are an eighth of the file and no use to a user.
   execFileSync(strip, ["--strip-all", "-o", target, node], { stdio: "inherit" });
-  await inject(target, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  quietly((options) => execFileSync(process.execPath, [postject, target, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], options));
   chmodSync(target, 0o755);
   const version = runFor(arch, target, ["--version"], { encoding: "utf8", env: {} }).trim();
   if (version !== pkg.version) throw new Error(`${target} --version printed ${JSON.stringify(version)}, expected ${pkg.version}`);
@@ -98,8 +137,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const arch of arches) if (!(arch in TARGETS)) throw new Error(`unknown architecture ${arch} (${Object.keys(TARGETS).join(", ")})`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const script = await bundle();
-  copyFileSync(`${work}/pushgw.cjs.LEGAL.txt`, `${out}/THIRD-PARTY-NOTICES.txt`);
+  const { file: script, packages } = await bundle();
+  writeNotices(packages, join(dirname(nodeBinary("x64")), "..", "LICENSE"));
   for (const arch of arches) {
     const started = Date.now();
     const target = await buildTarget(arch, script);
