@@ -1,7 +1,7 @@
 import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
-import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
+import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
+import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
   readonly grouping: GroupingKeyInput;
@@ -14,14 +14,14 @@ export interface DeleteOptions {
  * `{job="x"}` is not `{job="x", instance="h"}`; deleting a missing group is not an error.
  */
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
-  requirePushgateway(options.transport, "delete");
   const key = buildGroupingKey(options.grouping);
-  const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
-  const transport = await withSecrets(options.transport, deps);
+  const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
+  const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {
-    printDryRun(call, transport, deps);
+    gateway.dryRun(call);
     return 0;
   }
-  await deliverToAll(call, transport, deps);
+  const failure = writeFailure(call, await gateway.write(call), gateway.spoolDir);
+  if (failure) throw failure;
   return 0;
 }

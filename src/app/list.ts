@@ -1,6 +1,6 @@
 import { formatAge, formatGroupLabels, isOverdue, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
-import { fetchGroups, singleGateway } from "./groups-api.js";
+import { openGateway, type TransportOptions } from "./gateway.js";
+import { fetchGroups } from "./prune.js";
 import type { Deps, Tone } from "./ports.js";
 
 export interface ListOptions {
@@ -13,11 +13,9 @@ export interface ListOptions {
 
 /** `list`: the gateway's groups, sorted, as a table or as JSON. */
 export async function listGroups(options: ListOptions, deps: Deps): Promise<number> {
-  requirePushgateway(options.transport, "list");
-  const gateway = singleGateway(options.transport, "list");
+  const gateway = await openGateway(options.transport, deps, { command: "list" });
   const now = deps.clock.now();
-  const transport = await withSecrets(options.transport, deps);
-  let groups = (await fetchGroups(gateway, transport, deps)).filter((g) => matchesAll(g.labels, options.matchers));
+  let groups = (await fetchGroups(gateway)).filter((g) => matchesAll(g.labels, options.matchers));
   if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
   groups = sortGroups(groups);
   if (options.json) {

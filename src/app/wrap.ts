@@ -1,6 +1,6 @@
-import { GatewayError, SpooledError, ToolError } from "../core/errors.js";
+import { GatewayError, InternalError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { buildGroupingKey, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingKey, formatGroupingKey, refuseEmptyGroupingValues, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -11,10 +11,10 @@ import {
   type Expectation,
   type WrapMetricNames,
 } from "../core/wrap.js";
-import { withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
-import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
+import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
 import type { Deps, ScratchFile } from "./ports.js";
 import { buildWriteCall } from "./push.js";
+import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
@@ -30,6 +30,8 @@ export interface WrapOptions {
   readonly killGraceMs: number;
   readonly expectation: Expectation | undefined;
   readonly dryRun: boolean;
+  /** The longest the final push may take; FINAL_PUSH_BUDGET_MS unless a test says otherwise. */
+  readonly finalPushBudgetMs?: number;
 }
 
 /**
@@ -53,35 +55,46 @@ class JobStartError extends ToolError {
   }
 }
 
-/** `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status. */
-export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(given.grouping);
-  const options = { ...given, transport: await withSecrets(given.transport, deps) };
+/**
+ * `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status.
+ *
+ * Everything that can be wrong with pushgw's own flags is found before the job starts (exit 2,
+ * the job does not run). After that nothing pushgw meets may stop, kill or change the job: a
+ * gateway that is down, a proxy variable that names nothing, a spool or TMPDIR that cannot be
+ * written are said once on stderr, and the job's status is what the wrapper returns.
+ */
+export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number> {
+  const key = buildGroupingKey(options.grouping);
+  refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
+  const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
   const runner = await deps.jobs();
-  const metricsFile = await runner.createScratchFile();
+  const metricsFile = await runner.createScratchFile().catch((error: unknown) => {
+    deps.out.warn(`the job runs without ${METRICS_FILE_ENV}: no temporary file could be made (${describe(error)}); check TMPDIR`);
+    return undefined;
+  });
 
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
+  const env: Record<string, string> = {
+    PUSHGW_GATEWAY: options.gatewayForJob,
+    PUSHGW_JOB: key.job,
+    [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
+  };
+  if (metricsFile) env[METRICS_FILE_ENV] = metricsFile.path;
   const running = runner.run({
     argv: options.argv,
-    env: {
-      PUSHGW_GATEWAY: options.gatewayForJob,
-      PUSHGW_JOB: key.job,
-      [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
-      [METRICS_FILE_ENV]: metricsFile.path,
-    },
+    env,
     captureOutput: options.quietSuccess,
     maxRuntimeMs: options.maxRuntimeMs,
     killGraceMs: options.killGraceMs,
   });
 
-  // The start push goes out while the job runs; the job never waits for it.
+  // The start push goes out while the job runs; the job never waits for it. Its outcome is a
+  // value (the send path never throws); the catch is the last line of defence all the same.
   let jobEnded = false;
-  const startPush = options.startPush
-    ? send("start", writeCall(renderStartMetrics(names, startedAtMs, options.expectation), key, options, startedAtMs), options, deps, {
-        stopRetrying: () => jobEnded,
-      })
+  const startPush: Promise<ToolError | undefined> = options.startPush
+    ? push(renderStartMetrics(names, startedAtMs, options.expectation), key, options, gateway, deps, startedAtMs, { stopRetrying: () => jobEnded }).catch(unexpected)
     : Promise.resolve(undefined);
 
   const result = await running;
@@ -94,6 +107,10 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
     if (exitCode === 0) await result.output.discard();
     else await result.output.replay();
   }
+  for (const note of result.notes) deps.out.warn(note);
+  for (const error of result.internalErrors) {
+    deps.out.error(new InternalError(`pushgw hit an unexpected error while the job ran (the job was not touched): ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" }));
+  }
   if (result.outcome.kind === "notFound" || result.outcome.kind === "notExecutable") {
     deps.out.error(
       new JobStartError(`wrap: cannot run ${options.argv[0]}: ${result.outcome.reason}`, exitCode, result.outcome.kind === "notFound" ? "check the command's path and PATH (cron's PATH is short: use a full path)" : "check that the file is executable (chmod +x) and is not a directory"),
@@ -102,51 +119,50 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
 
   // The start push must be settled before the final one, or it could land after it and
   // say the job is still running.
-  const startFailure = await startPush;
-  const jobMetrics = await readJobMetrics(metricsFile, key, names, deps);
+  const startProblem = await startPush;
+  const jobMetrics = metricsFile ? await readJobMetrics(metricsFile, key, names, deps) : "";
   const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode }, options.expectation) + jobMetrics;
-  const finalFailure = await send("outcome", writeCall(body, key, options, endedAtMs), options, deps, {
-    deadline: deps.clock.monotonic() + FINAL_PUSH_BUDGET_MS,
-  });
+  const finalProblem = await push(body, key, options, gateway, deps, endedAtMs, {
+    deadline: deps.clock.monotonic() + (options.finalPushBudgetMs ?? FINAL_PUSH_BUDGET_MS),
+  }).catch(unexpected);
 
-  if (finalFailure) {
+  if (finalProblem !== undefined) {
     deps.out.error(
-      new GatewayError(`wrap: the outcome of ${formatGroupingKey(key)} (the job ${describeOutcome(result.outcome)}) was not pushed:\n${finalFailure.message}`, {
-        hint: options.strict ? finalFailure.hint : `${finalFailure.hint ?? "check the gateway"}; the job's own exit status is kept (use --strict to fail instead)`,
+      new GatewayError(`wrap: the outcome of ${formatGroupingKey(key)} (the job ${describeOutcome(result.outcome)}) was not pushed:\n${finalProblem.message}`, {
+        hint: options.strict ? finalProblem.hint : `${finalProblem.hint ?? "check the gateway"}; the job's own exit status is kept (use --strict to fail instead)`,
       }),
     );
-  } else if (startFailure) {
-    deps.out.warn(`the start of the job was not pushed (the outcome was): ${startFailure.message}`);
+  } else if (startProblem !== undefined) {
+    deps.out.warn(`the start of the job was not pushed (the outcome was): ${startProblem.message}`);
   }
-  if (finalFailure && options.strict && exitCode === 0) return 1;
+  if (finalProblem !== undefined && options.strict && exitCode === 0) return 1;
   return exitCode;
 }
 
-/** wrap's pushes are POSTs, so that a failed run never erases the last success. */
-function writeCall(text: string, key: GroupingKey, options: WrapOptions, nowMs: number): GatewayCall {
-  const target = options.transport.target ?? "pushgateway";
-  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: target === "remote-write" });
-  return buildWriteCall("POST", key, exposition, target, nowMs);
+/**
+ * Sends one wrap push (or prints it with --dry-run). wrap's pushes are POSTs, so that a failed
+ * run never erases the last success. Returns what went wrong, in words, or undefined.
+ */
+async function push(text: string, key: GroupingKey, options: WrapOptions, gateway: Gateway, deps: Deps, nowMs: number, limits: DeliveryLimits): Promise<ToolError | undefined> {
+  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: gateway.target === "remote-write" });
+  const call: GatewayCall = buildWriteCall("POST", key, exposition, gateway.target, nowMs);
+  if (options.dryRun) {
+    gateway.dryRun(call);
+    return undefined;
+  }
+  const failure = writeFailure(call, await gateway.write(call, limits), gateway.spoolDir);
+  if (failure === undefined) return undefined;
+  // Saved in the spool: not lost, and sent in order later. Said, but not a failure.
+  if (failure.exitCode === 75) {
+    deps.out.warn(`the ${limits.stopRetrying ? "start" : "outcome"} of the job was ${failure.message}`);
+    return undefined;
+  }
+  return failure;
 }
 
-/** Sends one wrap push (or prints it with --dry-run); returns the failure instead of throwing. */
-async function send(what: "start" | "outcome", call: GatewayCall, options: WrapOptions, deps: Deps, limits: DeliveryLimits): Promise<GatewayError | undefined> {
-  if (options.dryRun) {
-    printDryRun(call, options.transport, deps);
-    return undefined;
-  }
-  try {
-    await deliverToAll(call, options.transport, deps, limits);
-    return undefined;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    // Saved in the spool: not lost, and sent in order later. The job's status stands.
-    if (error instanceof SpooledError) {
-      deps.out.warn(`the ${what} of the job was ${error.message}`);
-      return undefined;
-    }
-    throw error;
-  }
+/** A push that threw after all (a bug): said like a failed push, never thrown on. */
+function unexpected(error: unknown): ToolError {
+  return new InternalError(`unexpected failure: ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" });
 }
 
 /**
@@ -161,10 +177,15 @@ async function readJobMetrics(file: ScratchFile, key: GroupingKey, names: WrapMe
     const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
     return parseExposition(decodeUtf8(bytes, source), source, { groupingLabels, reservedNames: ownedFamilies(names) }).text;
   } catch (error) {
-    if (!(error instanceof ToolError)) throw error;
-    deps.out.warn(`the job's own metrics were left out: ${error.message}`);
+    deps.out.warn(`the job's own metrics were left out: ${error instanceof ToolError ? error.message : describe(error)}`);
     return "";
   } finally {
-    await file.remove();
+    await file.remove().catch(() => undefined);
   }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
 }

@@ -7,7 +7,7 @@ import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
 import { printAlertRules } from "../app/alert-rules.js";
-import { flushSpool } from "../app/spool.js";
+import { flushSpool } from "../app/flush.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -47,11 +47,15 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {
   const out = createTerminalOutput(output);
-  let http: Promise<Http> | undefined;
+  const clients: Array<Promise<Http>> = [];
   let spool: Promise<Spool> | undefined;
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
-    http: (tls) => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls))),
+    http: (tls) => {
+      const client = import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls));
+      clients.push(client);
+      return client;
+    },
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     clock: systemClock,
@@ -67,6 +71,6 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     out.error(failure);
     return failure.exitCode;
   } finally {
-    if (http) await http.then((client) => client.close()).catch(() => undefined);
+    await Promise.all(clients.map((client) => client.then((c) => c.close()).catch(() => undefined)));
   }
 }

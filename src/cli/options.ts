@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { Credentials, Target, TransportOptions } from "../app/deliver.js";
+import type { Credentials, Target, TransportOptions } from "../app/gateway.js";
 import type { OutputSettings } from "../app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
 import { parseDuration } from "../core/duration.js";
@@ -141,7 +141,6 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     headers: parseHeaders(listOf(args.header)),
     credentials: toCredentials(args, cli),
-    secretHeaders: {},
     tls: { caFile: args.cacert, certFile: args.cert, keyFile: args.key, insecure: args.insecure === true },
     gzip: args.gzip === true,
     spoolDir: spool,
