@@ -4,6 +4,7 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
+import { LONGEST_TIMER_MS } from "../core/duration.js";
 import type { JobOutcome } from "../core/wrap.js";
 
 /** Signals the wrapper passes on to the job instead of dying from them. */
@@ -19,8 +20,6 @@ export const CAPTURE_MEMORY_LIMIT = 4 * 1024 * 1024;
  */
 export const PIPE_DRAIN_AFTER_EXIT_MS = 2_000;
 
-/** Node's timers overflow past 2^31-1 ms (24.8 days) and fire at once; longer waits are chained. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export function createExecaRunner(): JobRunner {
   return { run: runJob, createScratchFile };

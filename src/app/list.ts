@@ -1,4 +1,4 @@
-import { formatAge, formatGroupLabels, isOverdue, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { formatAge, formatGroupLabels, isOverdue, isStuck, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { openGateway, type TransportOptions } from "./gateway.js";
 import { fetchGroups } from "./prune.js";
 import type { Deps, Tone } from "./ports.js";
@@ -44,13 +44,16 @@ function toRow(group: Group, now: number): { cells: string[]; tone: Tone } {
   const { job, ...rest } = group.labels;
   const others = Object.keys(rest).length === 0 ? "-" : formatGroupLabels(rest);
   const overdue = isOverdue(group, now);
+  const stuck = isStuck(group, now);
   const status = !group.lastPushSuccessful
     ? `last push failed ${formatAge(group.lastFailureTime, now)}`
-    : overdue
-      ? "overdue (no success within --expect-every)"
-      : "ok";
+    : stuck
+      ? `stuck running since ${formatAge(group.lastJobStartTime, now)} (wrapper killed, or the job hangs)`
+      : overdue
+        ? "overdue (no success within --expect-every)"
+        : "ok";
   return {
     cells: [job ?? "", others, formatAge(group.lastPushTime, now), status, String(group.metrics.length)],
-    tone: !group.lastPushSuccessful ? "failed" : overdue ? "stale" : "plain",
+    tone: !group.lastPushSuccessful || stuck ? "failed" : overdue ? "stale" : "plain",
   };
 }

@@ -94,7 +94,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   // value (the send path never throws); the catch is the last line of defence all the same.
   let jobEnded = false;
   const startPush: Promise<ToolError | undefined> = options.startPush
-    ? push(renderStartMetrics(names, startedAtMs, options.expectation), key, options, gateway, deps, startedAtMs, { stopRetrying: () => jobEnded }).catch(unexpected)
+    ? push(renderStartMetrics(names, startedAtMs, options.expectation, options.maxRuntimeMs === undefined ? undefined : options.maxRuntimeMs + options.killGraceMs), key, options, gateway, deps, startedAtMs, { stopRetrying: () => jobEnded }).catch(unexpected)
     : Promise.resolve(undefined);
 
   const result = await running;

@@ -2,7 +2,7 @@ import type { Argv } from "yargs";
 import type { Credentials, Target, TransportOptions } from "../app/gateway.js";
 import type { OutputSettings } from "../app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
-import { parseDuration } from "../core/duration.js";
+import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import type { GroupingKeyInput } from "../core/grouping-key.js";
 import { WRAP_GROUPING_ENV } from "../app/wrap.js";
@@ -125,6 +125,7 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
   }
   const timeoutMs = parseDuration(args.timeout, "--timeout");
   if (timeoutMs <= 0) throw new UsageError("--timeout must be longer than 0");
+  if (timeoutMs > LONGEST_TIMER_MS) throw new UsageError(`--timeout ${args.timeout}: at most 24d (it limits each HTTP attempt; --max-runtime limits the job)`);
   const spool = args.spool ?? nonEmpty(cli.env["PUSHGW_SPOOL"]);
   const target = (args.target ?? nonEmpty(cli.env["PUSHGW_TARGET"]) ?? "pushgateway") as Target;
   if (!["pushgateway", "remote-write", "victoriametrics"].includes(target)) {

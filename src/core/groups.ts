@@ -246,6 +246,18 @@ export function isOverdue(group: Group, nowMs: number): boolean {
   return last === null || nowMs / 1000 - last > group.expectedWithinSeconds;
 }
 
+/**
+ * A run that said it started and never said it ended, for longer than it may run: its wrapper
+ * was killed (SIGKILL, a reboot) before it could push the outcome, or the job hangs.
+ */
+export function isStuck(group: Group, nowMs: number): boolean {
+  if (!group.running || group.lastJobStartTime === null) return false;
+  const running = nowMs / 1000 - group.lastJobStartTime;
+  // The wrapper pushes the outcome at most a minute after --max-runtime plus --kill-grace.
+  if (group.maxRuntimeSeconds !== null && running > group.maxRuntimeSeconds + 60) return true;
+  return group.expectedWithinSeconds !== null && running > group.expectedWithinSeconds;
+}
+
 export function formatAge(unixSeconds: number | null, nowMs: number): string {
   if (unixSeconds === null) return "never";
   const ms = nowMs - unixSeconds * 1000;
