@@ -22,6 +22,7 @@ type UndiciIndex = typeof import("undici");
  * setting up a connection, comes back as a result.
  */
 export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.ProcessEnv = process.env): Promise<Http> {
+  if (tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined) await checkTlsMaterial(tls);
   const connect = {
     ca: bufferOf(tls.ca),
     cert: bufferOf(tls.cert),
@@ -91,6 +92,21 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
       await Promise.all(all.map((d) => d?.close().catch(() => undefined)));
     },
   };
+}
+
+/**
+ * A certificate or key that is not PEM, or a key that does not match its certificate, would
+ * otherwise fail only at the first connection, looking like a network problem: checked here,
+ * it is the usage error it is (thrown with code PUSHGW_TLS_MATERIAL).
+ */
+async function checkTlsMaterial(tls: TlsMaterial): Promise<void> {
+  const { createSecureContext } = await import("node:tls");
+  try {
+    createSecureContext({ ca: bufferOf(tls.ca), cert: bufferOf(tls.cert), key: bufferOf(tls.key) });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:/i, "") : String(error);
+    throw Object.assign(new Error(reason), { code: "PUSHGW_TLS_MATERIAL" });
+  }
 }
 
 async function gzip(body: string | Uint8Array): Promise<Buffer> {

@@ -176,6 +176,16 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
     return client;
   };
   const proxiesShown = new Set<string>();
+  if (tls.ca !== undefined || tls.cert !== undefined) {
+    // Made now, so that a file that is no certificate is a usage error before anything runs.
+    const client = await clientFor(named.values().next().value!);
+    if (client instanceof Error && (client as NodeJS.ErrnoException).code === "PUSHGW_TLS_MATERIAL") {
+      const flags = [tls.ca && "--cacert", tls.cert && "--cert", tls.key && "--key"].filter(Boolean).join(", ");
+      throw new UsageError(`${flags}: not a usable certificate${tls.key ? " and key" : ""}: ${client.message}`, {
+        hint: "give PEM files (-----BEGIN CERTIFICATE----- …), and the private key that belongs to the certificate",
+      });
+    }
+  }
 
   const exchange = async (endpoint: Endpoint, call: GatewayCall, limits: DeliveryLimits, maxBodyBytes: number): Promise<CallOutcome> => {
     const request = buildRequest(call, endpoint, transport, maxBodyBytes);
@@ -239,8 +249,13 @@ async function readTlsMaterial(files: TlsFiles, deps: Deps): Promise<TlsMaterial
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
     throw new UsageError(files.certFile === undefined ? "--key needs --cert: a private key is used with its certificate" : "--cert needs --key: a client certificate is used with its private key");
   }
+  const ca = files.caFile === undefined ? undefined : await readNamedFile(files.caFile, "--cacert", deps);
+  // Node ignores a CA file that holds no certificate, and every TLS connection would then fail.
+  if (ca !== undefined && !new TextDecoder().decode(ca).includes("-----BEGIN CERTIFICATE-----")) {
+    throw new UsageError(`--cacert ${files.caFile}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
   return {
-    ca: files.caFile === undefined ? undefined : await readNamedFile(files.caFile, "--cacert", deps),
+    ca,
     cert: files.certFile === undefined ? undefined : await readNamedFile(files.certFile, "--cert", deps),
     key: files.keyFile === undefined ? undefined : await readNamedFile(files.keyFile, "--key", deps),
     insecure: files.insecure,

@@ -183,6 +183,8 @@ describe("pushgw's own mistakes are found before the job starts", () => {
     ["--cert without --key", ["--cert", "/etc/hostname"], /--cert needs --key/],
     ["--key without --cert", ["--key", "/etc/hostname"], /--key needs --cert/],
     ["an unreadable --cacert", ["--cacert", "/nonexistent/ca.pem"], /--cacert \/nonexistent\/ca.pem: cannot read it \(ENOENT\)/],
+    ["a --cacert that holds no certificate", ["--cacert", "/etc/hostname"], /--cacert \/etc\/hostname: holds no PEM certificate/],
+    ["a --cert and --key that are not PEM", ["--cert", "/etc/hostname", "--key", "/etc/hostname"], /--cert, --key: not a usable certificate and key/],
     ["an empty --password-file", ["-u", "alice", "--password-file", "/dev/null"], /--password-file \/dev\/null: the file is empty/],
     ["a bad duration", ["--max-runtime", "10 minutes"], /--max-runtime: invalid duration/],
     ["a --timeout longer than a timer can hold", ["--timeout", "4w"], /--timeout 4w: at most 24d/],
