@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
 import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
@@ -123,5 +124,37 @@ describe("stdout closed early (EPIPE)", () => {
     expect(run.code).toBe(4);
     expect(run.stderr).not.toMatch(/Error|EPIPE/);
     expect(family(findGroup(await readGroups(gw.url), { job: "epipe" }), "job_exit_code")?.metrics[0]?.value).toBe("4");
+  });
+});
+
+describe("terminal control sequences from outside are printed escaped", () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+  const attack = "\u001b]0;owned\u0007\u001b[2J";
+
+  it("in a gateway's error body", async () => {
+    const proxy = await startFaultProxy(gw.url, [{ kind: "status", status: 400, body: `refused ${attack}` }]);
+    try {
+      const run = await runCli(["add", "-g", proxy.url, "-j", "escapes", "m=1"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("refused \\x1b]0;owned\\x07\\x1b[2J");
+      expect(run.stderr).not.toContain("\u001b");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("in label values shown by list", async () => {
+    const value = Buffer.from(`evil${attack}`).toString("base64url");
+    expect((await fetch(`${gw.url}/metrics/job/escapes/instance@base64/${value}`, { method: "POST", body: "m 1\n" })).status).toBe(200);
+    const run = await runCli(["list", "-g", gw.url, "--match", "job=escapes"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/evil\\(x1b|u001b)\]0;owned\\(x07|u0007)/);
+    expect(run.stdout).not.toContain("\u001b");
   });
 });
