@@ -149,10 +149,13 @@ describe("terminal control sequences from outside are printed escaped", () => {
     }
   });
 
-  it("in label values shown by list", async () => {
+  it("in job names and label values shown by list", async () => {
     const value = Buffer.from(`evil${attack}`).toString("base64url");
     expect((await fetch(`${gw.url}/metrics/job/escapes/instance@base64/${value}`, { method: "POST", body: "m 1\n" })).status).toBe(200);
-    const run = await runCli(["list", "-g", gw.url, "--match", "job=escapes"]);
+    const job = Buffer.from(`escapes${attack}`).toString("base64url");
+    expect((await fetch(`${gw.url}/metrics/job@base64/${job}`, { method: "POST", body: "m 1\n" })).status).toBe(200);
+    const run = await runCli(["list", "-g", gw.url, "--match", "job=~escapes.*"]);
+    expect(run.stdout).toContain("escapes\\x1b]0;owned\\x07\\x1b[2J ");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/evil\\(x1b|u001b)\]0;owned\\(x07|u0007)/);
     expect(run.stdout).not.toContain("\u001b");
