@@ -56,6 +56,8 @@ export interface TransportOptions {
   readonly spoolDir?: string | undefined;
   /** What --gateway points at (--target); a Pushgateway unless said otherwise. */
   readonly target?: Target | undefined;
+  /** Inside a wrapped job: the wrapper's socket, through which push and add go (see relay.ts). */
+  readonly relaySocket?: string | undefined;
 }
 
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
@@ -257,7 +259,7 @@ async function readTlsMaterial(files: TlsFiles, deps: Deps): Promise<TlsMaterial
   return {
     ca,
     cert: files.certFile === undefined ? undefined : await readNamedFile(files.certFile, "--cert", deps),
-    key: files.keyFile === undefined ? undefined : await readNamedFile(files.keyFile, "--key", deps),
+    key: files.keyFile === undefined ? undefined : await readNamedFile(files.keyFile, "--key", deps).then(async (bytes) => (await warnIfLoose(files.keyFile!, "--key", deps), bytes)),
     insecure: files.insecure,
   };
 }
@@ -285,8 +287,18 @@ function warnAboutExposure(transport: TransportOptions, flagCredentials: boolean
 
 async function readSecret(source: SecretSource, flag: string, deps: Deps): Promise<string> {
   if ("value" in source) return source.value;
+  const bytes = await readNamedFile(source.file, flag, deps);
+  await warnIfLoose(source.file, flag, deps);
   // Files written with `echo` end in a newline that is not part of the secret.
-  return new TextDecoder().decode(await readNamedFile(source.file, flag, deps)).replace(/\r?\n$/, "");
+  return new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
+}
+
+/** As ssh does for a private key: a secret file others may read is worth a word. */
+async function warnIfLoose(file: string, flag: string, deps: Deps): Promise<void> {
+  const access = await deps.input.fileAccess(file);
+  if (access === undefined || (access.mode & 0o077) === 0) return;
+  const mode = access.mode.toString(8).padStart(4, "0");
+  deps.out.warn(`${flag} ${file} can be read by ${access.mode & 0o007 ? "every user" : "its group"} (mode ${mode}); keep a secret to yourself: chmod 600 ${file}`);
 }
 
 /** A file a flag names; unreadable or empty is a usage error naming the flag. */

@@ -49,6 +49,9 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
     spool: async () => {
       throw new Error("this test uses no spool");
     },
+    relay: async () => {
+      throw new Error("this test uses no relay");
+    },
     clock,
     input: {
       stdinIsTerminal: true,
@@ -56,6 +59,7 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
         throw Object.assign(new Error("no such file"), { code: "ENOENT" });
       },
       readStdin: async () => new Uint8Array(),
+      fileAccess: async () => undefined,
       confirm: async () => false,
       ...input,
     },
