@@ -11,7 +11,7 @@ import {
 } from "../core/delivery.js";
 import { GatewayError, SpooledError, UsageError } from "../core/errors.js";
 import { formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
-import { decodeGroups, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
+import { decodeGroups, deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
 import { isSecretHeaderName } from "../core/secrets.js";
 import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.js";
 
@@ -443,7 +443,7 @@ async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, bas
   const twins = emptyValueTwins(groups, key);
   if (twins.length === 0) return outcome;
   const twinText = twins.map((t) => formatGroupLabels(t.labels)).join(", ");
-  const deleteTwin = `pushgw delete ${deleteFlagsFor(twins[0]!)}`;
+  const deleteTwin = deleteCommandFor(twins[0]!);
   if (ours === undefined || ours.metrics.length > 0 || ours.lastPushTime !== null) {
     return withError(outcome, outcome.error.message, `the group ${twinText} exposes the same series (an empty label value is, to Prometheus, no label); until one of the two is deleted the gateway refuses every push. Delete it with: ${deleteTwin}`);
   }
@@ -458,18 +458,6 @@ async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, bas
 
 function withError(outcome: Extract<CallOutcome, { kind: "failed" }>, message: string, hint: string): CallOutcome {
   return { ...outcome, error: new GatewayError(message, { hint }) };
-}
-
-function deleteFlagsFor(group: Group): string {
-  const { job, ...rest } = group.labels;
-  const flags = [`--job ${shellWord(job ?? "")}`];
-  if (rest["instance"] === undefined) flags.push("--no-instance");
-  for (const [name, value] of Object.entries(rest)) flags.push(name === "instance" ? `--instance ${shellWord(value)}` : `--label ${shellWord(`${name}=${value}`)}`);
-  return flags.join(" ");
-}
-
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 /**

@@ -9,8 +9,10 @@ import {
   wrapMetricNames,
   wrapperExitCode,
   type Expectation,
+  type JobOutcome,
   type WrapMetricNames,
 } from "../core/wrap.js";
+import { formatDuration } from "../core/duration.js";
 import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
 import type { Deps, RelayServer, ScratchFile } from "./ports.js";
 import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
@@ -117,6 +119,10 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
     else await result.output.replay();
   }
   for (const note of result.notes) deps.out.warn(note);
+  // A job that fails without a word would send no cron mail: one line makes sure it does.
+  if (exitCode !== 0 && result.outcome.kind !== "notFound" && result.outcome.kind !== "notExecutable") {
+    deps.out.info(`pushgw: ${formatGroupingKey(key)}: ${describeFailure(result.outcome, durationMs, options)}`);
+  }
   for (const error of result.internalErrors) {
     deps.out.error(new InternalError(`pushgw hit an unexpected error while the job ran (the job was not touched): ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" }));
   }
@@ -204,6 +210,23 @@ async function readJobMetrics(file: ScratchFile, key: GroupingKey, names: WrapMe
     return "";
   } finally {
     await file.remove().catch(() => undefined);
+  }
+}
+
+/** `the job failed with exit status 3 after 12s`, said so that a cron mail tells the truth. */
+function describeFailure(outcome: JobOutcome, durationMs: number, options: WrapOptions): string {
+  const after = `after ${formatDuration(durationMs)}`;
+  switch (outcome.kind) {
+    case "timedOut":
+      return `the job ran past --max-runtime ${formatDuration(options.maxRuntimeMs ?? 0)} and was stopped (SIGTERM, then SIGKILL after --kill-grace ${formatDuration(options.killGraceMs)} if needed): exit status 124 ${after}`;
+    case "exited":
+      return `the job failed with exit status ${outcome.code} ${after}`;
+    case "signaled":
+      return `the job was killed by ${outcome.signal}: exit status ${wrapperExitCode(outcome)} ${after}`;
+    case "interrupted":
+      return `the job was stopped by ${outcome.signal}, which the wrapper got and passed on: exit status ${wrapperExitCode(outcome)} ${after}`;
+    default:
+      return describeOutcome(outcome);
   }
 }
 

@@ -220,3 +220,34 @@ function byJson(a: Record<string, string>, b: Record<string, string>): number {
   const y = JSON.stringify(Object.entries(b).sort());
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+describe("delete of a group that is not there", () => {
+  it("exit 0, but says so, with the groups of that job and the command that deletes each", async () => {
+    await pushgw(["add", "-j", "missing-x", "--no-instance", "m=1"]);
+    await pushgw(["add", "-j", "missing-x", "-i", "db-1", "-l", "tier=a b", "m=1"]);
+    const run = await pushgw(["delete", "-j", "missing-x", "-i", "web-1"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      `no group {job="missing-x", instance="web-1"} on ${gw.url}: nothing was deleted\n` +
+        `the groups of job "missing-x" there, and the command that deletes each:\n` +
+        `  {job="missing-x"}                               pushgw delete --job missing-x --no-instance\n` +
+        `  {job="missing-x", instance="db-1", tier="a b"}  pushgw delete --job missing-x --instance db-1 --label 'tier=a b'\n`,
+    );
+    // Each command, run as printed, deletes its group.
+    for (const line of run.stderr.split("\n").filter((l) => l.includes("pushgw delete"))) {
+      const command = line.slice(line.indexOf("pushgw delete") + "pushgw ".length);
+      const args = command.match(/'[^']*'|\S+/g)!.map((w) => w.replace(/^'|'$/g, ""));
+      expect((await pushgw(args)).code).toBe(0);
+    }
+    expect(await jobsOf("missing-x")).toEqual([]);
+  });
+
+  it("of a job with no group at all; -q says nothing; an existing group is deleted silently", async () => {
+    const none = await pushgw(["delete", "-j", "never-pushed", "--no-instance"]);
+    expect(none).toMatchObject({ code: 0 });
+    expect(none.stderr).toMatch(/nothing was deleted\nthe gateway holds no group of job "never-pushed"\n$/);
+    expect(await pushgw(["delete", "-q", "-j", "never-pushed", "--no-instance"])).toMatchObject({ code: 0, stderr: "" });
+    await pushgw(["add", "-j", "there", "--no-instance", "m=1"]);
+    expect(await pushgw(["delete", "-j", "there", "--no-instance"])).toMatchObject({ code: 0, stderr: "" });
+  });
+});
