@@ -181,6 +181,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ...[
       ["PUSHGW_METRICS_FILE", "A file for the job's own metrics: text-format lines written there join the final push."],
       ["PUSHGW_GATEWAY, PUSHGW_JOB, PUSHGW_WRAP_GROUPING", "The wrapper's gateway and grouping key, used by a pushgw command inside the job that is given no grouping flags."],
+      ["PUSHGW_WRAP_SOCKET", "The wrapper's socket, through which such a pushgw push or add sends (with the wrapper's credentials, which the job does not get)."],
       [
         "PATH",
         "The standalone executable (the Debian package's /usr/bin/pushgw, or a pushgw-linux-* file) puts first on the job's PATH a private directory holding only a pushgw link to itself, so that a nested pushgw runs the same executable even when it is on no PATH.",
