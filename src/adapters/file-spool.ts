@@ -39,8 +39,11 @@ let sequence = 0;
  */
 export async function createFileSpool(dir: string): Promise<Spool> {
   const uid = process.geteuid?.();
-  await makeDirectory(dir);
-  const root = join(await realpath(dirname(resolve(dir))), basename(resolve(dir)));
+  const absolute = resolve(dir);
+  // Nothing is made below a directory others could rename things in.
+  await checkParents(await realpath(await nearestExisting(dirname(absolute))), uid);
+  await makeDirectory(absolute);
+  const root = join(await realpath(dirname(absolute)), basename(absolute));
   await checkParents(dirname(root), uid);
   assertSafeDirectory(root, await lstat(root), uid);
   const selfStart = await startTimeOf(process.pid);
@@ -392,6 +395,18 @@ async function checkParents(realParent: string, uid: number | undefined): Promis
     const problem = directoryProblem({ path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode }, uid, "parent");
     if (problem !== undefined) throw new UsageError(problem.problem, { hint: problem.hint });
     if (dirname(path) === path) return;
+  }
+}
+
+async function nearestExisting(path: string): Promise<string> {
+  for (;;) {
+    try {
+      await lstat(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(path) === path) return path;
+      path = dirname(path);
+    }
   }
 }
 

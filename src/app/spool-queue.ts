@@ -26,12 +26,18 @@ export function createSpoolWriter(): SpoolWriter {
   };
   return async (call, baseUrl, gateway, deps, limits) => {
     const dir = gateway.spoolDir!;
+    const withoutSpool = async (error: unknown): Promise<CallOutcome> => {
+      const fix = error instanceof ToolError && error.hint ? `. To use it: ${error.hint}` : "";
+      warnOnce(deps, `the spool ${dir} cannot be used (${fsReason(error)}); sending without it${fix}`);
+      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+    };
     let spool: Spool;
     try {
       spool = await deps.spool(dir);
+      // The gateway's folder is checked here, so that a folder that fails is said once, as the spool's.
+      reportInvalid((await spool.list(baseUrl)).setAside, deps);
     } catch (error) {
-      warnOnce(deps, `the spool ${dir} cannot be used (${fsReason(error)}); sending without it${error instanceof ToolError && error.hint ? `. To use it: ${error.hint}` : ""}`);
-      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+      return withoutSpool(error);
     }
     const report = await flushQueue(spool, baseUrl, gateway, deps, { deadline: deps.clock.monotonic() + FLUSH_AT_START_MS, retries: 0 });
     if (report.problem !== undefined) warnOnce(deps, report.problem);
@@ -55,8 +61,7 @@ export function createSpoolWriter(): SpoolWriter {
       reportInvalid(listed.setAside, deps);
       waiting = listed.entries;
     } catch (error) {
-      warnOnce(deps, `the spool ${dir} cannot be read (${fsReason(error)}); sending without it`);
-      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+      return withoutSpool(error);
     }
     if (waiting.some((entry) => entry.call.path === call.path)) {
       deps.out.verbose(`${call.method} ${url}: queued behind earlier calls to this group that wait in the spool`);

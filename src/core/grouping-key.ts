@@ -117,7 +117,7 @@ export function parseGroupingPath(path: string): { readonly key: GroupingKey } |
     seen.add(name);
     const value = base64 ? decodeBase64Value(encoded) : encoded;
     if (value === undefined) return { problem: `the value of "${name}" is not base64url of UTF-8 text` };
-    if (!base64 && !PATH_SAFE.test(value)) return { problem: `the value of "${name}" holds characters pushgw always sends base64-encoded` };
+    if (!base64 && (!PATH_SAFE.test(value) || value === "." || value === "..")) return { problem: `the value of "${name}" holds characters pushgw always sends base64-encoded` };
     if (i === 0) job = value;
     else labels.push([name, value]);
   }

@@ -85,8 +85,11 @@ export function utf8Length(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) i++; // a surrogate pair: 2 units, 4 bytes
-    else if (code >= 0x800) bytes += 2;
+    const next = text.charCodeAt(i + 1);
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      bytes += 2; // a surrogate pair: 2 units, 4 bytes
+      i++;
+    } else if (code >= 0x800) bytes += 2; // a lone surrogate is written as U+FFFD: 3 bytes
     else if (code >= 0x80) bytes += 1;
   }
   return bytes;
@@ -127,7 +130,7 @@ export interface DirectoryProblem {
 export function directoryProblem(facts: DirectoryFacts, uid: number, role: "spool" | "parent"): DirectoryProblem | undefined {
   const mode = `mode ${(facts.mode & 0o7777).toString(8).padStart(4, "0")}`;
   if (role === "spool") {
-    if (facts.isSymbolicLink) return { problem: `${facts.path} is a symbolic link`, hint: `pushgw uses only a real directory as its spool: give the directory it points to, or remove the link` };
+    if (facts.isSymbolicLink) return { problem: `${facts.path} is a symbolic link`, hint: "pushgw reads and writes only real directories there: remove the link, or give --spool the directory it points to" };
     if (!facts.isDirectory) return { problem: `${facts.path} is not a directory`, hint: "give a directory for --spool (pushgw makes it when it is missing)" };
     if (facts.uid !== uid) return { problem: `${facts.path} belongs to uid ${facts.uid}, not to uid ${uid} running pushgw`, hint: `anyone owning it could plant calls that pushgw would send: chown ${uid} ${facts.path}, or give a spool of your own` };
     if ((facts.mode & 0o022) !== 0) return { problem: `${facts.path} is writable by ${(facts.mode & 0o002) !== 0 ? "others" : "its group"} (${mode})`, hint: `anyone who can write there could plant calls that pushgw would send: chmod 700 ${facts.path}` };
