@@ -124,6 +124,25 @@ describe("the spool is not a door: entries pushgw did not write are set aside, n
     expect(readdirSync(folder).filter((n) => n.endsWith(".json"))).toEqual([]);
   });
 
+  it("flush sends nothing to a gateway named only by a file planted in another gateway's folder", async () => {
+    const gw = await gateway();
+    const capture = await captureServer();
+    const spool = tempDir("pushgw-spool-");
+    plant(queueFolder(spool, gw.url), entry(capture.url, "/metrics/job/steal", "stolen 1\n"));
+    // A folder named as pushgw would name the capture server's, holding a call for it with a
+    // path pushgw would not build: still nothing goes there.
+    plant(queueFolder(spool, capture.url), { ...entry(capture.url, "/metrics/job/x", "stolen 1\n"), path: "/metrics/job/x/../../../steal" });
+
+    const flushed = await runCli(["flush", "--spool", spool, "-g", gw.url, "--bearer-token-file", tokenFile("tok-SECRET-4711")]);
+
+    expect(capture.seen).toEqual([]);
+    expect(flushed.code).toBe(1);
+    expect(flushed.stderr).toContain(`it names the gateway "${capture.url}", but lies in another gateway's folder`);
+    expect(flushed.stderr).toMatch(/its path "\/metrics\/job\/x\/\.\.\/\.\.\/\.\.\/steal" is not a grouping-key path/);
+    expect(flushed.stderr).not.toContain("tok-SECRET");
+    expect(await pushesCounted(gw)).toBe(0);
+  });
+
   it("flush sets aside every malformed entry with its reason and delivers the rest of the queue in order (no exit 70, no queue blocked forever)", async () => {
     const gw = await gateway();
     const spool = tempDir("pushgw-spool-");
