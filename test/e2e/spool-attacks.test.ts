@@ -503,3 +503,30 @@ describe("flush --retry-set-aside", () => {
     expect(await valueOf(gw, { job: "legacy" })).toBe("4");
   });
 });
+
+describe("a saved call whose gateway wants credentials this run lacks", () => {
+  it("stays queued (401 is not the call's fault), the run says which credentials it waits for, and a run with them delivers it", async () => {
+    const fixtures = new URL("../fixtures/transport/", import.meta.url);
+    const [user, password] = readFileSync(new URL("users.txt", fixtures), "utf8").trim().split("\n") as [string, string];
+    const config = join(tempDir("pushgw-auth-"), "web.yml");
+    writeFileSync(config, `basic_auth_users:\n  ${user}: $2b$04$yQIS/gVFHTI950w0nF4M9eu0qOsPVUn773lBmeq883DYLuYrSQCD2\n`);
+    const port = await unusedPort();
+    const url = `http://127.0.0.1:${port}`;
+    const spool = tempDir("pushgw-spool-");
+    const saved = await runCli(["add", "-g", `http://${user}:${password}@127.0.0.1:${port}`, "--spool", spool, "--retries", "0", "-j", "authed", "--no-instance", "m=5"]);
+    expect(saved.code).toBe(75);
+    expect(tree(spool)[Object.keys(tree(spool))[0]!]).not.toContain(password);
+    const gw = await startPushgateway([`--web.config.file=${config}`], port);
+    cleanups.push(() => gw.stop());
+
+    const without = await runCli(["flush", "--spool", spool]);
+    expect(without.code).toBe(75);
+    expect(without.stderr).toContain(`${url} wants credentials; its calls stay in the spool until a run names it: pushgw flush -g ${url} with its --user or --bearer-token-file`);
+    expect(existsSync(join(spool, "set-aside"))).toBe(false);
+
+    const withThem = await runCli(["flush", "--spool", spool, "-g", url, "-u", `${user}:${password}`]);
+    expect(withThem.code).toBe(0);
+    const groups = (await (await fetch(`${url}/api/v1/metrics`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } })).json()) as { data: Parameters<typeof findGroup>[0] };
+    expect(family(findGroup(groups.data, { job: "authed" }), "m")?.metrics[0]?.value).toBe("5");
+  });
+});
