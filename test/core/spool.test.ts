@@ -99,7 +99,7 @@ describe("directoryProblem", () => {
     ["sticky but writable by others", dir({ mode: 0o41777 }), /writable by others \(mode 1777\)/, /chmod 700/],
     ["someone else's", dir({ uid: 1001 }), /belongs to uid 1001, not to uid 1000/, /chown 1000 \/var\/spool\/pushgw/],
     ["root's, for a user", dir({ uid: 0 }), /belongs to uid 0/, /chown/],
-    ["a symbolic link", dir({ isSymbolicLink: true, isDirectory: false }), /is a symbolic link/, /real directory/],
+    ["a symbolic link", dir({ isSymbolicLink: true, isDirectory: false }), /is a symbolic link/, /only real directories/],
     ["a file", dir({ isDirectory: false, mode: 0o100600 }), /is not a directory/, /give a directory/],
   ])("a spool directory %s is refused", (_, facts, problem, hint) => {
     const found = directoryProblem(facts, me, "spool");
