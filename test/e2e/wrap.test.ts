@@ -164,19 +164,8 @@ describe("pushes", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
-  it("a gateway that never answers holds the wrapper no longer than the final push's budget", async () => {
-    const proxy = await startFaultProxy(gw.url, Array.from({ length: 50 }, () => ({ kind: "hang" as const })));
-    try {
-      const started = Date.now();
-      const run = await runCli(["wrap", "-j", "hung", "-g", proxy.url, "--timeout", "4s", "--retries", "20", "--", node, job("exit.mjs"), "0"], { timeoutMs: 60_000 });
-      const took = Date.now() - started;
-      expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/no answer/);
-      expect(took).toBeLessThan(40_000);
-    } finally {
-      await proxy.stop();
-    }
-  }, 60_000);
+  // The final push's 30 s budget against a gateway that never answers: test/app/wrap.test.ts,
+  // in simulated time; test/e2e/wrap-survival.test.ts checks a short bound end to end.
 
   it("--strict: exit 1 when the job succeeded but its outcome was not pushed; a failed job keeps its status", async () => {
     const ok = await runCli(["wrap", "-j", "strict", "-g", "http://127.0.0.1:9", "--retries", "0", "--strict", "--", node, job("exit.mjs"), "0"]);
