@@ -36,6 +36,7 @@ async function createScratchFile(): Promise<ScratchFile> {
   }
   return {
     path,
+    dir,
     read: async () => {
       try {
         return await readFile(path);

@@ -11,7 +11,7 @@ import {
 } from "../core/delivery.js";
 import { GatewayError, SpooledError, UsageError } from "../core/errors.js";
 import { formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
-import { decodeGroups, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
+import { decodeGroups, deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
 import { isSecretHeaderName } from "../core/secrets.js";
 import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.js";
 
@@ -56,6 +56,8 @@ export interface TransportOptions {
   readonly spoolDir?: string | undefined;
   /** What --gateway points at (--target); a Pushgateway unless said otherwise. */
   readonly target?: Target | undefined;
+  /** Inside a wrapped job: the wrapper's socket, through which push and add go (see relay.ts). */
+  readonly relaySocket?: string | undefined;
 }
 
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
@@ -257,7 +259,7 @@ async function readTlsMaterial(files: TlsFiles, deps: Deps): Promise<TlsMaterial
   return {
     ca,
     cert: files.certFile === undefined ? undefined : await readNamedFile(files.certFile, "--cert", deps),
-    key: files.keyFile === undefined ? undefined : await readNamedFile(files.keyFile, "--key", deps),
+    key: files.keyFile === undefined ? undefined : await readNamedFile(files.keyFile, "--key", deps).then(async (bytes) => (await warnIfLoose(files.keyFile!, "--key", deps), bytes)),
     insecure: files.insecure,
   };
 }
@@ -285,8 +287,18 @@ function warnAboutExposure(transport: TransportOptions, flagCredentials: boolean
 
 async function readSecret(source: SecretSource, flag: string, deps: Deps): Promise<string> {
   if ("value" in source) return source.value;
+  const bytes = await readNamedFile(source.file, flag, deps);
+  await warnIfLoose(source.file, flag, deps);
   // Files written with `echo` end in a newline that is not part of the secret.
-  return new TextDecoder().decode(await readNamedFile(source.file, flag, deps)).replace(/\r?\n$/, "");
+  return new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
+}
+
+/** As ssh does for a private key: a secret file others may read is worth a word. */
+async function warnIfLoose(file: string, flag: string, deps: Deps): Promise<void> {
+  const access = await deps.input.fileAccess(file);
+  if (access === undefined || (access.mode & 0o077) === 0) return;
+  const mode = access.mode.toString(8).padStart(4, "0");
+  deps.out.warn(`${flag} ${file} can be read by ${access.mode & 0o007 ? "every user" : "its group"} (mode ${mode}); keep a secret to yourself: chmod 600 ${file}`);
 }
 
 /** A file a flag names; unreadable or empty is a usage error naming the flag. */
@@ -431,7 +443,7 @@ async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, bas
   const twins = emptyValueTwins(groups, key);
   if (twins.length === 0) return outcome;
   const twinText = twins.map((t) => formatGroupLabels(t.labels)).join(", ");
-  const deleteTwin = `pushgw delete ${deleteFlagsFor(twins[0]!)}`;
+  const deleteTwin = deleteCommandFor(twins[0]!);
   if (ours === undefined || ours.metrics.length > 0 || ours.lastPushTime !== null) {
     return withError(outcome, outcome.error.message, `the group ${twinText} exposes the same series (an empty label value is, to Prometheus, no label); until one of the two is deleted the gateway refuses every push. Delete it with: ${deleteTwin}`);
   }
@@ -446,18 +458,6 @@ async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, bas
 
 function withError(outcome: Extract<CallOutcome, { kind: "failed" }>, message: string, hint: string): CallOutcome {
   return { ...outcome, error: new GatewayError(message, { hint }) };
-}
-
-function deleteFlagsFor(group: Group): string {
-  const { job, ...rest } = group.labels;
-  const flags = [`--job ${shellWord(job ?? "")}`];
-  if (rest["instance"] === undefined) flags.push("--no-instance");
-  for (const [name, value] of Object.entries(rest)) flags.push(name === "instance" ? `--instance ${shellWord(value)}` : `--label ${shellWord(`${name}=${value}`)}`);
-  return flags.join(" ");
-}
-
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 /**

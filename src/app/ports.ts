@@ -65,6 +65,8 @@ export interface Input {
   /** Asks a yes/no question on the terminal; only called when stdin is one. */
   confirm(question: string): Promise<boolean>;
   readFile(path: string): Promise<Uint8Array>;
+  /** Who may read a file: its permission bits and owner (for secret files), or undefined if it cannot be told. */
+  fileAccess(path: string): Promise<{ readonly mode: number; readonly uid: number } | undefined>;
   readStdin(): Promise<Uint8Array>;
 }
 
@@ -118,9 +120,11 @@ export interface JobResult {
   readonly internalErrors: readonly unknown[];
 }
 
-/** A temporary file the job may write its own metrics into. */
+/** A temporary file the job may write its own metrics into, in a directory only this user can enter. */
 export interface ScratchFile {
   readonly path: string;
+  /** The private directory it lives in (the relay's socket goes there too). */
+  readonly dir: string;
   read(): Promise<Uint8Array>;
   remove(): Promise<void>;
 }
@@ -167,6 +171,33 @@ export interface Spool {
   lock(baseUrl: string): Promise<(() => Promise<void>) | undefined>;
 }
 
+/**
+ * A write a `pushgw add` inside a wrapped job hands to its wrapper, which holds the
+ * credentials: the job gets the means to push into its own group, never the secrets.
+ */
+export interface RelayedCall {
+  readonly method: "PUT" | "POST";
+  readonly path: string;
+  readonly body: string;
+}
+
+export type RelayAnswer =
+  | { readonly outcomes: ReadonlyArray<{ readonly kind: "delivered" | "failed" | "spooled"; readonly url: string; readonly message?: string; readonly hint?: string }> }
+  /** Not passed on: why (exit 2 for bad input, 1 otherwise). */
+  | { readonly refused: { readonly message: string; readonly hint?: string; readonly exitCode: number } };
+
+export interface RelayServer {
+  close(): Promise<void>;
+}
+
+/** A Unix socket between the wrapper and the pushgw runs inside its job. */
+export interface Relay {
+  /** Listens at `path` (in a private directory) until closed; `handle` gets what a client sent, unchecked. */
+  serve(path: string, handle: (request: unknown) => Promise<RelayAnswer>): Promise<RelayServer>;
+  /** Hands one call to the wrapper listening at `path`; a failure to reach it comes back as `unreachable`. */
+  send(path: string, call: RelayedCall, timeoutMs: number): Promise<RelayAnswer | { readonly unreachable: string }>;
+}
+
 /** How chatty the command may be, from -q / -v. */
 export interface OutputSettings {
   readonly quiet: boolean;
@@ -181,6 +212,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly input: Input;
   readonly out: Output;
+  /** The wrapper's relay; loaded only by wrap and by a pushgw inside a wrapped job. */
+  readonly relay: () => Promise<Relay>;
   /** The spool in a directory; loaded only by runs that use --spool. */
   readonly spool: (dir: string) => Promise<Spool>;
   /** A number in [0, 1) for retry jitter. */

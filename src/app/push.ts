@@ -1,8 +1,8 @@
-import { buildGroupingKey, buildGroupingPath, refuseEmptyGroupingValues, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
-import { openGateway, writeFailure, type GatewayCall, type Target, type TransportOptions } from "./gateway.js";
+import { buildGroupingKey, refuseEmptyGroupingValues, type GroupingKeyInput } from "../core/grouping-key.js";
+import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
+import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
-import type { Exposition } from "../core/exposition.js";
-import { encodeWriteRequest, REMOTE_WRITE_HEADERS, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../core/remote-write.js";
+import { buildWriteCall } from "./write-call.js";
 import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
 import type { Deps } from "./ports.js";
 
@@ -24,7 +24,11 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   const loaded = await loadMetrics(options.metrics, key, deps, target === "remote-write");
   requireSamples(loaded, command);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
-  const gateway = await openGateway(options.transport, deps, { command, spoolWriter: createSpoolWriter() });
+  const { transport } = options;
+  const gateway =
+    transport.relaySocket !== undefined
+      ? openRelayGateway(transport.relaySocket, (transport.retry.retries + 1) * transport.timeoutMs + 60_000, deps)
+      : await openGateway(transport, deps, { command, spoolWriter: createSpoolWriter() });
   if (options.dryRun) {
     gateway.dryRun(call);
     return 0;
@@ -32,22 +36,4 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   const failure = writeFailure(call, await gateway.write(call), gateway.spoolDir);
   if (failure) throw failure;
   return 0;
-}
-
-/**
- * The request that writes these metrics to the target: the Pushgateway's group URL with PUT or
- * POST; VictoriaMetrics' import endpoint (which appends samples: PUT and POST alike); or a
- * remote-write request whose samples are stamped now.
- */
-export function buildWriteCall(method: "PUT" | "POST", key: GroupingKey, exposition: Exposition, target: Target, nowMs: number): GatewayCall {
-  switch (target) {
-    case "pushgateway":
-      return { method, path: buildGroupingPath(key), body: exposition.text, key };
-    case "victoriametrics":
-      return { method: "POST", path: victoriaMetricsImportPath(key), body: exposition.text };
-    case "remote-write": {
-      const series = toTimeSeries(exposition.samples, key);
-      return { method: "POST", path: "", body: snappyBlock(encodeWriteRequest(series, nowMs)), headers: REMOTE_WRITE_HEADERS };
-    }
-  }
 }

@@ -9,19 +9,20 @@ import {
   wrapMetricNames,
   wrapperExitCode,
   type Expectation,
+  type JobOutcome,
   type WrapMetricNames,
 } from "../core/wrap.js";
+import { formatDuration } from "../core/duration.js";
 import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
-import type { Deps, ScratchFile } from "./ports.js";
-import { buildWriteCall } from "./push.js";
+import type { Deps, RelayServer, ScratchFile } from "./ports.js";
+import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
+import { buildWriteCall } from "./write-call.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
   readonly grouping: GroupingKeyInput;
   readonly transport: TransportOptions;
-  /** What a `pushgw add` inside the job should use as PUSHGW_GATEWAY. */
-  readonly gatewayForJob: string;
   readonly prefix: string;
   readonly startPush: boolean;
   readonly quietSuccess: boolean;
@@ -43,6 +44,9 @@ export const FINAL_PUSH_BUDGET_MS = 30_000;
 /** Environment variables a job sees (besides PUSHGW_GATEWAY and PUSHGW_JOB). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
 export const WRAP_GROUPING_ENV = "PUSHGW_WRAP_GROUPING";
+
+/** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
+const SECRET_ENV = ["PUSHGW_PASSWORD", "PUSHGW_BEARER_TOKEN", "PUSHGW_USER"];
 
 class JobStartError extends ToolError {
   override readonly name = "JobStartError";
@@ -74,17 +78,23 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
     return undefined;
   });
 
+  const relay = metricsFile ? await startRelay(metricsFile.dir, key, gateway, options, deps) : undefined;
+
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
+  // What a pushgw inside the job needs, and no secret: the gateways' URLs without credentials
+  // (a pushgw that pushes elsewhere brings its own), and the relay for pushes to this group.
   const env: Record<string, string> = {
-    PUSHGW_GATEWAY: options.gatewayForJob,
+    PUSHGW_GATEWAY: gateway.baseUrls.join(" "),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
   };
   if (metricsFile) env[METRICS_FILE_ENV] = metricsFile.path;
+  if (relay) env[WRAP_SOCKET_ENV] = relay.path;
   const running = runner.run({
     argv: options.argv,
     env,
+    unsetEnv: SECRET_ENV,
     captureOutput: options.quietSuccess,
     maxRuntimeMs: options.maxRuntimeMs,
     killGraceMs: options.killGraceMs,
@@ -99,6 +109,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
 
   const result = await running;
   jobEnded = true;
+  await relay?.server.close().catch(() => undefined);
   const endedAtMs = deps.clock.now();
   const durationMs = deps.clock.monotonic() - startedAt;
   const exitCode = wrapperExitCode(result.outcome);
@@ -108,6 +119,10 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
     else await result.output.replay();
   }
   for (const note of result.notes) deps.out.warn(note);
+  // A job that fails without a word would send no cron mail: one line makes sure it does.
+  if (exitCode !== 0 && result.outcome.kind !== "notFound" && result.outcome.kind !== "notExecutable") {
+    deps.out.info(`pushgw: ${formatGroupingKey(key)}: ${describeFailure(result.outcome, durationMs, options)}`);
+  }
   for (const error of result.internalErrors) {
     deps.out.error(new InternalError(`pushgw hit an unexpected error while the job ran (the job was not touched): ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" }));
   }
@@ -137,6 +152,20 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   }
   if (finalProblem !== undefined && options.strict && exitCode === 0) return 1;
   return exitCode;
+}
+
+/** Opens the relay for pushgw runs inside the job; without one, they push by themselves. */
+async function startRelay(dir: string, key: GroupingKey, gateway: Gateway, options: WrapOptions, deps: Deps): Promise<{ path: string; server: RelayServer } | undefined> {
+  const path = `${dir}/relay.sock`;
+  try {
+    const server = await (await deps.relay()).serve(path, relayHandler(key, gateway, deps, options.dryRun));
+    return { path, server };
+  } catch (error) {
+    const why = `a pushgw inside the job cannot hand its pushes to the wrapper (${describe(error)}); it pushes by itself, without the wrapper's credentials`;
+    if (options.transport.credentials !== undefined) deps.out.warn(why);
+    else deps.out.verbose(why);
+    return undefined;
+  }
 }
 
 /**
@@ -181,6 +210,23 @@ async function readJobMetrics(file: ScratchFile, key: GroupingKey, names: WrapMe
     return "";
   } finally {
     await file.remove().catch(() => undefined);
+  }
+}
+
+/** `the job failed with exit status 3 after 12s`, said so that a cron mail tells the truth. */
+function describeFailure(outcome: JobOutcome, durationMs: number, options: WrapOptions): string {
+  const after = `after ${formatDuration(durationMs)}`;
+  switch (outcome.kind) {
+    case "timedOut":
+      return `the job ran past --max-runtime ${formatDuration(options.maxRuntimeMs ?? 0)} and was stopped (SIGTERM, then SIGKILL after --kill-grace ${formatDuration(options.killGraceMs)} if needed): exit status 124 ${after}`;
+    case "exited":
+      return `the job failed with exit status ${outcome.code} ${after}`;
+    case "signaled":
+      return `the job was killed by ${outcome.signal}: exit status ${wrapperExitCode(outcome)} ${after}`;
+    case "interrupted":
+      return `the job was stopped by ${outcome.signal}, which the wrapper got and passed on: exit status ${wrapperExitCode(outcome)} ${after}`;
+    default:
+      return describeOutcome(outcome);
   }
 }
 

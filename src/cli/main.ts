@@ -12,6 +12,7 @@ import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
 import { toToolError } from "../core/errors.js";
+import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
 import { buildCli } from "./build-cli.js";
 import type { CliEnvironment } from "./options.js";
@@ -23,6 +24,9 @@ type UseCase<O> = (options: O, deps: Deps) => Promise<number>;
 
 /** Runs pushgw with `argv` (without node and script); sets process.exitCode. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `-u alice:secret` would stay visible in ps for the whole run (a wrapped job's hours):
+  // the process title, which is what ps shows, is rewritten at once without it.
+  process.title = ["pushgw", ...redactArgv(argv)].join(" ");
   const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv };
   let exitCode = 0;
   const run =
@@ -57,6 +61,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
       return client;
     },
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
+    relay: () => import("../adapters/relay-socket.js").then((m) => m.createSocketRelay()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     clock: systemClock,
     input: createStdioInput(),

@@ -5,6 +5,7 @@ import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
 import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import type { GroupingKeyInput } from "../core/grouping-key.js";
+import { WRAP_SOCKET_ENV } from "../app/relay.js";
 import { WRAP_GROUPING_ENV } from "../app/wrap.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
@@ -188,6 +189,17 @@ function parseHeaders(raw: readonly string[]): Record<string, string> {
     headers[name] = item.slice(colon + 1).trim();
   }
   return headers;
+}
+
+/**
+ * Inside a wrapped job, a push or add with no --gateway and no grouping flags goes through the
+ * wrapper (app/relay.ts), which holds the credentials the job was not given.
+ */
+export function relaySocketFor(args: GlobalArgs & GroupingArgs, cli: CliEnvironment): string | undefined {
+  const socket = cli.env[WRAP_SOCKET_ENV];
+  if (!socket || !cli.env[WRAP_GROUPING_ENV]) return undefined;
+  if (args.gateway !== undefined || args.job !== undefined || args.instance !== undefined || args.label !== undefined) return undefined;
+  return socket;
 }
 
 export function toGroupingInput(args: GroupingArgs, cli: CliEnvironment): GroupingKeyInput {

@@ -146,6 +146,20 @@ export function groupingKeyOf(group: Group): GroupingKey {
   return { job: job ?? "", labels: Object.entries(rest) };
 }
 
+/** `pushgw delete --job x --instance h --label a=b`: the command that deletes exactly this group. */
+export function deleteCommandFor(group: Group): string {
+  const { job, ...rest } = group.labels;
+  const flags = [`--job ${shellWord(job ?? "")}`];
+  if (rest["instance"] === undefined) flags.push("--no-instance");
+  for (const [name, value] of Object.entries(rest)) flags.push(name === "instance" ? `--instance ${shellWord(value)}` : `--label ${shellWord(`${name}=${value}`)}`);
+  return `pushgw delete ${flags.join(" ")}`;
+}
+
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
 /** `{job="x", instance="h"}`, job first, then the other labels by name. */
 export function formatGroupLabels(labels: Readonly<Record<string, string>>): string {
   const entries = Object.entries(labels).sort(([a], [b]) => (a === "job" ? -1 : b === "job" ? 1 : a < b ? -1 : a > b ? 1 : 0));
