@@ -35,7 +35,7 @@ describe("argv → use-case options", () => {
     expect(options).toEqual({
       method: "PUT",
       grouping: { job: "backup", instance: "web-1", labels: [] },
-      metrics: { kind: "arguments", args: ["a=1", 'b{x="y"}=2'], type: "gauge", help: undefined },
+      metrics: { kind: "arguments", args: ["a=1", 'b{x="y"}=2'], type: undefined, help: undefined },
       transport: {
         gateways: [{ baseUrl: "http://localhost:9091", urlCredentials: undefined }],
         timeoutMs: 10_000,

@@ -170,7 +170,7 @@ describe("prune", () => {
     const proxy = await startFaultProxy(gw.url, [], async ({ method, index }) => {
       if (method !== "GET" || index !== 0) return;
       return async () => {
-        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "# TYPE m gauge\nm 2\n" });
+        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "m 2\n" });
         expect(again.status).toBe(200);
         await sleep(1200);
       };
@@ -198,13 +198,11 @@ describe("prune", () => {
     }
     expect(await jobsOf("bulk")).toHaveLength(1000);
     await sleep(1100);
-    const started = Date.now();
+    // How long it takes is measured by `npm run bench` (prune 1,000 groups), not here.
     const run = await pushgw(["prune", "--older-than", "1s", "--match", "job=bulk", "--yes"]);
-    const took = Date.now() - started;
     expect(run.stderr).toBe("prune: deleted 1000 group(s)\n");
     expect(run.code).toBe(0);
     expect(await jobsOf("bulk")).toEqual([]);
-    process.stdout.write(`prune of 1000 groups took ${took} ms\n`);
   }, 60_000);
 });
 

@@ -19,7 +19,7 @@ import {
 export interface PushArgs extends GlobalArgs, GroupingArgs {
   metrics?: string[];
   file?: string;
-  type: string;
+  type?: string;
   helpText?: string;
   dryRun: boolean;
 }
@@ -31,12 +31,12 @@ export function toPushOptions(method: "PUT" | "POST", args: PushArgs, cli: CliEn
   if (metrics.length > 0 && args.file !== undefined) {
     throw new UsageError("give metrics either as arguments or with --file, not both");
   }
-  if (!METRIC_TYPES.includes(args.type as ArgumentMetricType)) {
+  if (args.type !== undefined && !METRIC_TYPES.includes(args.type as ArgumentMetricType)) {
     throw new UsageError(`--type: expected gauge, counter or untyped, got "${args.type}"`);
   }
   const source: MetricsSource =
     metrics.length > 0
-      ? { kind: "arguments", args: metrics, type: args.type as ArgumentMetricType, help: args.helpText }
+      ? { kind: "arguments", args: metrics, type: args.type as ArgumentMetricType | undefined, help: args.helpText }
       : args.file !== undefined
         ? { kind: "file", path: args.file }
         : { kind: "unspecified" };
@@ -53,7 +53,7 @@ function builder(y: Argv): Argv {
   return withDryRun(withGroupingOptions(withGlobalOptions(y)))
     .positional("metrics", { type: "string", array: true, describe: "NAME=VALUE or NAME{label=\"v\"}=VALUE" })
     .option("file", { alias: "f", type: "string", requiresArg: true, describe: "text exposition format file; - is stdin", group: "Metrics:" })
-    .option("type", { alias: "t", type: "string", default: "gauge", choices: METRIC_TYPES, describe: "type of METRIC arguments", group: "Metrics:" })
+    .option("type", { alias: "t", type: "string", requiresArg: true, choices: METRIC_TYPES, describe: "TYPE line for METRIC arguments; without it none is sent, as with curl", group: "Metrics:" })
     .option("help-text", { type: "string", requiresArg: true, describe: "HELP line for METRIC arguments", group: "Metrics:" });
 }
 
