@@ -1,10 +1,10 @@
-import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingPath, type GroupingKey } from "../core/grouping-key.js";
 import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
 import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
 import type { Deps } from "./ports.js";
 
 export interface DeleteOptions {
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly transport: TransportOptions;
   readonly dryRun: boolean;
 }
@@ -15,7 +15,7 @@ export interface DeleteOptions {
  */
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
   requirePushgateway(options.transport, "delete");
-  const key = buildGroupingKey(options.grouping);
+  const key = options.grouping;
   const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
   const transport = await withSecrets(options.transport, deps);
   if (options.dryRun) {

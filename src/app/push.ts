@@ -1,5 +1,5 @@
 import { GatewayError } from "../core/errors.js";
-import { buildGroupingKey, buildGroupingPath, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingPath, type GroupingKey } from "../core/grouping-key.js";
 import { withSecrets, type GatewayCall, type Target, type TransportOptions } from "./deliver.js";
 import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
 import type { Exposition } from "../core/exposition.js";
@@ -10,7 +10,7 @@ import type { Deps } from "./ports.js";
 export interface PushOptions {
   /** PUT replaces the whole group (`push`); POST replaces only the families sent (`add`). */
   readonly method: "PUT" | "POST";
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly metrics: MetricsSource;
   readonly transport: TransportOptions;
   readonly dryRun: boolean;
@@ -18,7 +18,7 @@ export interface PushOptions {
 
 /** `push` and `add`: check everything, then send one request to every gateway. */
 export async function pushMetrics(options: PushOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(options.grouping);
+  const key = options.grouping;
   const command = options.method === "PUT" ? "push" : "add";
   const target = options.transport.target ?? "pushgateway";
   const loaded = await loadMetrics(options.metrics, key, deps, target === "remote-write");

@@ -1,6 +1,6 @@
 import { GatewayError, SpooledError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { buildGroupingKey, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { encodeWrapGrouping, formatGroupingKey, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -18,7 +18,7 @@ import { buildWriteCall } from "./push.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly transport: TransportOptions;
   /** What a `pushgw add` inside the job should use as PUSHGW_GATEWAY. */
   readonly gatewayForJob: string;
@@ -38,9 +38,8 @@ export interface WrapOptions {
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
-/** Environment variables a job sees (besides PUSHGW_GATEWAY and PUSHGW_JOB). */
+/** Environment variables a job sees (besides PUSHGW_GATEWAY, PUSHGW_JOB and WRAP_GROUPING_ENV). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
-export const WRAP_GROUPING_ENV = "PUSHGW_WRAP_GROUPING";
 
 class JobStartError extends ToolError {
   override readonly name = "JobStartError";
@@ -55,7 +54,7 @@ class JobStartError extends ToolError {
 
 /** `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status. */
 export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(given.grouping);
+  const key = given.grouping;
   const options = { ...given, transport: await withSecrets(given.transport, deps) };
   const names = wrapMetricNames(options.prefix);
   const runner = await deps.jobs();
@@ -68,7 +67,7 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
     env: {
       PUSHGW_GATEWAY: options.gatewayForJob,
       PUSHGW_JOB: key.job,
-      [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
+      [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
       [METRICS_FILE_ENV]: metricsFile.path,
     },
     captureOutput: options.quietSuccess,

@@ -1,5 +1,5 @@
 import yargs, { type Argv, type CommandModule } from "yargs";
-import { UsageError } from "../core/errors.js";
+import { ToolError } from "../core/errors.js";
 import type { App } from "./app.js";
 import { deleteCommand } from "./commands/delete.js";
 import { addCommand, pushCommand } from "./commands/push.js";
@@ -8,9 +8,9 @@ import { listCommand, pruneCommand } from "./commands/groups.js";
 import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
 import { flushCommand } from "./commands/flush.js";
+import { flagNames, flagRow } from "./flags.js";
 import type { CliEnvironment } from "./options.js";
-import { buildCompletionSpec } from "./completion-spec.js";
-import { closestMatch } from "../core/suggest.js";
+import { explainUsageError } from "./usage-errors.js";
 
 /** Every command, in the order --help lists them. */
 export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
@@ -22,7 +22,7 @@ export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
     listCommand(app, cli),
     pruneCommand(app, cli),
     flushCommand(app, cli),
-    alertRulesCommand(app),
+    alertRulesCommand(app, cli),
   ];
   commands.push(completionCommand(app, cli, () => commands));
   return commands;
@@ -40,33 +40,25 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
       "strip-aliased": true,
       "dot-notation": false,
     });
-  const commands = commandModules(app, cli);
-  for (const command of commands) y = y.command(command);
+  // Known (and hidden) before the command too, so that `pushgw -q add …` reads -q as a switch,
+  // not as a flag whose value is "add". Each command declares its own again.
+  for (const name of flagNames()) {
+    const row = flagRow(name);
+    y = y.option(name, { alias: row.short, type: row.takesValue ? undefined : "boolean", hidden: true, global: false });
+  }
+  for (const command of commandModules(app, cli)) y = y.command(command);
   return y
     .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, alert-rules or completion")
-    .recommendCommands()
     .strict()
     .help()
     .alias("help", "h")
     .version(version)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .wrap(Math.min(110, cli.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      if (error) throw error;
-      throw new UsageError(message, { hint: hintForUsageError(message, commands, cli.argv ?? []) });
+      if (error instanceof ToolError) throw error;
+      // yargs' own checks (a flag without its value) come as an error; anything else is a bug.
+      if (error && error.name !== "YError") throw error;
+      throw explainUsageError(message ?? error?.message ?? "", cli.argv ?? []);
     });
-}
-
-function hintForUsageError(message: string, commands: readonly CommandModule[], argv: readonly string[]): string {
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (unknown) {
-    const word = unknown[1]!.split(", ")[0]!;
-    const flags = new Set(buildCompletionSpec("pushgw", commands).commands.flatMap((c) => c.flags.map((f) => f.long)));
-    const suggestion = closestMatch(word, flags);
-    if (suggestion) return `did you mean --${suggestion}?`;
-    if (argv.includes("wrap") && !argv.includes("--")) {
-      return "put -- before the wrapped command, so that its own options are not read as pushgw's";
-    }
-  }
-  return "see pushgw --help, or pushgw <command> --help";
 }

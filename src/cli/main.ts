@@ -23,7 +23,7 @@ type UseCase<O> = (options: O, deps: Deps) => Promise<number>;
 
 /** Runs pushgw with `argv` (without node and script); sets process.exitCode. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv };
+  const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv, columns: process.stdout.columns };
   let exitCode = 0;
   const run =
     <O>(useCase: UseCase<O>) =>

@@ -4,6 +4,8 @@ import { METRIC_NAME_PATTERN } from "./names.js";
 
 export type ArgumentMetricType = "gauge" | "counter" | "untyped";
 
+const ARGUMENT_HINT = { hint: `write each metric as NAME=VALUE or 'NAME{label="value"}=VALUE' (quoted for the shell); nothing was sent` };
+
 export interface MetricArgumentsText {
   readonly text: string;
   /** Points each generated line back to the argument it came from, for error messages. */
@@ -31,21 +33,21 @@ export function metricArgumentsToExposition(
     const close = arg.lastIndexOf("}");
     // The labels, when given, must end the series: `m{a="1"} x=2` is not a series.
     if (eq < 0 || (brace >= 0 && (eq < close || (close >= 0 && close !== eq - 1)))) {
-      throw new InputError(`${where}: expected NAME=VALUE or NAME{label="value"}=VALUE`);
+      throw new InputError(`${where}: expected NAME=VALUE or NAME{label="value"}=VALUE`, ARGUMENT_HINT);
     }
     const series = arg.slice(0, eq);
     const value = arg.slice(eq + 1);
     if (/[\r\n]/.test(series)) {
-      throw new InputError(`${where}: a line break cannot be part of an argument (write \\n inside a label value)`);
+      throw new InputError(`${where}: a line break cannot be part of an argument (write \\n inside a label value)`, ARGUMENT_HINT);
     }
     const name = brace >= 0 ? series.slice(0, brace) : series;
     // Checked here, not by the exposition parser, which would read `bad name` as a name
     // and a value and speak of lines the user never wrote.
     if (!METRIC_NAME_PATTERN.test(name)) {
-      throw new InputError(`${where}: invalid metric name "${name}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+      throw new InputError(`${where}: invalid metric name "${name}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`, ARGUMENT_HINT);
     }
     if (value === "" || /\s/.test(value)) {
-      throw new InputError(`${where}: value "${value}" is not a number (use a float, NaN, +Inf or -Inf)`);
+      throw new InputError(`${where}: value "${value}" is not a number (use a float, NaN, +Inf or -Inf)`, ARGUMENT_HINT);
     }
     if (!declared.has(name)) {
       declared.add(name);

@@ -170,7 +170,7 @@ describe("bad input: exit 2, a message naming where and what, and nothing sent",
     ["duplicate --label", ["add", "-j", "bad", "-l", "a=1", "-l", "a=2", "m=1"], undefined, /already set/],
     ["no job", ["add", "m=1"], undefined, /no job given/],
     ["bad duration", ["add", "-j", "bad", "--timeout", "soon", "m=1"], undefined, /--timeout: invalid duration "soon"/],
-    ["unknown flag", ["add", "-j", "bad", "--nope", "m=1"], undefined, /Unknown argument: nope/],
+    ["unknown flag", ["add", "-j", "bad", "--nope", "m=1"], undefined, /^pushgw: add: unknown flag --nope\nhint: see pushgw add --help\n$/],
   ];
 
   it.each(cases)("%s", async (_, args, input, message) => {

@@ -286,7 +286,7 @@ describe("usage", () => {
     [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/],
     [["wrap", "-j", "x", "--prefix", "1bad", "--", "true"], /--prefix: "1bad"/],
-    [["wrap", "-j", "x", "sh", "-c", "true"], /Unknown argument: c[\s\S]*put -- before the wrapped command/],
+    [["wrap", "-j", "x", "sh", "-c", "true"], /^pushgw: wrap: unknown flag -c\nhint: put -- before the wrapped command/],
   ])("%j", async (args, message) => {
     const marker = join(tmp, "never-created");
     mkdirSync(tmp, { recursive: true });
