@@ -73,7 +73,7 @@ function many(raw: Raw): string[] {
 
 function duration(text: string, from: Source, options: { positive?: boolean } = {}): number {
   const ms = parseDuration(text, from);
-  if (options.positive && ms <= 0) throw new UsageError(`${from} must be longer than 0`);
+  if (options.positive && ms <= 0) throw new UsageError(`${from} must be longer than 0`, { hint: "for example 30s, 5m or 2h" });
   return ms;
 }
 
@@ -96,20 +96,31 @@ function header(text: string, from: Source): readonly [string, string] {
   const colon = text.indexOf(":");
   const name = colon > 0 ? text.slice(0, colon).trim() : "";
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`${from} expects 'Name: value', got "${text.slice(0, 40)}"`);
+    throw new UsageError(`${from} expects 'Name: value', got "${text.slice(0, 40)}"`, { hint: "for example -H 'X-Scope-OrgID: team'" });
   }
   return [name, text.slice(colon + 1).trim()];
 }
 
+function gatewayUrl(text: string): GatewayEndpoint {
+  try {
+    return parseGatewayUrl(text);
+  } catch (error) {
+    if (!(error instanceof UsageError) || error.hint !== undefined) throw error;
+    throw new UsageError(error.message, { hint: "give the gateway's base URL, for example http://pushgateway:9091 or https://gw.example/pgw" });
+  }
+}
+
 function retries(text: string, from: Source): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) > 100) {
-    throw new UsageError(`${from}: expected a whole number from 0 to 100, got "${text}"`);
+    throw new UsageError(`${from}: expected a whole number from 0 to 100, got "${text}"`, { hint: "0 sends once and gives up; the default is 3" });
   }
   return Number(text);
 }
 
 function metricPrefix(text: string, from: Source): string {
-  if (!isValidMetricName(text)) throw new UsageError(`${from}: "${text}" cannot start a metric name (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+  if (!isValidMetricName(text)) {
+    throw new UsageError(`${from}: "${text}" cannot start a metric name (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`, { hint: "for example --prefix backup, for backup_success, backup_duration_seconds, …" });
+  }
   return text;
 }
 
@@ -161,7 +172,7 @@ export const FLAGS = {
       describe: "Pushgateway base URL, path prefix kept; repeat to push to several",
       group: GATEWAY_GROUP,
       commands: TALKING_TO_A_GATEWAY,
-      parse: (url): GatewayEndpoint => parseGatewayUrl(url),
+      parse: gatewayUrl,
     }),
     defaultText: DEFAULT_GATEWAY,
   },

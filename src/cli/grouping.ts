@@ -44,14 +44,14 @@ export function buildGroupingKey(input: GroupingFlags): GroupingKey {
   for (const raw of input.labels) {
     const eq = raw.indexOf("=");
     if (eq < 0) {
-      throw new UsageError(`--label expects NAME=VALUE, got "${raw}" (no "=")`);
+      throw new UsageError(`--label expects NAME=VALUE, got "${raw}" (no "=")`, { hint: "for example --label env=prod; --label env= gives the label an empty value" });
     }
     const name = raw.slice(0, eq);
     const value = raw.slice(eq + 1);
     const problem = labelNameProblem(name);
-    if (problem !== undefined) throw new UsageError(`--label ${raw}: ${problem}`);
+    if (problem !== undefined) throw new UsageError(`--label ${raw}: ${problem}`, { hint: "a label name is letters, digits and _, and starts with neither a digit nor __" });
     if (name === "job") {
-      throw new UsageError(`--label ${raw}: the job is set with --job, not as a label`);
+      throw new UsageError(`--label ${raw}: the job is set with --job, not as a label`, { hint: `use --job ${value === "" ? "NAME" : value}` });
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
@@ -68,6 +68,6 @@ export function buildGroupingKey(input: GroupingFlags): GroupingKey {
 
 function assertWellFormed(value: string, where: string): void {
   if (!isWellFormedValue(value)) {
-    throw new UsageError(`${where}: the value is not valid Unicode (it holds a lone surrogate)`);
+    throw new UsageError(`${where}: the value is not valid Unicode (it holds a lone surrogate)`, { hint: "check how the value was made: it cannot be written as UTF-8" });
   }
 }

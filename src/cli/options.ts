@@ -59,19 +59,19 @@ function toCredentials(flags: Flags, cli: CliEnvironment): Credentials | undefin
   const token = nonEmpty(cli.env["PUSHGW_BEARER_TOKEN"]);
   // PUSHGW_USER beside PUSHGW_BEARER_TOKEN: basic auth, as before; --user beside either token: refused.
   if (user !== undefined && (tokenFile !== undefined || (token !== undefined && flags.given("user")))) {
-    throw new UsageError("give either basic auth (--user) or a bearer token (--bearer-token-file), not both");
+    throw new UsageError("give either basic auth (--user) or a bearer token (--bearer-token-file), not both", { hint: "a gateway takes one kind of credentials: keep the one it expects" });
   }
   if (user !== undefined) {
     const colon = user.indexOf(":");
     const name = colon < 0 ? user : user.slice(0, colon);
-    if (name === "") throw new UsageError("--user: the user name is empty");
+    if (name === "") throw new UsageError("--user: the user name is empty", { hint: "give --user NAME or --user NAME:PASSWORD" });
     if (colon >= 0) return { kind: "basic", user: name, password: { value: user.slice(colon + 1) } };
     const password = cli.env["PUSHGW_PASSWORD"];
     if (password !== undefined) return { kind: "basic", user: name, password: { value: password } };
     if (passwordFile !== undefined) return { kind: "basic", user: name, password: { file: passwordFile } };
     throw new UsageError(`--user ${name}: no password`, { hint: "give NAME:PASSWORD, set PUSHGW_PASSWORD, or use --password-file F" });
   }
-  if (passwordFile !== undefined) throw new UsageError("--password-file needs --user NAME (or PUSHGW_USER)");
+  if (passwordFile !== undefined) throw new UsageError("--password-file needs --user NAME (or PUSHGW_USER)", { hint: "the file holds the password; --user names whose it is" });
   if (tokenFile !== undefined) return { kind: "bearer", token: { file: tokenFile } };
   if (token !== undefined) return { kind: "bearer", token: { value: token } };
   return undefined;

@@ -141,7 +141,7 @@ const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)(.*)$/s;
 export function parseSelector(text: string, where: string): Matcher {
   const match = SELECTOR.exec(text);
   if (!match) {
-    throw new UsageError(`${where} "${text}": expected name=value, name!=value, name=~regex or name!~regex`);
+    throw new UsageError(`${where} "${text}": expected name=value, name!=value, name=~regex or name!~regex`, { hint: "for example --match job=backup or --match instance=~'db-.*'" });
   }
   const [, name, op, rawValue] = match as unknown as [string, string, Matcher["op"], string];
   const value = unquote(rawValue.trim());

@@ -29,7 +29,7 @@ async function parse(argv: string[], cli: CliEnvironment = host) {
   return calls[0]!;
 }
 
-/** The usage error argv gives; nothing reaches a use case. */
+/** The usage error argv gives; nothing reaches a use case, and the error says what and what to do. */
 async function refusal(argv: string[], cli: CliEnvironment = host): Promise<UsageError> {
   const { app, calls } = recordingApp();
   // yargs throws some validation errors synchronously, before a promise exists.
@@ -41,6 +41,11 @@ async function refusal(argv: string[], cli: CliEnvironment = host): Promise<Usag
     );
   expect(calls).toEqual([]);
   expect(error).toBeInstanceOf(UsageError);
+  // Every usage error: one line saying what is wrong, and one hint.
+  const { message, hint } = error as UsageError;
+  expect(message).not.toContain("\n");
+  expect(hint, message).toBeDefined();
+  expect(hint).not.toContain("\n");
   return error as UsageError;
 }
 

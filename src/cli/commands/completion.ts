@@ -10,7 +10,9 @@ import type { CliEnvironment } from "../options.js";
 export function toCompletionOptions(shellArg: string | undefined, commands: readonly CommandModule[], cli: CliEnvironment): CompletionOptions {
   const shell = shellArg ?? (cli.env["SHELL"] ?? "").split("/").pop() ?? "";
   if (!SHELLS.includes(shell as Shell)) {
-    throw new UsageError(shellArg === undefined ? "completion: name the shell: bash, zsh or fish" : `completion: unsupported shell "${shell}" (bash, zsh or fish)`);
+    throw new UsageError(shellArg === undefined ? "completion: name the shell: bash, zsh or fish" : `completion: unsupported shell "${shell}" (bash, zsh or fish)`, {
+      hint: "for example: source <(pushgw completion bash)",
+    });
   }
   return { shell: shell as Shell, spec: buildCompletionSpec("pushgw", commands) };
 }

@@ -11,7 +11,7 @@ export function toPushOptions(method: "PUT" | "POST", flags: Flags, positionals:
   const metrics = positionals.words;
   const file = flags.get("file");
   if (metrics.length > 0 && file !== undefined) {
-    throw new UsageError("give metrics either as arguments or with --file, not both");
+    throw new UsageError("give metrics either as arguments or with --file, not both", { hint: "METRIC arguments push those metrics; --file F (- for stdin) pushes a file as it is" });
   }
   const type = flags.get("type");
   const source: MetricsSource =

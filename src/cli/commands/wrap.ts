@@ -14,7 +14,7 @@ export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEn
     throw new UsageError("wrap: no command given", { hint: "put the command after --, for example: pushgw wrap --job backup -- /usr/local/bin/backup.sh" });
   }
   if (flags.given("grace") && !flags.given("expect-every")) {
-    throw new UsageError("--grace only makes sense with --expect-every");
+    throw new UsageError("--grace only makes sense with --expect-every", { hint: "--expect-every D says how often the job should succeed; --grace adds time before the alert" });
   }
   const maxRuntimeMs = flags.get("max-runtime");
   const intervalMs = flags.get("expect-every");
