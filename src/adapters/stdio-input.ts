@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import type { Input } from "../app/ports.js";
 
@@ -6,6 +6,14 @@ export function createStdioInput(): Input {
   return {
     stdinIsTerminal: process.stdin.isTTY === true,
     readFile: async (path) => readFile(path),
+    fileAccess: async (path) => {
+      try {
+        const info = await stat(path);
+        return { mode: info.mode & 0o777, uid: info.uid };
+      } catch {
+        return undefined;
+      }
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

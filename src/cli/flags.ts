@@ -1,7 +1,7 @@
 import type { Argv } from "yargs";
-import type { Target } from "../app/deliver.js";
+import type { Target } from "../app/gateway.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl, type GatewayEndpoint } from "../core/delivery.js";
-import { parseDuration } from "../core/duration.js";
+import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import { parseSelector, type Matcher } from "../core/groups.js";
 import type { ArgumentMetricType } from "../core/metric-args.js";
@@ -101,6 +101,15 @@ function header(text: string, from: Source): readonly [string, string] {
   return [name, text.slice(colon + 1).trim()];
 }
 
+/** One timer holds it (see LONGEST_TIMER_MS). */
+function attemptTimeout(text: string, from: Source): number {
+  const ms = duration(text, from, { positive: true });
+  if (ms > LONGEST_TIMER_MS) {
+    throw new UsageError(`${from} ${text}: at most 24d (it limits each HTTP attempt; --max-runtime limits the job)`, { hint: "a few seconds is usual: --timeout 10s" });
+  }
+  return ms;
+}
+
 function gatewayUrl(text: string): GatewayEndpoint {
   try {
     return parseGatewayUrl(text);
@@ -176,7 +185,7 @@ export const FLAGS = {
     }),
     defaultText: DEFAULT_GATEWAY,
   },
-  timeout: textWithDefault({ defaultText: "10s", describe: "time limit per attempt", group: GATEWAY_GROUP, commands: TALKING_TO_A_GATEWAY, parse: (t, from) => duration(t, from, { positive: true }) }),
+  timeout: textWithDefault({ defaultText: "10s", describe: "time limit per attempt", group: GATEWAY_GROUP, commands: TALKING_TO_A_GATEWAY, parse: attemptTimeout }),
   retries: textWithDefault({
     defaultText: String(DEFAULT_RETRY_POLICY.retries),
     describe: "retries on connection errors, timeouts, 408, 429 and 5xx",

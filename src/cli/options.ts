@@ -1,7 +1,9 @@
-import type { Credentials, TransportOptions } from "../app/deliver.js";
+import type { Credentials, TransportOptions } from "../app/gateway.js";
 import type { OutputSettings } from "../app/ports.js";
+import { WRAP_SOCKET_ENV } from "../app/relay.js";
 import { DEFAULT_RETRY_POLICY } from "../core/delivery.js";
 import { UsageError } from "../core/errors.js";
+import { WRAP_GROUPING_ENV } from "../core/grouping-key.js";
 import type { Flags } from "./flags.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
@@ -18,12 +20,15 @@ export function toOutputSettings(flags: Flags): OutputSettings {
   return { quiet: flags.get("quiet"), verbose: flags.get("verbose") };
 }
 
-/** The gateways, as PUSHGW_GATEWAY for a wrapped job: credentials given in a URL stay in it. */
-export function gatewayUrlsFor(flags: Flags): string {
-  return flags
-    .get("gateway")
-    .map(({ baseUrl, urlCredentials: c }) => (c === undefined ? baseUrl : baseUrl.replace("://", `://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@`)))
-    .join(" ");
+/**
+ * Inside a wrapped job, a push or add with no --gateway and no grouping flags goes through the
+ * wrapper (app/relay.ts), which holds the credentials the job was not given.
+ */
+export function relaySocketFor(flags: Flags, cli: CliEnvironment): string | undefined {
+  const socket = cli.env[WRAP_SOCKET_ENV];
+  if (!socket || !cli.env[WRAP_GROUPING_ENV]) return undefined;
+  if (flags.given("gateway") || flags.given("job") || flags.given("instance") || flags.given("label")) return undefined;
+  return socket;
 }
 
 export function toTransportOptions(flags: Flags, cli: CliEnvironment): TransportOptions {
@@ -43,7 +48,6 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     headers: Object.fromEntries(flags.get("header")),
     credentials: toCredentials(flags, cli),
-    secretHeaders: {},
     tls: { caFile: flags.get("cacert"), certFile: flags.get("cert"), keyFile: flags.get("key"), insecure: flags.get("insecure") },
     gzip: flags.get("gzip"),
     spoolDir,

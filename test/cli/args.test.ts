@@ -55,7 +55,6 @@ const DEFAULT_TRANSPORT = {
   retry: expect.objectContaining({ retries: 3 }),
   headers: {},
   credentials: undefined,
-  secretHeaders: {},
   tls: { caFile: undefined, certFile: undefined, keyFile: undefined, insecure: false },
   gzip: false,
   spoolDir: undefined,
@@ -147,6 +146,19 @@ describe("push and add", () => {
   });
 });
 
+describe("inside a wrapped job", () => {
+  const inside: CliEnvironment = {
+    env: { PUSHGW_WRAP_GROUPING: encodeWrapGrouping({ job: "nightly", labels: [] }), PUSHGW_WRAP_SOCKET: "/tmp/w/relay.sock" },
+    hostname: "h",
+  };
+  it("a push with no --gateway and no grouping flags goes through the wrapper's socket", async () => {
+    expect((await parse(["add", "rows=1"], inside))[1]).toMatchObject({ transport: { relaySocket: "/tmp/w/relay.sock" } });
+  });
+  it.each([[["-g", "http://other:9091"]], [["-j", "other"]], [["--no-instance"]], [["-l", "a=b"]]])("with %j it does not", async (flags) => {
+    expect(((await parse(["add", ...flags, "rows=1"], { ...inside, env: { ...inside.env, PUSHGW_JOB: "nightly" } }))[1] as { transport: { relaySocket?: string } }).transport.relaySocket).toBeUndefined();
+  });
+});
+
 describe("credentials, TLS, the spool and the target", () => {
   it.each([
     [["-u", "admin:s3:cret"], {}, { kind: "basic", user: "admin", password: { value: "s3:cret" } }],
@@ -222,7 +234,6 @@ describe("wrap", () => {
       argv: ["/usr/local/bin/backup.sh", "--full", "-v"],
       grouping: { job: "backup", labels: [["instance", "web-1"]] },
       transport: DEFAULT_TRANSPORT,
-      gatewayForJob: "http://localhost:9091",
       prefix: "job",
       startPush: true,
       quietSuccess: false,
@@ -258,11 +269,6 @@ describe("wrap", () => {
   it("--grace defaults to a tenth of --expect-every, at least 5 minutes", async () => {
     expect((await parse(["wrap", "-j", "x", "--expect-every", "1d", "--", "true"]))[1]).toMatchObject({ expectation: { intervalMs: 86_400_000, graceMs: 8_640_000 } });
     expect((await parse(["wrap", "-j", "x", "--expect-every", "15m", "--", "true"]))[1]).toMatchObject({ expectation: { intervalMs: 900_000, graceMs: 300_000 } });
-  });
-
-  it("the job's PUSHGW_GATEWAY keeps every gateway, credentials given in the URL too", async () => {
-    const [, options] = await parse(["wrap", "-j", "x", "-g", "http://u:p%40ss@gw:9091/pgw", "-g", "gw2:9091", "--", "true"]);
-    expect(options).toMatchObject({ gatewayForJob: "http://u:p%40ss@gw:9091/pgw http://gw2:9091" });
   });
 
   it.each([
@@ -363,6 +369,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
   it.each([
     [["push", "-j", "x", "--timeout", "10"], /^--timeout: invalid duration "10"$/],
     [["push", "-j", "x", "--timeout", "0s", "m=1"], /^--timeout must be longer than 0$/],
+    [["push", "-j", "x", "--timeout", "25d", "m=1"], /^--timeout 25d: at most 24d/],
     [["push", "-j", "x", "--retries", "many"], /^--retries: expected a whole number from 0 to 100, got "many"$/],
     [["push", "-j", "x", "--retries", "101"], /^--retries: expected a whole number/],
     [["push", "-j", "x", "-H", "no colon"], /^--header expects 'Name: value'/],

@@ -1,4 +1,4 @@
-import type { FlushOptions } from "../../app/spool.js";
+import type { FlushOptions } from "../../app/flush.js";
 import type { App } from "../app.js";
 import { defineCommand, type PushgwCommand } from "../command.js";
 import type { Flags } from "../flags.js";

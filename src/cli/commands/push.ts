@@ -5,7 +5,7 @@ import type { App } from "../app.js";
 import { defineCommand, type CommandDefinition, type Positionals, type PushgwCommand } from "../command.js";
 import type { Flags, HelpGroup } from "../flags.js";
 import { toGroupingKey } from "../grouping.js";
-import { toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
+import { relaySocketFor, toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
 
 export function toPushOptions(method: "PUT" | "POST", flags: Flags, positionals: Positionals, cli: CliEnvironment): PushOptions {
   const metrics = positionals.words;
@@ -24,7 +24,7 @@ export function toPushOptions(method: "PUT" | "POST", flags: Flags, positionals:
     method,
     grouping: toGroupingKey(flags, cli.env, cli.hostname),
     metrics: source,
-    transport: toTransportOptions(flags, cli),
+    transport: { ...toTransportOptions(flags, cli), relaySocket: relaySocketFor(flags, cli) },
     dryRun: flags.get("dry-run"),
   };
 }

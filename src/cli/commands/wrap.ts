@@ -4,7 +4,7 @@ import type { App } from "../app.js";
 import { defineCommand, type Positionals, type PushgwCommand } from "../command.js";
 import type { Flags } from "../flags.js";
 import { toGroupingKey } from "../grouping.js";
-import { gatewayUrlsFor, toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
+import { toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
 
 const MIN_DEFAULT_GRACE_MS = 5 * 60_000;
 
@@ -24,7 +24,6 @@ export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEn
     argv,
     grouping: toGroupingKey(flags, cli.env, cli.hostname),
     transport: toTransportOptions(flags, cli),
-    gatewayForJob: gatewayUrlsFor(flags),
     prefix: flags.get("prefix"),
     startPush: flags.get("start-push"),
     quietSuccess: flags.get("quiet-success"),
