@@ -157,7 +157,7 @@ _pushgw() {
     wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
     list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --match --older-than --json" ;;
     prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --dry-run --match --yes -y --older-than" ;;
-    flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v" ;;
+    flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --retry-set-aside" ;;
     alert-rules) words="--prefix --dashboard" ;;
     completion) words=" bash zsh fish" ;;
     *) words="" ;;

@@ -178,6 +178,7 @@ complete -c pushgw -n "__fish_seen_subcommand_from flush" -l target -x -a 'pushg
 complete -c pushgw -n "__fish_seen_subcommand_from flush" -l spool -r -F -d 'save pushes that cannot be delivered here, send them later'
 complete -c pushgw -n "__fish_seen_subcommand_from flush" -l quiet -s q -d 'print nothing but errors'
 complete -c pushgw -n "__fish_seen_subcommand_from flush" -l verbose -s v -d 'print each request and its status (never credentials)'
+complete -c pushgw -n "__fish_seen_subcommand_from flush" -l retry-set-aside -d 'first put the calls set aside in DIR/set-aside back into their queues (checked again), then deliver'
 complete -c pushgw -n "__fish_seen_subcommand_from alert-rules" -l prefix -x -d 'the metric prefix the jobs were wrapped with (wrap --prefix)'
 complete -c pushgw -n "__fish_seen_subcommand_from alert-rules" -l dashboard -d 'print a Grafana dashboard (JSON) instead of the rules'
 complete -c pushgw -n "__fish_seen_subcommand_from completion" -a 'bash zsh fish'

@@ -18,7 +18,7 @@ import { closestMatch } from "../core/suggest.js";
 export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "alert-rules", "completion"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
+export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
 
 /** A value as yargs hands it over: a string, several when the flag was repeated, a boolean for a switch or --no-X. */
 type Raw = string | boolean | ReadonlyArray<string | boolean> | undefined;
@@ -234,7 +234,7 @@ export const FLAGS = {
     env: "PUSHGW_SPOOL",
     file: true,
     describe: "save pushes that cannot be delivered here, send them later",
-    group: GATEWAY_GROUP,
+    group: { ...GATEWAY_GROUP, flush: "Spool:" },
     commands: TALKING_TO_A_GATEWAY,
     hiddenIn: ["list", "prune"],
   }),
@@ -324,6 +324,13 @@ export const FLAGS = {
     group: "Wrap:",
     commands: ["wrap"],
     parse: (t, from) => duration(t, from),
+  }),
+
+  // flush
+  "retry-set-aside": toggle({
+    describe: "first put the calls set aside in DIR/set-aside back into their queues (checked again), then deliver",
+    group: "Spool:",
+    commands: ["flush"],
   }),
 
   // alert-rules

@@ -1,4 +1,5 @@
 import { GatewayError, UsageError } from "./errors.js";
+import { parseGroupingPath } from "./grouping-key.js";
 
 /**
  * Decisions about talking to a gateway that need no I/O: where it is, when to retry, how
@@ -179,22 +180,11 @@ function typeClashHint(words: string, url: string): string | undefined {
   return `another group holds ${holds}, and the gateway keeps one type per metric name; ${fix}; or delete the other group`;
 }
 
-/** The grouping labels in a push URL's `/metrics/job/…` path, base64 segments decoded. */
+/** The grouping labels (job included) of a push URL, as the gateway reads its path. */
 function groupingLabelsOfUrl(url: string): Map<string, string> | undefined {
   const at = url.lastIndexOf("/metrics/job");
-  if (at < 0) return undefined;
-  const parts = url.slice(at + "/metrics/".length).split("/");
-  const labels = new Map<string, string>();
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [name, value] = [parts[i]!, parts[i + 1]!];
-    labels.set(name.replace(/@base64$/, ""), name.endsWith("@base64") ? fromBase64Url(value) : decodeURIComponent(value));
-  }
-  return labels;
-}
-
-function fromBase64Url(text: string): string {
-  const binary = atob(text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/"));
-  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  const parsed = at < 0 ? undefined : parseGroupingPath(url.slice(at));
+  return parsed !== undefined && "key" in parsed ? new Map([["job", parsed.key.job], ...parsed.key.labels]) : undefined;
 }
 
 /** A protobuf text-format string body: octal byte escapes (\316\240) and C escapes. */

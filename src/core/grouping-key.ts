@@ -1,5 +1,5 @@
 import { UsageError } from "./errors.js";
-import { toBase64Url } from "./base64.js";
+import { fromBase64Url, toBase64Url } from "./base64.js";
 import { labelNameProblem } from "./names.js";
 
 /**
@@ -38,6 +38,51 @@ export function buildGroupingPath(key: GroupingKey): string {
   let path = `/metrics/${encodeSegment("job", key.job)}`;
   for (const [name, value] of key.labels) path += `/${encodeSegment(name, value)}`;
   return path;
+}
+
+/**
+ * The grouping key a path names, read the way the gateway reads it, or why it names none.
+ * Used on paths pushgw did not just build (the spool's files): a caller that needs the path
+ * to be exactly what pushgw would send compares `buildGroupingPath` of the key with it.
+ */
+export function parseGroupingPath(path: string): { readonly key: GroupingKey } | { readonly problem: string } {
+  if (!path.startsWith("/metrics/")) return { problem: "it does not start with /metrics/" };
+  const parts = path.slice("/metrics/".length).split("/");
+  if (parts.length % 2 !== 0) return { problem: "a label name has no value after it" };
+  let job: string | undefined;
+  const labels: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < parts.length; i += 2) {
+    const field = parts[i]!;
+    const encoded = parts[i + 1]!;
+    const base64 = field.endsWith("@base64");
+    const name = base64 ? field.slice(0, -"@base64".length) : field;
+    if (i === 0 && name !== "job") return { problem: "it does not start with the job" };
+    if (i > 0) {
+      const problem = name === "job" ? 'the label name "job" appears twice' : labelNameProblem(name);
+      if (problem !== undefined) return { problem };
+    }
+    if (seen.has(name)) return { problem: `the label name "${name}" appears twice` };
+    seen.add(name);
+    const value = base64 ? decodeBase64Value(encoded) : encoded;
+    if (value === undefined) return { problem: `the value of "${name}" is not base64url of UTF-8 text` };
+    if (!base64 && (!PATH_SAFE.test(value) || value === "." || value === "..")) return { problem: `the value of "${name}" holds characters pushgw always sends base64-encoded` };
+    if (i === 0) job = value;
+    else labels.push([name, value]);
+  }
+  if (job === undefined || job === "") return { problem: "the job is empty" };
+  return { key: { job, labels } };
+}
+
+function decodeBase64Value(encoded: string): string | undefined {
+  if (encoded === "=") return "";
+  const bytes = fromBase64Url(encoded);
+  if (bytes === undefined) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One `name/value` pair of the path, switching to `name@base64/…` when the value needs it. */

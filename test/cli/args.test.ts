@@ -314,7 +314,11 @@ describe("list, prune and flush", () => {
   it("flush: the spool from PUSHGW_SPOOL, the credentials of this run", async () => {
     const [name, options] = await parse(["flush", "-u", "pusher:pw"], { env: { PUSHGW_SPOOL: "/var/spool/pushgw" }, hostname: "h" });
     expect(name).toBe("flush");
-    expect(options).toEqual({ transport: { ...DEFAULT_TRANSPORT, spoolDir: "/var/spool/pushgw", credentials: { kind: "basic", user: "pusher", password: { value: "pw" } } } });
+    expect(options).toEqual({
+      transport: { ...DEFAULT_TRANSPORT, spoolDir: "/var/spool/pushgw", credentials: { kind: "basic", user: "pusher", password: { value: "pw" } } },
+      retrySetAside: false,
+    });
+    expect((await parse(["flush", "--spool", "/s", "--retry-set-aside"]))[1]).toMatchObject({ retrySetAside: true, transport: { spoolDir: "/s" } });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildGroupingPath, decodeWrapGrouping, encodeWrapGrouping, type GroupingKey } from "../../src/core/grouping-key.js";
-import { toBase64 } from "../../src/core/base64.js";
+import { buildGroupingPath, decodeWrapGrouping, encodeWrapGrouping, parseGroupingPath, type GroupingKey } from "../../src/core/grouping-key.js";
+import { fromBase64Url, toBase64 } from "../../src/core/base64.js";
 
 /** The gateway's decoder (handler/push.go splitLabels + decodeBase64), for round-trip checks. */
 function decodeLikeGateway(path: string): Record<string, string> {
@@ -123,5 +123,69 @@ describe("toBase64", () => {
     ["üser:pä", Buffer.from("üser:pä").toString("base64")],
   ])("%s", (text, expected) => {
     expect(toBase64(text)).toBe(expected);
+  });
+});
+
+describe("parseGroupingPath: reads back what buildGroupingPath builds, and nothing else", () => {
+  it.each([
+    ["plain", key("backup", [["instance", "db-1"]])],
+    ["slash in job", key("a/b")],
+    ["empty value (delete accepts it)", key("j", [["team", ""]])],
+    ["dot dot", key("..", [["v", "."]])],
+    ["Unicode", key("titan", [["name", "Προμηθεύς"], ["emoji", "🚀"]])],
+    ["percent and at", key("j", [["v", "user@host%2F"]])],
+    ["order kept", key("j", [["z", "1"], ["a", "2"]])],
+  ])("%s round-trips", (_, k) => {
+    const path = buildGroupingPath(k);
+    const parsed = parseGroupingPath(path);
+    expect(parsed).toEqual({ key: { job: k.job, labels: k.labels } });
+  });
+
+  it.each([
+    ["the issue's theft path", "@127.0.0.1:52051/steal", /does not start with \/metrics\//],
+    ["another API", "/api/v1/metrics", /does not start with \/metrics\//],
+    ["no job", "/metrics/instance/x", /does not start with the job/],
+    ["a name without a value", "/metrics/job/j/instance", /no value after it/],
+    ["job twice", "/metrics/job/j/job/k", /"job" appears twice/],
+    ["a label twice", "/metrics/job/j/a/1/a/2", /"a" appears twice/],
+    ["bad label name", "/metrics/job/j/a-b/1", /invalid label name "a-b"/],
+    ["reserved label name", "/metrics/job/j/__name__/1", /starts with "__"/],
+    ["empty job", "/metrics/job@base64/=", /the job is empty/],
+    ["empty plain job", "/metrics/job/", /the job is empty|holds characters/],
+    ["not base64url", "/metrics/job@base64/a+b", /not base64url/],
+    ["not UTF-8", "/metrics/job@base64/_w", /not base64url of UTF-8/],
+    ["percent-escape", "/metrics/job/a%2Fb", /always sends base64-encoded/],
+    ["dot segment", "/metrics/job/j/v/..", /always sends base64-encoded/],
+    ["query", "/metrics/job/j?x=1", /always sends base64-encoded/],
+    ["URL authority", "/metrics/job/j/v/@evil:80", /always sends base64-encoded/],
+  ])("%s is refused", (_, path, problem) => {
+    const parsed = parseGroupingPath(path);
+    expect("problem" in parsed && parsed.problem).toMatch(problem);
+  });
+
+  it.each([
+    ["padded base64", "/metrics/job@base64/YQ=="],
+    ["base64 where plain would do", "/metrics/job@base64/YQ"],
+    ["plain label order kept but base64 for the empty value spelled differently", "/metrics/job/j/a@base64/"],
+  ])("%s parses, but is not what pushgw builds", (_, path) => {
+    const parsed = parseGroupingPath(path);
+    expect("key" in parsed ? buildGroupingPath(parsed.key) : path + "?").not.toBe(path);
+  });
+});
+
+describe("fromBase64Url", () => {
+  it.each([
+    ["", []],
+    ["YQ", [0x61]],
+    ["YWI", [0x61, 0x62]],
+    ["YWJj", [0x61, 0x62, 0x63]],
+    ["YQ==", [0x61]],
+    ["_-8", [0xff, 0xef]],
+  ])("%s", (text, bytes) => {
+    expect(Array.from(fromBase64Url(text) ?? [-1])).toEqual(bytes);
+  });
+
+  it.each(["Y", "YQ=", "YR", "a+b", "a/b", "YQ===", "Y Q"])("refuses %s", (text) => {
+    expect(fromBase64Url(text)).toBeUndefined();
   });
 });

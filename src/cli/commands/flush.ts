@@ -5,7 +5,7 @@ import type { Flags } from "../flags.js";
 import { toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
 
 export function toFlushOptions(flags: Flags, cli: CliEnvironment): FlushOptions {
-  return { transport: toTransportOptions(flags, cli) };
+  return { transport: toTransportOptions(flags, cli), retrySetAside: flags.get("retry-set-aside") };
 }
 
 export function flushCommand(app: App, cli: CliEnvironment): PushgwCommand {
@@ -14,7 +14,7 @@ export function flushCommand(app: App, cli: CliEnvironment): PushgwCommand {
       name: "flush",
       usage: "flush",
       describe: "Deliver the pushes saved in the spool, oldest first",
-      helpGroups: ["Gateway:", "Auth and TLS:", "Output:"],
+      helpGroups: ["Spool:", "Gateway:", "Auth and TLS:", "Output:"],
       examples: [
         ["$0 flush --spool /var/spool/pushgw", "send what waits, with today's credentials"],
         ["PUSHGW_SPOOL=/var/spool/pushgw $0 flush -u pusher --password-file /etc/pw", "the same, with basic auth"],
