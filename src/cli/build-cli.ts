@@ -8,7 +8,8 @@ import { listCommand, pruneCommand } from "./commands/groups.js";
 import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
 import { flushCommand } from "./commands/flush.js";
-import { flagNames, flagRow } from "./flags.js";
+import { isPushgwCommand } from "./command.js";
+import { flagNames, flagRow, type CommandName } from "./flags.js";
 import type { CliEnvironment } from "./options.js";
 import { explainUsageError } from "./usage-errors.js";
 
@@ -46,7 +47,13 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     const row = flagRow(name);
     y = y.option(name, { alias: row.short, type: row.takesValue ? undefined : "boolean", hidden: true, global: false });
   }
-  for (const command of commandModules(app, cli)) y = y.command(command);
+  const commands = commandModules(app, cli);
+  for (const command of commands) y = y.command(command);
+  // How many plain words a command takes after its name (completion: the shell; push: any number).
+  const positionalSlots = (name: CommandName): number => {
+    const definition = commands.filter(isPushgwCommand).find((c) => c.definition.name === name)?.definition;
+    return definition?.positional === undefined ? 0 : definition.usage.includes("..") ? Infinity : 1;
+  };
   return y
     .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, alert-rules or completion")
     .strict()
@@ -59,6 +66,6 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
       if (error instanceof ToolError) throw error;
       // yargs' own checks (a flag without its value) come as an error; anything else is a bug.
       if (error && error.name !== "YError") throw error;
-      throw explainUsageError(message ?? error?.message ?? "", cli.argv ?? []);
+      throw explainUsageError(message ?? error?.message ?? "", cli.argv ?? [], positionalSlots);
     });
 }

@@ -161,7 +161,6 @@ const toggle = (row: Omit<FlagRow<boolean>, "takesValue" | "read"> & { on?: bool
   ...row,
   takesValue: false,
   negatable: row.on === true ? true : row.negatable,
-  defaultText: row.on === true ? "on" : undefined,
   read: (raw) => (raw === undefined ? row.on === true : Array.isArray(raw) ? raw[raw.length - 1] === true : raw === true),
 });
 

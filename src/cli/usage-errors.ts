@@ -7,7 +7,7 @@ import { COMMAND_NAMES, flagNames, flagRow, flagsOf, type CommandName, type Flag
  * hint. The words of argv are read again here (yargs says "Unknown arguments: dry-ru, dryRu"
  * and forgets which command it was parsing).
  */
-export function explainUsageError(message: string, argv: readonly string[]): UsageError {
+export function explainUsageError(message: string, argv: readonly string[], positionalSlots: (command: CommandName) => number): UsageError {
   const words = readWords(argv);
   const command = words.command;
   if (command !== undefined && !isCommand(command)) return unknownCommand(command);
@@ -24,9 +24,12 @@ export function explainUsageError(message: string, argv: readonly string[]): Usa
     }
     const unknown = words.flags.find((flag) => !accepts(command, flag.name));
     if (unknown) return unknownFlag(command, unknown, argv.includes("--"));
-    const extra = words.positionals[1];
+    const slots = positionalSlots(command);
+    const extra = words.positionals[1 + slots];
     if (extra !== undefined) {
-      return new UsageError(`${command}: unexpected argument "${extra}"`, { hint: `${command} takes no arguments besides its flags; see pushgw ${command} --help` });
+      return new UsageError(`${command}: unexpected argument "${extra}"`, {
+        hint: slots === 0 ? `${command} takes no arguments besides its flags; see pushgw ${command} --help` : `see pushgw ${command} --help`,
+      });
     }
   }
   if (/mutually exclusive/.test(message)) return new UsageError(message, { hint: "give only one of them" });

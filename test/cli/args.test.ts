@@ -353,6 +353,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
     [["-g", "http://gw:9091", "ad", "-j", "x"], "unknown command ad", "did you mean add? The commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
     [["list", "foo"], 'list: unexpected argument "foo"', "list takes no arguments besides its flags; see pushgw list --help"],
+    [["completion", "zsh", "extra"], 'completion: unexpected argument "extra"', "see pushgw completion --help"],
     [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],
     [["add", "-j", "x", "-t", "histogram", "m=1"], '--type: expected gauge, counter or untyped, got "histogram"', "one of: gauge, counter, untyped"],
     [["add", "-j", "x", "--target", "remote_write", "m=1"], '--target: expected pushgateway, remote-write or victoriametrics, got "remote_write"', "did you mean --target remote-write?"],
