@@ -41,11 +41,12 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
       "strip-aliased": true,
       "dot-notation": false,
     });
-  // Known (and hidden) before the command too, so that `pushgw -q add …` reads -q as a switch,
-  // not as a flag whose value is "add". Each command declares its own again.
+  // The switches are known (and hidden) before the command too, so that `pushgw -q add …` reads
+  // -q as a switch, not as a flag whose value is "add"; a flag with a value needs nothing here.
+  // Each command declares its own again.
   for (const name of flagNames()) {
     const row = flagRow(name);
-    y = y.option(name, { alias: row.short, type: row.takesValue ? undefined : "boolean", hidden: true, global: false });
+    if (!row.takesValue) y = y.option(name, { alias: row.short, type: "boolean", hidden: true, global: false });
   }
   const commands = commandModules(app, cli);
   for (const command of commands) y = y.command(command);
