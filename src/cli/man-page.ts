@@ -1,12 +1,13 @@
-import yargs, { type CommandModule } from "yargs";
+import type { CommandModule } from "yargs";
 import { renderManPage } from "../core/man-page.js";
 import type { App } from "./app.js";
 import { commandModules } from "./build-cli.js";
+import { isPushgwCommand } from "./command.js";
 import { buildCompletionSpec } from "./completion-spec.js";
+import { flagRow, flagsOf } from "./flags.js";
 
 /**
- * pushgw(1), from the commands' own yargs definitions, read the way the completion scripts
- * read them. The commands are built with no environment and a fixed host name, so that the
+ * pushgw(1), from the commands' definitions and the flag table, as the completion scripts are. The commands are built with no environment and a fixed host name, so that the
  * page is the same on every machine.
  */
 export function buildManPage(version: string): string {
@@ -19,15 +20,14 @@ export function buildManPage(version: string): string {
   return renderManPage({ spec, usage, defaults, version });
 }
 
-/** The defaults of a command's value flags (`--timeout` → `10s`); a boolean's is its --no- form. */
+/** The defaults of a command's value flags (`--timeout` → `10s`), from the flag table. */
 function shownDefaults(module: CommandModule): Record<string, string> {
-  const y = yargs();
-  if (typeof module.builder === "function") module.builder(y as never);
-  // getOptions() is on every yargs instance, though its typings leave it out (as completion-spec.ts reads it).
-  const options = (y as unknown as { getOptions(): { default: Record<string, unknown>; boolean: string[] } }).getOptions();
+  if (!isPushgwCommand(module)) return {};
+  const command = module.definition.name;
   return Object.fromEntries(
-    Object.entries(options.default)
-      .filter(([name, value]) => typeof value === "string" && value !== "" && !options.boolean.includes(name))
-      .map(([name, value]) => [name, value as string]),
+    flagsOf(command)
+      .map((name) => [name, flagRow(name)] as const)
+      .filter(([, row]) => row.takesValue && row.defaultText !== undefined)
+      .map(([name, row]) => [name, row.defaultText!]),
   );
 }

@@ -14,7 +14,7 @@ const transport = (extra: Partial<TransportOptions> = {}): TransportOptions => (
 });
 const options = (extra: Partial<WrapOptions> = {}): WrapOptions => ({
   argv: ["/usr/local/bin/backup.sh"],
-  grouping: { job: "backup", instance: "db-1", labels: [] },
+  grouping: { job: "backup", labels: [["instance", "db-1"]] },
   transport: transport(),
   prefix: "job",
   startPush: true,
@@ -74,7 +74,7 @@ describe("wrap, with fake ports", () => {
     expect(spec.env).toEqual({
       PUSHGW_GATEWAY: "http://gw:9091",
       PUSHGW_JOB: "backup",
-      PUSHGW_WRAP_GROUPING: JSON.stringify({ job: "backup", instance: "db-1", labels: [] }),
+      PUSHGW_WRAP_GROUPING: '{"job":"backup","labels":[["instance","db-1"]]}',
       PUSHGW_METRICS_FILE: "/scratch/metrics.prom",
       PUSHGW_WRAP_SOCKET: "/scratch/relay.sock",
     });

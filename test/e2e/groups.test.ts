@@ -39,12 +39,13 @@ async function pushAwkward(job: string): Promise<void> {
     if (Object.values(labels).includes("")) {
       // pushgw refuses empty grouping values; other clients make such groups, so curl does.
       const path = Object.entries(labels).map(([name, value]) => `/${name}@base64/${Buffer.from(value).toString("base64url") || "="}`).join("");
-      const made = spawnSync("curl", ["-sS", "-f", "--data-binary", "# TYPE m gauge\nm 1\n", `${gw.url}/metrics/job/${job}${path}`]);
+      const made = spawnSync("curl", ["-sS", "-f", "--data-binary", "m 1\n", `${gw.url}/metrics/job/${job}${path}`]);
       expect(made.status, made.stderr.toString()).toBe(0);
       continue;
     }
     const flags = Object.entries(labels).flatMap(([name, value]) => (name === "instance" ? ["-i", value] : ["-l", `${name}=${value}`]));
-    const args = ["add", "-j", job, ...(labels["instance"] === undefined ? ["--no-instance"] : []), ...flags, "-t", "gauge", "m=1"];
+    // Untyped, as curl pushes it: every m in this file's gateway must have one type.
+    const args = ["add", "-j", job, ...(labels["instance"] === undefined ? ["--no-instance"] : []), ...flags, "m=1"];
     const run = await pushgw(args);
     expect(run.stderr, args.join(" ")).toBe("");
   }
@@ -91,7 +92,7 @@ describe("list", () => {
     expect(await pushgw(["list", "--match", "job=none-such"])).toMatchObject({ code: 0, stdout: "", stderr: "no group matches\n" });
     const bad = await pushgw(["list", "--match", "job=~("]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--match "job=~\(": invalid regular expression/);
+    expect(bad.stderr).toMatch(/^pushgw: --match "job=~\(": "\(" is not a valid regular expression \(unterminated group\)\nhint: /);
   });
 });
 
@@ -178,7 +179,7 @@ describe("prune", () => {
     const proxy = await startFaultProxy(gw.url, [], async ({ method, index }) => {
       if (method !== "GET" || index !== 0) return;
       return async () => {
-        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "# TYPE m gauge\nm 2\n" });
+        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "m 2\n" });
         expect(again.status).toBe(200);
         await sleep(1200);
       };
@@ -206,13 +207,11 @@ describe("prune", () => {
     }
     expect(await jobsOf("bulk")).toHaveLength(1000);
     await sleep(1100);
-    const started = Date.now();
+    // How long it takes is measured by `npm run bench` (prune 1,000 groups), not here.
     const run = await pushgw(["prune", "--older-than", "1s", "--match", "job=bulk", "--yes"]);
-    const took = Date.now() - started;
     expect(run.stderr).toBe("prune: deleted 1000 group(s)\n");
     expect(run.code).toBe(0);
     expect(await jobsOf("bulk")).toEqual([]);
-    process.stdout.write(`prune of 1000 groups took ${took} ms\n`);
   }, 60_000);
 });
 
