@@ -196,8 +196,8 @@ export async function createFileSpool(dir: string): Promise<Spool> {
  * (its holder gone, older than a few seconds) is removed the same way, under a guard of its
  * own token.
  */
-async function takeLock(folder: string, me: string, selfStart: string | undefined): Promise<(() => Promise<void>) | undefined> {
-  const lockPath = join(folder, LOCK);
+export async function takeLock(folder: string, me: string, selfStart: string | undefined, lockName = LOCK): Promise<(() => Promise<void>) | undefined> {
+  const lockPath = join(folder, lockName);
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await placeToken(folder, lockPath, me)) {
       return async () => {
@@ -213,7 +213,7 @@ async function takeLock(folder: string, me: string, selfStart: string | undefine
 }
 
 /** Removes `path` if it still holds the stale `observed`; false when another run is at it. */
-async function removeStale(folder: string, path: string, observed: string, me: string, selfStart: string | undefined, depth: number): Promise<boolean> {
+export async function removeStale(folder: string, path: string, observed: string, me: string, selfStart: string | undefined, depth: number): Promise<boolean> {
   const guard = join(folder, `${GUARD_PREFIX}${createHash("sha256").update(observed).digest("hex").slice(0, 16)}`);
   if (await placeToken(folder, guard, me)) {
     try {
@@ -249,7 +249,7 @@ async function placeToken(folder: string, target: string, token: string): Promis
  * The token in a lock or guard file; undefined when there is none. Anything but a regular file
  * of this user's is read as a token naming no process, unique to that file.
  */
-async function readToken(path: string): Promise<string | undefined> {
+export async function readToken(path: string): Promise<string | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -271,7 +271,7 @@ async function readToken(path: string): Promise<string | undefined> {
 }
 
 /** True when the run named by `token` is gone (and the file is at least `minAgeMs` old). */
-async function isStale(path: string, token: string, minAgeMs: number, selfStart: string | undefined): Promise<boolean> {
+export async function isStale(path: string, token: string, minAgeMs: number, selfStart: string | undefined): Promise<boolean> {
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return true;
   const age = Date.now() - info.mtimeMs;
@@ -282,7 +282,7 @@ async function isStale(path: string, token: string, minAgeMs: number, selfStart:
   return age > UNREADABLE_LOCK_GRACE_MS;
 }
 
-async function isRunning(pid: number, startTime: string | undefined, selfStart: string | undefined): Promise<boolean> {
+export async function isRunning(pid: number, startTime: string | undefined, selfStart: string | undefined): Promise<boolean> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return startTime === undefined || startTime === selfStart;
   try {
@@ -297,7 +297,7 @@ async function isRunning(pid: number, startTime: string | undefined, selfStart: 
   return startTime === undefined || stat.startTime === startTime;
 }
 
-async function startTimeOf(pid: number): Promise<string | undefined> {
+export async function startTimeOf(pid: number): Promise<string | undefined> {
   return (await readProcStat(pid))?.startTime;
 }
 
@@ -379,20 +379,20 @@ function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
-function assertSafeDirectory(path: string, info: Stats, uid: number | undefined): void {
+export function assertSafeDirectory(path: string, info: Stats, uid: number | undefined, role: "spool" | "textfile" = "spool"): void {
   const facts = { path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode };
   // Without user ids (Windows) only the kind of file can be checked.
-  const problem = uid === undefined ? directoryProblem({ ...facts, uid: 0, mode: 0o700 }, 0, "spool") : directoryProblem(facts, uid, "spool");
+  const problem = uid === undefined ? directoryProblem({ ...facts, uid: 0, mode: 0o700 }, 0, role) : directoryProblem(facts, uid, role);
   // ENOTDIR: what a file where the spool should be has always been reported as.
   if (problem !== undefined) throw Object.assign(new UsageError(problem.problem, { hint: problem.hint }), facts.isDirectory || facts.isSymbolicLink ? {} : { code: "ENOTDIR" });
 }
 
-/** Every directory above the spool: nobody but root and this user may rename things in them. */
-async function checkParents(realParent: string, uid: number | undefined): Promise<void> {
+/** Every directory above the spool (or the textfile directory): nobody but root and this user may rename things in them. */
+export async function checkParents(realParent: string, uid: number | undefined, below = "the spool"): Promise<void> {
   if (uid === undefined) return;
   for (let path = realParent; ; path = dirname(path)) {
     const info = await lstat(path);
-    const problem = directoryProblem({ path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode }, uid, "parent");
+    const problem = directoryProblem({ path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode }, uid, "parent", below);
     if (problem !== undefined) throw new UsageError(problem.problem, { hint: problem.hint });
     if (dirname(path) === path) return;
   }

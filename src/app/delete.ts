@@ -33,7 +33,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
   if (before?.kind === "read" && outcomes[0]?.kind === "delivered" && !before.groups.some((g) => groupHasKey(g, key))) {
     const siblings = sortGroups(before.groups.filter((g) => g.labels["job"] === key.job));
     const lines = [`no group ${formatGroupingKey(key)} on ${gateway.baseUrls[0]}: nothing was deleted`];
-    if (siblings.length === 0) lines.push(`the gateway holds no group of job ${JSON.stringify(key.job)}`);
+    if (siblings.length === 0) lines.push(`${gateway.target === "textfile" ? "the directory" : "the gateway"} holds no group of job ${JSON.stringify(key.job)}`);
     else {
       lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
       const width = Math.max(...siblings.map((g) => formatGroupLabels(g.labels).length));

@@ -9,11 +9,12 @@ import {
   type GatewayEndpoint,
   type RetryPolicy,
 } from "../core/delivery.js";
-import { GatewayError, SpooledError, UsageError } from "../core/errors.js";
+import { GatewayError, InputError, SpooledError, UsageError } from "../core/errors.js";
 import { formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { decodeGroups, deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
 import { isSecretHeaderName } from "../core/secrets.js";
 import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.js";
+import { openTextfileGateway } from "./textfile-gateway.js";
 
 /**
  * The one way pushgw talks to its gateways. Built once per run, before anything is sent (and
@@ -23,7 +24,8 @@ import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.j
  * a proxy variable that names nothing, a spool on a full disk are results, not exceptions.
  */
 
-export type Target = "pushgateway" | "remote-write" | "victoriametrics";
+/** What pushgw writes to: a Pushgateway, a time-series store, or node_exporter's textfile directory. */
+export type Target = "pushgateway" | "remote-write" | "victoriametrics" | "textfile";
 
 /** A secret given on the command line or in the environment, or a file that holds it. */
 export type SecretSource = { readonly value: string } | { readonly file: string };
@@ -58,6 +60,8 @@ export interface TransportOptions {
   readonly target?: Target | undefined;
   /** Inside a wrapped job: the wrapper's socket, through which push and add go (see relay.ts). */
   readonly relaySocket?: string | undefined;
+  /** --textfile-dir: the directory node_exporter reads, for --target textfile (see textfile-gateway.ts). */
+  readonly textfileDir?: string | undefined;
 }
 
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
@@ -82,7 +86,8 @@ export interface GatewayCall {
 /** What became of one call to one gateway. */
 export type CallOutcome =
   | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string }
-  | { readonly kind: "failed"; readonly url: string; readonly error: GatewayError; readonly retryable: boolean; readonly status?: number | undefined }
+  /** `input`: refused before anything was written, for what the target would drop (--target textfile): exit 2, as for bad input. */
+  | { readonly kind: "failed"; readonly url: string; readonly error: GatewayError; readonly retryable: boolean; readonly status?: number | undefined; readonly input?: true }
   /** --spool: not delivered now, saved to be sent later in order. */
   | { readonly kind: "spooled"; readonly url: string; readonly where: string; readonly reason: GatewayError | undefined };
 
@@ -131,7 +136,7 @@ interface Endpoint {
 }
 
 export interface OpenGatewayOptions {
-  /** The command, for refusals: delete, list, prune and flush need a Pushgateway. */
+  /** The command, for refusals: delete, list and prune need groups, flush a spool. */
   readonly command: "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush";
   /** The spool's writer, for runs with --spool (push, add, delete, wrap). */
   readonly spoolWriter?: SpoolWriter | undefined;
@@ -141,6 +146,7 @@ export interface OpenGatewayOptions {
 export async function openGateway(transport: TransportOptions, deps: Deps, options: OpenGatewayOptions): Promise<Gateway> {
   const target = transport.target ?? "pushgateway";
   refuseCommandForTarget(options.command, target);
+  if (target === "textfile") return openTextfileGateway(transport, deps);
   if (["list", "prune", "delete --match"].includes(options.command) && transport.gateways.length !== 1) {
     throw new UsageError(`${options.command} works on one gateway at a time; ${transport.gateways.length} were given`, { hint: "run it once per gateway" });
   }
@@ -236,9 +242,18 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
   return gateway;
 }
 
-/** delete, list, prune and flush need a Pushgateway: time-series stores keep no groups. */
+/**
+ * delete, list and prune need groups (a Pushgateway's, or the textfile directory's files):
+ * time-series stores keep none. flush needs the spool, which only a Pushgateway target has.
+ */
 function refuseCommandForTarget(command: OpenGatewayOptions["command"], target: Target): void {
   if (target === "pushgateway" || ["push", "add", "wrap"].includes(command)) return;
+  if (target === "textfile") {
+    if (command !== "flush") return;
+    throw new UsageError("flush has nothing to do with --target textfile: files are written at once, and nothing is spooled", {
+      hint: "a write that fails (a full disk, a lock held too long) says so at once; run it again",
+    });
+  }
   throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : command === "flush" ? "flush to" : "delete"}`, {
     hint:
       target === "remote-write"
@@ -465,10 +480,13 @@ function withError(outcome: Extract<CallOutcome, { kind: "failed" }>, message: s
  * GatewayError (exit 1) when any refused it or could not be reached, else a SpooledError
  * (exit 75) when some wait in the spool. With several gateways it says which took it.
  */
-export function writeFailure(call: GatewayCall, outcomes: readonly CallOutcome[], spoolDir: string | undefined): GatewayError | SpooledError | undefined {
+export function writeFailure(call: GatewayCall, outcomes: readonly CallOutcome[], spoolDir: string | undefined): GatewayError | InputError | SpooledError | undefined {
   const failures = outcomes.filter((o): o is Extract<CallOutcome, { kind: "failed" }> => o.kind === "failed");
   const spooled = outcomes.filter((o): o is Extract<CallOutcome, { kind: "spooled" }> => o.kind === "spooled");
-  if (failures.length === 1 && outcomes.length === 1) return failures[0]!.error;
+  if (failures.length === 1 && outcomes.length === 1) {
+    const only = failures[0]!;
+    return only.input ? new InputError(only.error.message, { hint: only.error.hint }) : only.error;
+  }
   if (failures.length > 0) {
     const lines = outcomes.map((o) =>
       o.kind === "delivered" ? `ok      ${call.method} ${o.url} (${o.status})` : o.kind === "spooled" ? `saved   ${call.method} ${o.url} (in the spool)` : `FAILED  ${o.error.message}`,

@@ -23,7 +23,7 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
     return 0;
   }
   if (groups.length === 0) {
-    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : "the gateway holds no groups");
+    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : gateway.target === "textfile" ? `${gateway.baseUrls[0]} holds no group pushgw wrote` : "the gateway holds no groups");
     return 0;
   }
   const rows = groups.map((g) => toRow(g, now));

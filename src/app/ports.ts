@@ -171,6 +171,41 @@ export interface Spool {
   lock(baseUrl: string): Promise<(() => Promise<void>) | undefined>;
 }
 
+/** A `*.prom` file of the textfile directory, as read. */
+export interface PromFileBytes {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** What becomes of a file under its lock: new text, removed (null), or left as it is (undefined). */
+export interface TextfileDecision<R> {
+  readonly write: string | null | undefined;
+  readonly result: R;
+}
+
+/**
+ * The directory node_exporter's textfile collector reads (--textfile-dir). Checked when opened
+ * as the spool is (a real directory of this user's that nobody else may write, below
+ * directories nobody else may rename things in): otherwise opening throws a UsageError.
+ */
+export interface TextfileDirectory {
+  /** The directory's absolute path, for messages. */
+  readonly dir: string;
+  /**
+   * The `*.prom` files node_exporter reads there (but `except`), never through a link; those
+   * that are no regular file or cannot be read are said in `skipped`.
+   */
+  readAll(except?: string): Promise<{ readonly files: PromFileBytes[]; readonly skipped: ReadonlyArray<{ readonly name: string; readonly why: string }> }>;
+  /**
+   * Holds the lock of one file while `decide` looks at its current text (undefined when there is
+   * none) and says what it becomes; a new text is written whole (temporary file, fsync, rename),
+   * mode 0644. Waits at most `waitMs` for the lock. Throws a GatewayError when the file there is
+   * not pushgw's own (a link, another user's) or the lock stays taken, and what the file system
+   * throws; `decide`'s own errors pass through.
+   */
+  update<R>(name: string, waitMs: number, decide: (current: string | undefined) => Promise<TextfileDecision<R>>): Promise<R>;
+}
+
 /**
  * A write a `pushgw add` inside a wrapped job hands to its wrapper, which holds the
  * credentials: the job gets the means to push into its own group, never the secrets.
@@ -216,6 +251,8 @@ export interface Deps {
   readonly relay: () => Promise<Relay>;
   /** The spool in a directory; loaded only by runs that use --spool. */
   readonly spool: (dir: string) => Promise<Spool>;
+  /** The textfile directory (--target textfile); loaded only by runs that use it. */
+  readonly textfiles: (dir: string) => Promise<TextfileDirectory>;
   /** A number in [0, 1) for retry jitter. */
   readonly random: () => number;
   readonly version: string;

@@ -82,9 +82,10 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
   // What a pushgw inside the job needs, and no secret: the gateways' URLs without credentials
-  // (a pushgw that pushes elsewhere brings its own), and the relay for pushes to this group.
+  // (a pushgw that pushes elsewhere brings its own), or the textfile directory; and the relay
+  // for pushes to this group.
   const env: Record<string, string> = {
-    PUSHGW_GATEWAY: gateway.baseUrls.join(" "),
+    ...(gateway.target === "textfile" ? { PUSHGW_TARGET: "textfile", PUSHGW_TEXTFILE_DIR: gateway.baseUrls[0]! } : { PUSHGW_GATEWAY: gateway.baseUrls.join(" ") }),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };

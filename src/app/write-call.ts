@@ -5,12 +5,14 @@ import type { GatewayCall, Target } from "./gateway.js";
 
 /**
  * The request that writes these metrics to the target: the Pushgateway's group URL with PUT or
- * POST; VictoriaMetrics' import endpoint (which appends samples: PUT and POST alike); or a
+ * POST (for the textfile directory too, whose files are groups); VictoriaMetrics' import endpoint (which appends samples: PUT and POST alike); or a
  * remote-write request whose samples are stamped now.
  */
 export function buildWriteCall(method: "PUT" | "POST", key: GroupingKey, exposition: Exposition, target: Target, nowMs: number): GatewayCall {
   switch (target) {
     case "pushgateway":
+    // The group's file takes the call as the gateway would (textfile-gateway.ts).
+    case "textfile":
       return { method, path: buildGroupingPath(key), body: exposition.text, key };
     case "victoriametrics":
       return { method: "POST", path: victoriaMetricsImportPath(key), body: exposition.text };

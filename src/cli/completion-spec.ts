@@ -28,9 +28,10 @@ function describeCommand(definition: CommandDefinition): CommandSpec {
       takesValue: row.takesValue,
       choices: row.choices,
       file: row.file === true,
+      directory: row.directory === true,
       repeatable: row.repeatable === true,
     });
-    if (row.negatable) flags.push({ long: `no-${name}`, short: undefined, describe: `no ${name}`, takesValue: false, choices: undefined, file: false, repeatable: false });
+    if (row.negatable) flags.push({ long: `no-${name}`, short: undefined, describe: `no ${name}`, takesValue: false, choices: undefined, file: false, directory: false, repeatable: false });
   }
   return { name: definition.name, describe: definition.describe, flags, positionalChoices: definition.positional?.choices };
 }

@@ -37,6 +37,8 @@ interface FlagRow<V> {
   readonly negatable?: boolean;
   /** The value is a path: completion offers file names. */
   readonly file?: boolean;
+  /** The value is a directory: completion offers directory names only. */
+  readonly directory?: boolean;
   /** The only values allowed, offered by completion. */
   readonly choices?: readonly string[];
   /** Shown in --help when neither the flag nor its variable is given. */
@@ -89,7 +91,7 @@ function choice<T extends string>(text: string, from: Source, choices: readonly 
 }
 
 const METRIC_TYPES = ["gauge", "counter", "untyped"] as const satisfies readonly ArgumentMetricType[];
-const TARGETS = ["pushgateway", "remote-write", "victoriametrics"] as const satisfies readonly Target[];
+const TARGETS = ["pushgateway", "remote-write", "victoriametrics", "textfile"] as const satisfies readonly Target[];
 export const DEFAULT_GATEWAY = "http://localhost:9091";
 
 function header(text: string, from: Source): readonly [string, string] {
@@ -223,11 +225,18 @@ export const FLAGS = {
     env: "PUSHGW_TARGET",
     defaultText: "pushgateway",
     choices: TARGETS,
-    describe: "what --gateway is: a Pushgateway, a remote-write endpoint, or VictoriaMetrics",
+    describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
     group: GATEWAY_GROUP,
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["delete", "list", "prune", "flush"],
+    hiddenIn: ["flush"],
     parse: (t, from): Target => choice(t, from, TARGETS),
+  }),
+  "textfile-dir": text({
+    env: "PUSHGW_TEXTFILE_DIR",
+    directory: true,
+    describe: "with --target textfile: the directory node_exporter's textfile collector reads, one file per group",
+    group: GATEWAY_GROUP,
+    commands: ["push", "add", "delete", "wrap", "list", "prune"],
   }),
   spool: text({
     env: "PUSHGW_SPOOL",

@@ -63,6 +63,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     relay: () => import("../adapters/relay-socket.js").then((m) => m.createSocketRelay()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
+    textfiles: (dir) => import("../adapters/textfile-dir.js").then((m) => m.createTextfileDir(dir)),
     clock: systemClock,
     input: createStdioInput(),
     out,

@@ -4,7 +4,7 @@ import { WRAP_SOCKET_ENV } from "../app/relay.js";
 import { DEFAULT_RETRY_POLICY } from "../core/delivery.js";
 import { UsageError } from "../core/errors.js";
 import { WRAP_GROUPING_ENV } from "../core/grouping-key.js";
-import type { Flags } from "./flags.js";
+import { flagRow, type Flags } from "./flags.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
 export interface CliEnvironment {
@@ -39,9 +39,13 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
   const target = flags.get("target");
   if (spoolDir !== undefined && target !== "pushgateway") {
     throw new UsageError(`--spool works with --target pushgateway only (not ${target})`, {
-      hint: "a time-series store takes samples late only within its out-of-order window; push again instead",
+      hint:
+        target === "textfile"
+          ? "a file is written at once or not at all, and a write that fails says why; there is nothing to keep for later"
+          : "a time-series store takes samples late only within its out-of-order window; push again instead",
     });
   }
+  const textfileDir = toTextfileDir(flags, target);
   return {
     gateways,
     timeoutMs,
@@ -52,7 +56,25 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
     gzip: flags.get("gzip"),
     spoolDir,
     target,
+    textfileDir,
   };
+}
+
+/** --textfile-dir goes with --target textfile, and --target textfile with it (and with no --gateway). */
+function toTextfileDir(flags: Flags, target: TransportOptions["target"]): string | undefined {
+  if (!flagRow("textfile-dir").commands.includes(flags.command)) return undefined;
+  const dir = flags.get("textfile-dir");
+  if (target !== "textfile") {
+    if (flags.given("textfile-dir")) throw new UsageError(`--textfile-dir is for --target textfile (the target is ${target})`, { hint: "add --target textfile (or set PUSHGW_TARGET=textfile) to write node_exporter's textfile directory" });
+    return undefined;
+  }
+  if (dir === undefined || dir === "") {
+    throw new UsageError("--target textfile needs --textfile-dir DIR (or PUSHGW_TEXTFILE_DIR)", { hint: "give the directory node_exporter reads: its --collector.textfile.directory" });
+  }
+  if (flags.given("gateway")) {
+    throw new UsageError("--gateway and --target textfile: pushgw writes files in --textfile-dir, and sends nothing to a gateway", { hint: "leave out --gateway, or the --target textfile" });
+  }
+  return dir;
 }
 
 /** --user, --password-file, --bearer-token-file and their environment variables. */

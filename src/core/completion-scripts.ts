@@ -12,6 +12,8 @@ export interface FlagSpec {
   readonly choices: readonly string[] | undefined;
   /** The value is a path: complete file names. */
   readonly file: boolean;
+  /** The value is a directory: complete directory names only. */
+  readonly directory: boolean;
   /** May be given more than once (--label, --gateway). */
   readonly repeatable: boolean;
 }
@@ -66,7 +68,7 @@ function renderBash(spec: CompletionSpec): string {
   for (const command of spec.commands) {
     for (const flag of command.flags.filter((f) => f.takesValue)) {
       const words = flagWords(flag).join("|");
-      const action = flag.choices ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))` : flag.file ? `${fn}_files` : "COMPREPLY=()";
+      const action = flag.choices ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))` : flag.directory ? `${fn}_files -d` : flag.file ? `${fn}_files` : "COMPREPLY=()";
       valueCases.push(`    ${command.name}:${words.replace(/\|/g, `|${command.name}:`)}) ${action}; return ;;`);
     }
   }
@@ -80,8 +82,9 @@ function renderBash(spec: CompletionSpec): string {
   return `${HEADER("bash", p, `source <(${p} completion bash)  # or copy to /etc/bash_completion.d/${p}`)}
 ${fn}_files() {
   # As file names: a directory gets its slash and no space, so a path completes step by step.
+  # With -d, directories only.
   compopt -o filenames 2>/dev/null
-  mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+  mapfile -t COMPREPLY < <(compgen "\${1:--f}" -- "$cur")
 }
 ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" line=() i k command="" words
@@ -134,7 +137,7 @@ function renderZsh(spec: CompletionSpec): string {
   const describeCommands = spec.commands.map((c) => `    '${c.name}:${zshQuote(c.describe)}'`).join("\n");
   const cases = spec.commands.map((c) => {
     const specs = c.flags.map((f) => {
-      const action = !f.takesValue ? "" : f.choices ? `:value:(${f.choices.join(" ")})` : f.file ? ":file:_files" : ":value:";
+      const action = !f.takesValue ? "" : f.choices ? `:value:(${f.choices.join(" ")})` : f.directory ? ":directory:_files -/" : f.file ? ":file:_files" : ":value:";
       const names = f.short ? `{-${f.short},--${f.long}}` : `--${f.long}`;
       const exclusion = f.repeatable ? "'*'" : f.short ? `'(-${f.short} --${f.long})'` : "";
       return `        ${exclusion}${names}'[${zshQuote(f.describe)}]${action}'`;
@@ -205,7 +208,7 @@ function renderFish(spec: CompletionSpec): string {
     const when = c.name === WRAPPING_COMMAND ? `-n "__fish_seen_subcommand_from ${c.name}; and not ${fn}_wrapped"` : `-n "__fish_seen_subcommand_from ${c.name}"`;
     for (const f of c.flags) {
       const short = f.short ? ` -s ${f.short}` : "";
-      const value = !f.takesValue ? "" : f.choices ? ` -x -a ${fishQuote(f.choices.join(" "))}` : f.file ? " -r -F" : " -x";
+      const value = !f.takesValue ? "" : f.choices ? ` -x -a ${fishQuote(f.choices.join(" "))}` : f.directory ? ` -x -a "(__fish_complete_directories (commandline -ct))"` : f.file ? " -r -F" : " -x";
       lines.push(`complete -c ${p} ${when} -l ${f.long}${short}${value} -d ${fishQuote(f.describe)}`);
     }
     if (c.positionalChoices) lines.push(`complete -c ${p} ${when} -a ${fishQuote(c.positionalChoices.join(" "))}`);

@@ -68,7 +68,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function decodeGroup(raw: Record<string, unknown>): Group | string {
+/** One group of the JSON API (also how a textfile group is read: see core/textfile.ts). */
+export function decodeGroup(raw: Record<string, unknown>): Group | string {
   const pushTime = sampleValue(raw["push_time_seconds"]);
   const failureTime = sampleValue(raw["push_failure_time_seconds"]);
   let labels: unknown = raw["labels"];

@@ -124,10 +124,11 @@ export interface DirectoryProblem {
  * Why a directory must not be used, as ssh judges ~/.ssh, or undefined when it may be.
  * `spool`: the spool directory and its folders, which pushgw reads and sends from: a real
  * directory (not a symbolic link), owned by the user running pushgw, writable by nobody else.
+ * `textfile`: the textfile directory (--textfile-dir), by the same rules.
  * `parent`: a directory above it: owned by root or the user, and, when others may write to it,
  * with the sticky bit (/tmp), so that nobody else can rename or replace what lies below.
  */
-export function directoryProblem(facts: DirectoryFacts, uid: number, role: "spool" | "parent"): DirectoryProblem | undefined {
+export function directoryProblem(facts: DirectoryFacts, uid: number, role: "spool" | "textfile" | "parent", below = "the spool"): DirectoryProblem | undefined {
   const mode = `mode ${(facts.mode & 0o7777).toString(8).padStart(4, "0")}`;
   if (role === "spool") {
     if (facts.isSymbolicLink) return { problem: `${facts.path} is a symbolic link`, hint: "pushgw reads and writes only real directories there: remove the link, or give --spool the directory it points to" };
@@ -136,7 +137,14 @@ export function directoryProblem(facts: DirectoryFacts, uid: number, role: "spoo
     if ((facts.mode & 0o022) !== 0) return { problem: `${facts.path} is writable by ${(facts.mode & 0o002) !== 0 ? "others" : "its group"} (${mode})`, hint: `anyone who can write there could plant calls that pushgw would send: chmod 700 ${facts.path}` };
     return undefined;
   }
-  if (facts.uid !== 0 && facts.uid !== uid) return { problem: `its parent ${facts.path} belongs to uid ${facts.uid}, neither root nor uid ${uid} running pushgw`, hint: `its owner could replace the spool: use a spool below directories owned by root or by you` };
-  if ((facts.mode & 0o002) !== 0 && (facts.mode & 0o1000) === 0) return { problem: `its parent ${facts.path} is writable by others without the sticky bit (${mode})`, hint: `anyone could replace the spool: chmod o-w ${facts.path} (or chmod +t, as /tmp), or use another directory` };
+  if (role === "textfile") {
+    if (facts.isSymbolicLink) return { problem: `${facts.path} is a symbolic link`, hint: "pushgw writes only into real directories: give --textfile-dir the directory it points to" };
+    if (!facts.isDirectory) return { problem: `${facts.path} is not a directory`, hint: "give --textfile-dir the directory node_exporter reads (its --collector.textfile.directory)" };
+    if (facts.uid !== uid) return { problem: `${facts.path} belongs to uid ${facts.uid}, not to uid ${uid} running pushgw`, hint: `its owner could plant links or files where pushgw writes: run pushgw as that user, or chown ${uid} ${facts.path}` };
+    if ((facts.mode & 0o022) !== 0) return { problem: `${facts.path} is writable by ${(facts.mode & 0o002) !== 0 ? "others" : "its group"} (${mode})`, hint: `anyone who can write there could plant links or files where pushgw writes: chmod 755 ${facts.path}` };
+    return undefined;
+  }
+  if (facts.uid !== 0 && facts.uid !== uid) return { problem: `its parent ${facts.path} belongs to uid ${facts.uid}, neither root nor uid ${uid} running pushgw`, hint: `its owner could replace ${below}: use a directory below directories owned by root or by you` };
+  if ((facts.mode & 0o002) !== 0 && (facts.mode & 0o1000) === 0) return { problem: `its parent ${facts.path} is writable by others without the sticky bit (${mode})`, hint: `anyone could replace ${below}: chmod o-w ${facts.path} (or chmod +t, as /tmp), or use another directory` };
   return undefined;
 }

@@ -89,6 +89,9 @@ export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => Htt
     spool: async () => {
       throw new Error("this test uses no spool");
     },
+    textfiles: async () => {
+      throw new Error("this test uses no textfile directory");
+    },
     relay: async () => ({
       serve: async (_path, handle) => {
         world.relayHandler = handle;

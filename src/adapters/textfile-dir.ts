@@ -1,0 +1,227 @@
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { lstat, open, readdir, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import type { PromFileBytes, TextfileDirectory } from "../app/ports.js";
+import { GatewayError, UsageError } from "../core/errors.js";
+import { assertSafeDirectory, checkParents, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock } from "./file-spool.js";
+
+const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
+
+/** `.pushgw-tmp-<pid>-<start time>-<random>`: no `.prom` suffix, so node_exporter never reads one. */
+const TEMP_PREFIX = ".pushgw-tmp-";
+/** The lock of `x.prom` is `.x.prom.lock`. */
+const LOCK_SUFFIX = ".lock";
+/** What file-spool's lock leaves while placing a token (`.tmp-…`) and its takeover guards. */
+const TOKEN_TEMP_PREFIX = ".tmp-";
+const GUARD_PREFIX = ".takeover-";
+/** A token file whose writer died is removed only once it is this old. */
+const TOKEN_GRACE_MS = 3_000;
+/** No file pushgw writes is larger; a larger `*.prom` is left out of the checks. */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** Between two looks at a taken lock: short, with jitter, so 30 waiting runs do not move in step. */
+const LOCK_POLL_MS = [2, 20] as const;
+
+/**
+ * The textfile directory on disk. node_exporter reads every `*.prom` file in it at each scrape;
+ * pushgw writes one file per group and nothing else that ends in `.prom`.
+ *
+ * Nothing is followed or trusted that another user could have placed: the directory must pass
+ * the spool's checks (core/spool.ts `directoryProblem`, role "textfile"); a group's file is
+ * opened without following a link and used only when it is a regular file of this user's with
+ * one name; new text goes to a temporary file created exclusively (O_EXCL|O_NOFOLLOW), synced,
+ * and renamed over the old one, so node_exporter sees the old file or the new, never half.
+ *
+ * Each file has its own lock (`.<name>.lock`, the spool's lock: one winner, a dead holder's lock
+ * taken over by one run only), so concurrent pushgw runs on one group never lose an update.
+ * A temporary file or lock left by a pushgw that died is removed by the next write.
+ */
+export async function createTextfileDir(dir: string): Promise<TextfileDirectory> {
+  const uid = process.geteuid?.();
+  const absolute = resolve(dir);
+  const info = await lstat(absolute).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") {
+      throw new UsageError(`--textfile-dir ${dir}: no such directory`, {
+        hint: "give the directory node_exporter reads (its --collector.textfile.directory); pushgw does not make it, so that a typo is not written to where nobody reads",
+      });
+    }
+    throw new UsageError(`--textfile-dir ${dir}: cannot look at it (${error.code ?? error.message})`);
+  });
+  assertSafeDirectory(absolute, info, uid, "textfile");
+  const root = join(await realpath(dirname(absolute)), basename(absolute));
+  await checkParents(dirname(root), uid, "the textfile directory");
+  const selfStart = await startTimeOf(process.pid);
+  const me = `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`;
+
+  const waitForLock = async (name: string, waitMs: number): Promise<() => Promise<void>> => {
+    const deadline = Date.now() + waitMs;
+    // A token of its own for each hold: two writes of one group in this process (wrap's own
+    // push and one relayed from its job) wait for each other like two processes.
+    const me = `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`;
+    for (;;) {
+      const release = await takeLock(root, me, selfStart, `.${name}${LOCK_SUFFIX}`);
+      if (release !== undefined) return release;
+      if (Date.now() >= deadline) {
+        const holder = (await readToken(join(root, `.${name}${LOCK_SUFFIX}`)))?.split(" ")[0];
+        throw new GatewayError(`${join(root, name)}: not written: another pushgw${holder && /^\d+$/.test(holder) ? ` (pid ${holder})` : ""} held its lock for longer than ${waitMs} ms`, {
+          hint: "a pushgw writing that group hangs, or many write it at once: try again, or give a longer --timeout",
+        });
+      }
+      const [low, high] = LOCK_POLL_MS;
+      await new Promise((r) => setTimeout(r, low + Math.random() * (high - low)));
+    }
+  };
+
+  return {
+    dir: root,
+    async readAll(except) {
+      const files: PromFileBytes[] = [];
+      const skipped: Array<{ name: string; why: string }> = [];
+      for (const name of (await readdir(root)).sort()) {
+        if (!name.endsWith(".prom") || name === except) continue;
+        const read = await readRegularFile(join(root, name), uid);
+        if (read === "gone") continue;
+        if ("why" in read) skipped.push({ name, why: read.why });
+        else files.push({ name, bytes: read.bytes });
+      }
+      return { files, skipped };
+    },
+    async update(name, waitMs, decide) {
+      if (name.includes("/") || name.startsWith(".") || !name.endsWith(".prom")) throw new Error(`not a textfile name: ${name}`);
+      const path = join(root, name);
+      const release = await waitForLock(name, waitMs);
+      try {
+        await removeDebris(root, me, selfStart);
+        const current = await readOwnFile(path, uid);
+        const decision = await decide(current);
+        if (typeof decision.write === "string") await replaceFile(root, name, decision.write, selfStart);
+        else if (decision.write === null) {
+          await unlink(path).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== "ENOENT") throw error;
+          });
+          await syncDirectory(root);
+        }
+        return decision.result;
+      } finally {
+        await release().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/**
+ * The group's file as it is now: undefined when there is none; its text when it is a regular
+ * file of this user's with no other name; otherwise a GatewayError, and nothing is written.
+ */
+async function readOwnFile(path: string, uid: number | undefined): Promise<string | undefined> {
+  const read = await readRegularFile(path, uid, true);
+  if (read === "gone") return undefined;
+  if ("why" in read) {
+    throw new GatewayError(`${path}: left alone: ${read.why}`, {
+      hint: "pushgw writes over only its own files: look at what is there, and remove it if it is not needed",
+    });
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
+  } catch {
+    throw new GatewayError(`${path}: left alone: it is not UTF-8 text, so pushgw did not write it`, { hint: "look at what is there, and remove it if it is not needed" });
+  }
+}
+
+/**
+ * A file's bytes, opened without following a link (nor blocking on a FIFO): only a regular file
+ * of at most MAX_FILE_BYTES; `own` also asks for this user's, with one name (no hard link).
+ */
+async function readRegularFile(path: string, uid: number | undefined, own = false): Promise<{ bytes: Uint8Array } | { why: string } | "gone"> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "gone";
+    return { why: code === "ELOOP" ? "it is a symbolic link" : `it cannot be opened (${code ?? String(error)})` };
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { why: "it is not a regular file" };
+    if (own && uid !== undefined && info.uid !== uid) return { why: `it belongs to uid ${info.uid}, not to uid ${uid} running pushgw` };
+    if (own && info.nlink > 1) return { why: `it has ${info.nlink} names (hard links)` };
+    if (info.size > MAX_FILE_BYTES) return { why: `it is larger than ${MAX_FILE_BYTES} bytes` };
+    return { bytes: await handle.readFile() };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `text` to a new temporary file, syncs it, and renames it over `name`. */
+async function replaceFile(root: string, name: string, text: string, selfStart: string | undefined): Promise<void> {
+  const temporary = join(root, `${TEMP_PREFIX}${process.pid}-${selfStart ?? "-"}-${randomHex(8)}`);
+  const handle = await open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+  try {
+    try {
+      // The umask may have taken bits away; node_exporter runs as another user and must read it.
+      await handle.chmod(0o644);
+      await handle.writeFile(text);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, join(root, name));
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(root);
+}
+
+/** Makes a rename or unlink in the directory survive a crash of the machine. */
+async function syncDirectory(root: string): Promise<void> {
+  const handle = await open(root, O_RDONLY | O_DIRECTORY).catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * What pushgw runs that died left behind: temporary files of gone processes, the spool lock's
+ * token files and takeover guards of gone processes, and locks whose holder is gone. Best
+ * effort: a failure here never stops a write.
+ */
+async function removeDebris(root: string, me: string, selfStart: string | undefined): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(root, name);
+    try {
+      if (name.startsWith(TEMP_PREFIX)) {
+        const [pid, start] = name.slice(TEMP_PREFIX.length).split("-");
+        if (!(await isRunning(Number(pid), start === "-" ? undefined : start, selfStart))) await unlinkIfThere(path);
+      } else if (name.startsWith(TOKEN_TEMP_PREFIX)) {
+        const token = await readToken(path);
+        if (token !== undefined && (await isStale(path, token, TOKEN_GRACE_MS, selfStart))) await unlinkIfThere(path);
+      } else if ((name.startsWith(GUARD_PREFIX) || (name.startsWith(".") && name.endsWith(`.prom${LOCK_SUFFIX}`))) && (await lstat(path)).isFile()) {
+        const token = await readToken(path);
+        if (token !== undefined && (await isStale(path, token, name.startsWith(GUARD_PREFIX) ? TOKEN_GRACE_MS : 0, selfStart))) await removeStale(root, path, token, me, selfStart, 0);
+      }
+    } catch {
+      // Gone meanwhile, or not ours to remove: left alone.
+    }
+  }
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
