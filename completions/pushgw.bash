@@ -6,6 +6,10 @@ _pushgw_files() {
   compopt -o filenames 2>/dev/null
   mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }
+_pushgw_dirs() {
+  compopt -o filenames 2>/dev/null
+  mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+}
 _pushgw() {
   local cur="${COMP_WORDS[COMP_CWORD]}" line=() i k command="" words
   read -ra line <<< "${COMP_LINE:0:COMP_POINT}"
@@ -14,7 +18,7 @@ _pushgw() {
   local prev="${line[n-1]}"
   for ((i = 1; i < n; i++)); do
     case "${line[i]}" in
-      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--older-than) ((i++)) ;;
+      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--textfile-dir|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--older-than) ((i++)) ;;
       -*) ;;
       *) command="${line[i]}"; break ;;
     esac
@@ -46,7 +50,8 @@ _pushgw() {
     push:--cacert) _pushgw_files; return ;;
     push:--cert) _pushgw_files; return ;;
     push:--key) _pushgw_files; return ;;
-    push:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    push:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    push:--textfile-dir) _pushgw_dirs; return ;;
     push:--spool) _pushgw_files; return ;;
     push:--job|push:-j) COMPREPLY=(); return ;;
     push:--instance|push:-i) COMPREPLY=(); return ;;
@@ -64,7 +69,8 @@ _pushgw() {
     add:--cacert) _pushgw_files; return ;;
     add:--cert) _pushgw_files; return ;;
     add:--key) _pushgw_files; return ;;
-    add:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    add:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    add:--textfile-dir) _pushgw_dirs; return ;;
     add:--spool) _pushgw_files; return ;;
     add:--job|add:-j) COMPREPLY=(); return ;;
     add:--instance|add:-i) COMPREPLY=(); return ;;
@@ -82,7 +88,8 @@ _pushgw() {
     delete:--cacert) _pushgw_files; return ;;
     delete:--cert) _pushgw_files; return ;;
     delete:--key) _pushgw_files; return ;;
-    delete:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    delete:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    delete:--textfile-dir) _pushgw_dirs; return ;;
     delete:--spool) _pushgw_files; return ;;
     delete:--job|delete:-j) COMPREPLY=(); return ;;
     delete:--instance|delete:-i) COMPREPLY=(); return ;;
@@ -98,7 +105,8 @@ _pushgw() {
     wrap:--cacert) _pushgw_files; return ;;
     wrap:--cert) _pushgw_files; return ;;
     wrap:--key) _pushgw_files; return ;;
-    wrap:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    wrap:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    wrap:--textfile-dir) _pushgw_dirs; return ;;
     wrap:--spool) _pushgw_files; return ;;
     wrap:--job|wrap:-j) COMPREPLY=(); return ;;
     wrap:--instance|wrap:-i) COMPREPLY=(); return ;;
@@ -118,7 +126,8 @@ _pushgw() {
     list:--cacert) _pushgw_files; return ;;
     list:--cert) _pushgw_files; return ;;
     list:--key) _pushgw_files; return ;;
-    list:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    list:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    list:--textfile-dir) _pushgw_dirs; return ;;
     list:--spool) _pushgw_files; return ;;
     list:--match) COMPREPLY=(); return ;;
     list:--older-than) COMPREPLY=(); return ;;
@@ -132,7 +141,8 @@ _pushgw() {
     prune:--cacert) _pushgw_files; return ;;
     prune:--cert) _pushgw_files; return ;;
     prune:--key) _pushgw_files; return ;;
-    prune:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    prune:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    prune:--textfile-dir) _pushgw_dirs; return ;;
     prune:--spool) _pushgw_files; return ;;
     prune:--match) COMPREPLY=(); return ;;
     prune:--older-than) COMPREPLY=(); return ;;
@@ -146,17 +156,17 @@ _pushgw() {
     flush:--cacert) _pushgw_files; return ;;
     flush:--cert) _pushgw_files; return ;;
     flush:--key) _pushgw_files; return ;;
-    flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics" -- "$cur")); return ;;
+    flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
     flush:--spool) _pushgw_files; return ;;
     alert-rules:--prefix) COMPREPLY=(); return ;;
   esac
   case "$command" in
-    push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
-    add) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
-    delete) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --match --yes -y" ;;
-    wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
-    list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --match --older-than --json" ;;
-    prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --dry-run --match --yes -y --older-than" ;;
+    push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
+    add) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
+    delete) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --match --yes -y" ;;
+    wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
+    list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --match --older-than --json" ;;
+    prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --dry-run --match --yes -y --older-than" ;;
     flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --retry-set-aside" ;;
     alert-rules) words="--prefix --dashboard" ;;
     completion) words=" bash zsh fish" ;;

@@ -68,7 +68,7 @@ function renderBash(spec: CompletionSpec): string {
   for (const command of spec.commands) {
     for (const flag of command.flags.filter((f) => f.takesValue)) {
       const words = flagWords(flag).join("|");
-      const action = flag.choices ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))` : flag.directory ? `${fn}_files -d` : flag.file ? `${fn}_files` : "COMPREPLY=()";
+      const action = flag.choices ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))` : flag.directory ? `${fn}_dirs` : flag.file ? `${fn}_files` : "COMPREPLY=()";
       valueCases.push(`    ${command.name}:${words.replace(/\|/g, `|${command.name}:`)}) ${action}; return ;;`);
     }
   }
@@ -82,9 +82,12 @@ function renderBash(spec: CompletionSpec): string {
   return `${HEADER("bash", p, `source <(${p} completion bash)  # or copy to /etc/bash_completion.d/${p}`)}
 ${fn}_files() {
   # As file names: a directory gets its slash and no space, so a path completes step by step.
-  # With -d, directories only.
   compopt -o filenames 2>/dev/null
-  mapfile -t COMPREPLY < <(compgen "\${1:--f}" -- "$cur")
+  mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}
+${fn}_dirs() {
+  compopt -o filenames 2>/dev/null
+  mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 }
 ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" line=() i k command="" words

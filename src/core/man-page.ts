@@ -156,7 +156,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ...[
       ["0", "Done."],
       ["1", "The gateway refused (its answer is shown), answered with a redirect, or could not be reached after the retries."],
-      ["2", "Bad usage or input: nothing was sent (or deleted)."],
+      ["2", "Bad usage or input: nothing was sent, written or deleted. With --target textfile also a write that node_exporter would drop because of another file in the directory (the message names it)."],
       ["70", "A bug in pushgw (please report it)."],
       ["75", "Not delivered, saved in the spool (--spool); pushgw flush or the next run sends it."],
     ].flatMap(([code, meaning]) => [".TP", bold(code!), roffText(meaning!)]),
@@ -173,6 +173,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["PUSHGW_BEARER_TOKEN", "A bearer token (prefer --bearer-token-file: the environment of a process is visible to its user)."],
       ["PUSHGW_SPOOL", "Default for --spool."],
       ["PUSHGW_TARGET", "Default for --target."],
+      ["PUSHGW_TEXTFILE_DIR", "Default for --textfile-dir."],
       ["HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "Proxies, as curl reads them (lower-case names too)."],
       ["NO_COLOR", "No colour, even on a terminal."],
     ].flatMap(([name, meaning]) => [".TP", bold(name!), roffText(meaning!)]),
@@ -181,6 +182,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ...[
       ["PUSHGW_METRICS_FILE", "A file for the job's own metrics: text-format lines written there join the final push."],
       ["PUSHGW_GATEWAY, PUSHGW_JOB, PUSHGW_WRAP_GROUPING", "The wrapper's gateway and grouping key, used by a pushgw command inside the job that is given no grouping flags."],
+      ["PUSHGW_TARGET, PUSHGW_TEXTFILE_DIR", "With --target textfile, instead of PUSHGW_GATEWAY: the target and the directory."],
       ["PUSHGW_WRAP_SOCKET", "The wrapper's socket, through which such a pushgw push or add sends (with the wrapper's credentials, which the job does not get)."],
       [
         "PATH",
@@ -193,6 +195,10 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["/usr/share/pushgw/pushgw-dashboard.json", "A Grafana dashboard for wrapped jobs (pushgw alert-rules --dashboard)."],
       ["/usr/share/bash-completion/completions/pushgw, /usr/share/zsh/vendor-completions/_pushgw, /usr/share/fish/vendor_completions.d/pushgw.fish", "Tab completion (the Debian package; pushgw completion SHELL prints the same)."],
       ["DIR given to --spool", "Pushes that could not be delivered, one JSON file each (mode 0600), sent by pushgw flush or the next run; refused ones are moved to DIR/set-aside/."],
+      [
+        "DIR given to --textfile-dir",
+        "With --target textfile: one file per group, DIR/pushgw-job=NAME,LABEL=VALUE-HASH.prom (mode 0644), read by node_exporter's textfile collector; .LOCK and .pushgw-tmp-* files beside them are pushgw's locks and unfinished writes.",
+      ],
     ].flatMap(([name, meaning]) => [".TP", italic(name!), roffText(meaning!)]),
     ".SH EXAMPLES",
     roffText("Push a metric, replace a whole group from a file, delete it:"),

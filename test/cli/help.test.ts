@@ -33,9 +33,10 @@ describe("each command's --help", () => {
     expect(text).toContain("Gateway:");
   });
 
-  it.each([["list"], ["prune"]])("%s shows no --spool, --gzip or --target: they do nothing there", async (command) => {
+  it.each([["list"], ["prune"]])("%s shows no --spool or --gzip: they do nothing there; --target and --textfile-dir it shows (the textfile directory's groups)", async (command) => {
     const text = await help([command, "--help"]);
-    for (const flag of ["--spool", "--gzip", "--target"]) expect(text).not.toContain(flag);
+    for (const flag of ["--spool", "--gzip"]) expect(text).not.toContain(flag);
+    for (const flag of ["--target", "--textfile-dir"]) expect(text).toContain(flag);
   });
 
   it("push groups its flags: the metrics, the grouping key, where to push, auth, output", async () => {

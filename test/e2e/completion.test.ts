@@ -73,6 +73,9 @@ describe("in the real shells, under tmux: type, press Tab, read the screen", () 
   const place = mkdtempSync(join(tmpdir(), "pushgw-completion-"));
   mkdirSync(join(place, "sub"));
   writeFileSync(join(place, "sub", "data.prom"), "m 1\n");
+  // A directory and a file that start alike: only the directory is a --textfile-dir.
+  mkdirSync(join(place, "tdir"));
+  writeFileSync(join(place, "tdata.prom"), "m 1\n");
   mkdirSync(join(place, "bin"));
   writeFileSync(join(place, "bin", "zzpgw-job"), "#!/bin/sh\n", { mode: 0o755 });
   const options = { completions: join(root, "completions"), path: `${root}bin:${join(place, "bin")}:/usr/bin:/bin`, cwd: place };
@@ -85,6 +88,7 @@ describe("in the real shells, under tmux: type, press Tab, read the screen", () 
     ["a flag", "pushgw wrap --max-r", "pushgw wrap --max-runtime X"],
     ["a directory after --file, no space after the slash", "pushgw push -f su", "pushgw push -f sub/X"],
     ["then a file in it", "pushgw push -f sub/da", "pushgw push -f sub/data.prom X"],
+    ["only a directory after --textfile-dir", "pushgw push --textfile-dir td", "pushgw push --textfile-dir tdir/X"],
     ["the command after wrap's --", "pushgw wrap -j x -- zzpgw-j", "pushgw wrap -j x -- zzpgw-job X"],
     ["a path as the command after --, a step at a time", "pushgw wrap -j x -- /usr/loc", "pushgw wrap -j x -- /usr/local/X"],
     ["files as the wrapped command's arguments", "pushgw wrap -j x -- cat su", "pushgw wrap -j x -- cat sub/X"],
