@@ -72,10 +72,11 @@ export async function openTextfileGateway(transport: TransportOptions, deps: Dep
         hint: "look at what is there: replace it whole with `pushgw push`, or remove it",
       });
     }
-    const text = renderTextfile(key, mergeFamilies(base?.families ?? [], incoming, method), deps.clock.now());
+    const merged = mergeFamilies(base?.families ?? [], incoming, method);
+    const text = renderTextfile(key, merged, deps.clock.now());
     const written = readPromFile(text, name);
     if ("problem" in written) throw new InputError(`${url}: not written: the group's file would not parse: ${written.problem}`);
-    const own = findSelfConflict(written);
+    const own = findSelfConflict(written, merged);
     if (own !== undefined) throw conflictError(own, url);
     await checkAgainstOthers(written, name, url);
     return text;

@@ -255,9 +255,21 @@ export function findConflict(ours: PromFile, other: PromFile, otherName: string)
   return undefined;
 }
 
-/** A family named like the histogram or summary series of one in the same file: it would not survive node_exporter. */
-export function findSelfConflict(file: PromFile): string | undefined {
+/**
+ * Why the group's own file would not expose the families meant for it (`intended`), or
+ * undefined: a family named like a histogram's or summary's series (`x_sum`, from another POST)
+ * is read as part of it when it comes after it, and dropped by node_exporter when before.
+ */
+export function findSelfConflict(file: PromFile, intended: readonly TextfileFamily[]): string | undefined {
   const families = file.exposition.families;
+  for (const family of intended) {
+    const read = families.get(family.name);
+    if (read !== undefined && read.sampleCount === family.series.length) continue;
+    const base = intended.find((f) => f !== family && (family.name.startsWith(`${f.name}_`) || f.name.startsWith(`${family.name}_`)) && (f.type === "histogram" || f.type === "summary" || family.type === "histogram" || family.type === "summary"));
+    if (base === undefined) return `the family ${family.name} would not read back as written`;
+    const [whole, part] = base.type === "histogram" || base.type === "summary" ? [base, family] : [family, base];
+    return `the family ${part.name} would mix with the ${whole.type} ${whole.name} in the same group (a series of ${whole.name} has that name)`;
+  }
   for (const family of families.values()) {
     if (family.sampleCount === 0) continue;
     const collision = suffixCollision(family.name, family, families);

@@ -36,14 +36,25 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** One more scrape job: `target` is host:port. */
+export interface ScrapeJob {
+  readonly job: string;
+  readonly target: string;
+  readonly honorLabels: boolean;
+}
+
 /**
- * `gatewayUrl` undefined: no scraping, but the remote-write receiver is on
+ * `gatewayUrl` undefined: no scraping of a gateway, but the remote-write receiver is on
  * (`--web.enable-remote-write-receiver`, POST /api/v1/write).
  */
-export async function startPrometheus(gatewayUrl: string | undefined, ruleFiles: readonly string[] = []): Promise<RunningPrometheus> {
+export async function startPrometheus(gatewayUrl: string | undefined, ruleFiles: readonly string[] = [], scrapes: readonly ScrapeJob[] = []): Promise<RunningPrometheus> {
   const binary = ensureTool("prometheus", "prometheus");
   const dir = mkdtempSync(join(tmpdir(), "pushgw-prometheus-"));
-  const scrape = gatewayUrl === undefined ? [] : ["scrape_configs:", "  - job_name: pushgateway", "    honor_labels: true", "    static_configs:", `      - targets: ["${new URL(gatewayUrl).host}"]`];
+  const jobs: ScrapeJob[] = [...(gatewayUrl === undefined ? [] : [{ job: "pushgateway", target: new URL(gatewayUrl).host, honorLabels: true }]), ...scrapes];
+  const scrape =
+    jobs.length === 0
+      ? []
+      : ["scrape_configs:", ...jobs.flatMap((j) => [`  - job_name: ${j.job}`, `    honor_labels: ${j.honorLabels}`, "    static_configs:", `      - targets: ["${j.target}"]`])];
   writeFileSync(
     join(dir, "prometheus.yml"),
     [
@@ -129,6 +140,56 @@ export async function startVictoriaMetrics(): Promise<RunningVictoriaMetrics> {
         await new Promise((r) => setTimeout(r, 250));
       }
     },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Debian's node_exporter with only the textfile collector, reading `dir`, on a free loopback port. */
+export interface RunningNodeExporter {
+  /** host:port, for a scrape config. */
+  readonly address: string;
+  /** The text of /metrics. */
+  metrics(): Promise<string>;
+  /** What node_exporter logged on stderr so far (it says there which series it dropped). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startNodeExporter(dir: string): Promise<RunningNodeExporter> {
+  const binary = ensureTool("prometheus-node-exporter", "prometheus-node-exporter");
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const child = spawn(
+    binary,
+    ["--collector.disable-defaults", "--collector.textfile", `--collector.textfile.directory=${dir}`, "--web.disable-exporter-metrics", `--web.listen-address=${address}`],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr!.on("data", (c: Buffer) => (log += c.toString()));
+  const url = `http://${address}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`node_exporter exited:\n${log}`);
+    try {
+      if ((await fetch(`${url}/metrics`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 150) throw new Error(`node_exporter did not become ready:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    address,
+    metrics: async () => {
+      const response = await fetch(`${url}/metrics`);
+      if (!response.ok) throw new Error(`node_exporter answered ${response.status}`);
+      return response.text();
+    },
+    log: () => log,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
