@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { textfileName, renderTextfile, familiesOf } from "../../src/core/textfile.js";
 import { parseExposition } from "../../src/core/exposition.js";
 import { mountTmpfs } from "../helpers/mounts.js";
+import { startPushgateway } from "../helpers/pushgateway.js";
 import { startNodeExporter, startPrometheus, type RunningNodeExporter, type RunningPrometheus } from "../helpers/prometheus.js";
 import { runCli, startCli } from "../helpers/run-cli.js";
 
@@ -208,6 +209,28 @@ describe("--target textfile, read by the real node_exporter", () => {
     run = await runCli(["add", ...tf(dir), "-j", "apt", "-t", "gauge", "--help-text", "Apt packages pending updates.", "apt_upgrades_pending=1"]);
     expect(run).toMatchObject({ code: 0, stderr: "" });
     expect(await expectExported()).toMatchObject({ [`apt_upgrades_pending{instance="${hostname()}",job="apt"}`]: 1, "apt_upgrades_pending{}": 2 });
+  });
+});
+
+describe("the issue's cron line: node_exporter gets the same metrics a Pushgateway would", () => {
+  it("a success then a failure, wrapped the same way into both: the same series, the same outcome values", async () => {
+    const place = newDir();
+    const [exporter, gw] = await Promise.all([startNodeExporter(place), startPushgateway()]);
+    try {
+      for (const code of ["0", "5"]) {
+        const line = ["--job", "backup", "-i", "box-1", "--expect-every", "1d", "--", node, job("write-metrics.mjs"), "backup_files_total 42", code];
+        expect((await runCli(["wrap", "--target", "textfile", "--textfile-dir", place, ...line])).code).toBe(Number(code));
+        expect((await runCli(["wrap", "-g", gw.url, ...line])).code).toBe(Number(code));
+      }
+      const fromGateway = samples((await (await fetch(`${gw.url}/metrics`)).text()).split("\n").filter((l) => /^(job_|backup_|push_time_seconds)/.test(l)).join("\n"));
+      const fromExporter = samples(await exporter.metrics());
+      expect(Object.keys(fromExporter).sort()).toEqual(Object.keys(fromGateway).sort());
+      const timeless = (found: Record<string, number>) => Object.fromEntries(Object.entries(found).filter(([k]) => !/timestamp|duration|push_time/.test(k)));
+      expect(timeless(fromExporter)).toEqual(timeless(fromGateway));
+      expect(timeless(fromExporter)).toMatchObject({ 'job_success{instance="box-1",job="backup"}': 0, 'job_exit_code{instance="box-1",job="backup"}': 5, 'backup_files_total{instance="box-1",job="backup"}': 42 });
+    } finally {
+      await Promise.all([exporter.stop(), gw.stop()]);
+    }
   });
 });
 
