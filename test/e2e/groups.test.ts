@@ -23,7 +23,7 @@ const jobsOf = async (job: string) => (await readGroups(gw.url)).filter((g) => g
 /**
  * Keys that are awkward to delete: empty values, slashes, Unicode, dots, no instance.
  * Never both {job=X} and {job=X, instance=""}: those two expose the same series, and the
- * second push poisons the gateway (research §1.3).
+ * second push poisons the gateway: it refuses every push until one of the two is deleted.
  */
 const AWKWARD: Array<Record<string, string>> = [
   { instance: "", tier: "" },
