@@ -10,8 +10,8 @@ import type { GatewayCall, Target } from "./gateway.js";
  */
 export function buildWriteCall(method: "PUT" | "POST", key: GroupingKey, exposition: Exposition, target: Target, nowMs: number): GatewayCall {
   switch (target) {
-    case "pushgateway":
     // The group's file takes the call as the gateway would (textfile-gateway.ts).
+    case "pushgateway":
     case "textfile":
       return { method, path: buildGroupingPath(key), body: exposition.text, key };
     case "victoriametrics":
