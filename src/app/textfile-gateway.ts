@@ -4,6 +4,7 @@ import { parseGroupingPath, type GroupingKey } from "../core/grouping-key.js";
 import type { Group } from "../core/groups.js";
 import {
   conflictError,
+  conflictFilter,
   familiesOf,
   findConflict,
   findSelfConflict,
@@ -85,7 +86,11 @@ export async function openTextfileGateway(transport: TransportOptions, deps: Dep
   const checkAgainstOthers = async (written: PromFile, name: string, url: string): Promise<void> => {
     const { files, skipped } = await store.readAll(name);
     for (const { name: other, why } of skipped) deps.out.verbose(`${other} is left out of the check against the directory's other files: ${why}`);
+    const decoder = new TextDecoder();
+    const mayConflict = conflictFilter(written);
     for (const other of files) {
+      // A file that names none of our families cannot conflict with them: not parsed at all.
+      if (!mayConflict(other.name, decoder.decode(other.bytes))) continue;
       const parsed = readPromFile(other.bytes, other.name);
       if ("problem" in parsed) {
         deps.out.verbose(`${other.name} is left out of the check against the directory's other files: it does not parse (${parsed.problem})`);

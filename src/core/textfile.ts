@@ -278,6 +278,37 @@ export function findSelfConflict(file: PromFile, intended: readonly TextfileFami
   return undefined;
 }
 
+/**
+ * A quick look at another file: false when it cannot conflict with `ours`, for it names none of our families
+ * (nor the histogram or summary one of ours is named like a series of): such a file need not be
+ * parsed at all, which keeps a write into a directory of hundreds of files fast.
+ */
+export function conflictFilter(ours: PromFile): (otherName: string, otherText: string) => boolean {
+  // Every file of pushgw's has a push time, the same family with its own key's labels.
+  const [any, ofPushgw] = [conflictPattern(ours, false), conflictPattern(ours, true)];
+  return (otherName, otherText) => (isTextfileName(otherName) ? ofPushgw : any)?.test(otherText) ?? false;
+}
+
+/** The names as a sample line starts with one, or as a HELP or TYPE line names one. */
+function conflictPattern(ours: PromFile, skipPushTime: boolean): RegExp | undefined {
+  const words = conflictWords(ours, skipPushTime);
+  return words.length === 0 ? undefined : new RegExp(`^[ \\t]*(?:#[ \\t]*(?:HELP|TYPE)[ \\t]+)?(?:${words.join("|")})(?=[ \\t{]|$)`, "m");
+}
+
+function conflictWords(ours: PromFile, skipPushTime: boolean): string[] {
+  const words = new Set<string>();
+  for (const family of ours.exposition.families.values()) {
+    if (family.sampleCount === 0 || (family.name === PUSH_TIME && skipPushTime)) continue;
+    words.add(family.name);
+    for (const suffix of SUFFIXES[family.type] ?? []) words.add(family.name + suffix);
+    const at = family.name.lastIndexOf("_");
+    if (at > 0 && ["_bucket", "_sum", "_count"].includes(family.name.slice(at))) words.add(family.name.slice(0, at));
+  }
+  // Series of ours named otherwise than their family (a histogram's, a summary's).
+  for (const sample of ours.exposition.samples) if (!(sample.name === PUSH_TIME && skipPushTime)) words.add(sample.name);
+  return [...words];
+}
+
 function factsDiffer(name: string, ours: FamilyFacts, theirs: FamilyFacts, otherName: string): string | undefined {
   if (ours.type !== theirs.type) return `metric ${name} is ${article(ours.type)} here but ${article(theirs.type)} in ${otherName}: node_exporter would drop one of the two`;
   if (ours.help !== theirs.help) {

@@ -7,6 +7,7 @@ import {
   findSelfConflict,
   formatValue,
   isTextfileName,
+  conflictFilter,
   mergeFamilies,
   readPromFile,
   readPushgwFile,
@@ -214,6 +215,25 @@ describe("findConflict: what node_exporter would drop", () => {
     ["our x_count against their summary", "x_count 5\n", "# TYPE x summary\nx_sum 1\nx_count 1\n", /the family x_count meets the summary x in other\.prom/],
   ])("%s", (_, mine, theirs, problem) => {
     expect(findConflict(ours(mine), prom(theirs), "other.prom")).toMatch(problem);
+    // The quick look that spares parsing most files never hides a conflict.
+    expect(conflictFilter(ours(mine))("other.prom", theirs)).toBe(true);
+  });
+
+  it.each<[string, string, string, boolean]>([
+    ["a file naming none of our families", "m 1\n", "mm 1\nam{x=\"m\"} 2\n# HELP other m is here\n", false],
+    ["a sample of the family", "m 1\n", 'x 1\nm{job="x"} 2\n', true],
+    ["a HELP line of it", "m 1\n", "# HELP m Text.\n", true],
+    ["the summary x our x_count is named like", "x_count 1\n", "# TYPE x summary\nx{quantile=\"0.5\"} 1\n", true],
+    ["a family x_sum of our histogram x", '# TYPE x histogram\nx_bucket{le="+Inf"} 1\nx_count 1\n', "x_sum 1\n", true],
+    ["a file of another tool with a push time", "m 1\n", "push_time_seconds 1\n", true],
+  ])("conflictFilter: %s → %s", (_, mine, theirs, expected) => {
+    expect(conflictFilter(ours(mine))("other.prom", theirs)).toBe(expected);
+  });
+
+  it("conflictFilter: another pushgw file's push time alone is no reason to look (it has its own key)", () => {
+    const other = renderTextfile(key("backup"), families("n 1\n", key("backup")), NOW);
+    expect(conflictFilter(ours("m 1\n"))(textfileName(key("backup")), other)).toBe(false);
+    expect(conflictFilter(ours("m 1\n"))("copied.prom", other)).toBe(true);
   });
 
   it.each<[string, string, string]>([
