@@ -197,7 +197,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["DIR given to --spool", "Pushes that could not be delivered, one JSON file each (mode 0600), sent by pushgw flush or the next run; refused ones are moved to DIR/set-aside/."],
       [
         "DIR given to --textfile-dir",
-        "With --target textfile: one file per group, DIR/pushgw-job=NAME,LABEL=VALUE-HASH.prom (mode 0644), read by node_exporter's textfile collector; .LOCK and .pushgw-tmp-* files beside them are pushgw's locks and unfinished writes.",
+        "With --target textfile: one file per group, DIR/pushgw-job=NAME,LABEL=VALUE-HASH.prom (mode 0644), read by node_exporter's textfile collector; beside each, while pushgw writes it, .FILE.lock (its lock) and .pushgw-tmp-* (the text being written).",
       ],
     ].flatMap(([name, meaning]) => [".TP", italic(name!), roffText(meaning!)]),
     ".SH EXAMPLES",
