@@ -1,22 +1,70 @@
-// Bundles the CLI into dist/ so that a run loads one file instead of hundreds of modules.
-// Dynamic imports (undici, execa) become separate chunks, loaded only by the commands that
-// need them.
-import { build } from "esbuild";
-import { readFile, rm } from "node:fs/promises";
+// Bundles the CLI into dist/ so that a run loads a few files instead of hundreds of modules.
+//
+// esbuild splits the bundle at pushgw's dynamic import()s, so the code only some commands need
+// (undici, execa, the spool) sits in chunks of its own that other runs never read or parse.
+// Each output file is then turned into CommonJS: bin/pushgw runs them through vm.Script with a
+// V8 code cache on Node 20 (which has no compile cache of its own; src/adapters/v8-code-cache.ts),
+// and through require() with Node's compile cache on Node 22+. dist/pushgw.cjs exports
+// main(argv); dist/launch.cjs is the Node 20 launcher.
+import { build, transform } from "esbuild";
+import { createHash } from "node:crypto";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
+const dist = new URL("../dist/", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await rm(dist, { recursive: true, force: true });
+
+/**
+ * undici's HTTP/1 client requires its HTTP/2 client at load time, which loads node:http2 and
+ * with it tls and all of crypto (pbkdf2, scrypt, keygen, x509…): about 40 more built-in
+ * modules for a plain http:// push that never negotiates HTTP/2 (pushgw never sets allowH2).
+ * Deferring that require to the first HTTP/2 connection spares every other run.
+ */
+const lazyHttp2 = {
+  name: "lazy-undici-http2",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const eager = "const connectH2 = require('./client-h2.js')";
+      if (!source.includes(eager)) {
+        throw new Error(`${args.path}: "${eager}" not found; undici changed, so update lazy-undici-http2 in scripts/build.mjs`);
+      }
+      return { contents: source.replace(eager, "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)"), loader: "js" };
+    });
+  },
+};
+
+/**
+ * yargs renders the command's whole help text after starting its handler, so that a handler
+ * calling showHelp() later still finds it: about 6 ms of every run (a tenth of a push), for
+ * text pushgw never shows then (its handlers do not call showHelp, and failures print one line
+ * and a hint, not the help). --help itself renders the help as before.
+ */
+const noEagerHelp = {
+  name: "no-eager-yargs-help",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const eager = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
+      if (source.split(eager).length !== 2) {
+        throw new Error(`${args.path}: "${eager}" not found once; yargs changed, so update no-eager-yargs-help in scripts/build.mjs`);
+      }
+      return { contents: source.replace(eager, ""), loader: "js" };
+    });
+  },
+};
+
 await build({
   entryPoints: { pushgw: "src/cli/main.ts" },
-  outdir: "dist",
+  outdir: fileURLToPath(dist),
+  outExtension: { ".js": ".cjs" },
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
-  // Smaller text parses faster, and parsing is most of a run's start-up; names are kept so
-  // that a stack trace in a bug report still says where.
+  // Smaller text parses faster, and parsing is most of a run's start-up.
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: false,
@@ -26,6 +74,44 @@ await build({
   logLevel: "warning",
   define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
   alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
-  // Bundled CommonJS (undici) calls require() for Node's built-ins.
-  banner: { js: 'import { createRequire as __pushgwCreateRequire } from "node:module"; const require = __pushgwCreateRequire(import.meta.url);' },
+  plugins: [lazyHttp2, noEagerHelp],
+});
+
+// To CommonJS, file by file: imports between chunks become require()s, dynamic import()s
+// become lazy require()s, and import.meta.url (yargs reads it for createRequire) is the file's
+// own URL, as it was in ES module form.
+const outputs = (await readdir(dist)).filter((name) => name.endsWith(".cjs")).sort();
+const contents = new Map();
+for (const name of outputs) {
+  const esm = await readFile(new URL(name, dist), "utf8");
+  const { code } = await transform(esm, {
+    format: "cjs",
+    target: "node20",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { "import.meta.url": "__pushgwFileUrl" },
+    // import("./chunk.cjs") becomes a lazy require(), so chunks load through the same loader.
+    supported: { "dynamic-import": false },
+    banner: esm.includes("import.meta.url") ? 'var __pushgwFileUrl = require("node:url").pathToFileURL(__filename).href;' : "",
+    logLevel: "warning",
+  });
+  contents.set(name, code);
+}
+for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
+
+// The launcher keys its caches by the build, hashed here once rather than at every start.
+const buildHash = createHash("sha256");
+for (const [name, code] of contents) buildHash.update(name).update("\0").update(code).update("\0");
+await build({
+  entryPoints: { launch: "src/adapters/v8-code-cache.ts" },
+  outdir: fileURLToPath(dist),
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)) },
 });

@@ -36,7 +36,7 @@ describe("the npm package", () => {
 
   it("ships the bundle, the completions, the README and the licence, and no source", () => {
     const pkg = join(prefix, "lib", "node_modules", "pushgw");
-    for (const file of ["bin/pushgw", "dist/pushgw.js", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "README.md", "LICENSE"]) {
+    for (const file of ["bin/pushgw", "dist/pushgw.cjs", "dist/launch.cjs", "bin/package.json", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "README.md", "LICENSE"]) {
       expect(existsSync(join(pkg, file)), file).toBe(true);
     }
     expect(existsSync(join(pkg, "src"))).toBe(false);
