@@ -16,42 +16,58 @@ const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url
 await rm(dist, { recursive: true, force: true });
 
 /**
- * undici's HTTP/1 client requires its HTTP/2 client at load time, which loads node:http2 and
- * with it tls and all of crypto (pbkdf2, scrypt, keygen, x509…): about 40 more built-in
- * modules for a plain http:// push that never negotiates HTTP/2 (pushgw never sets allowH2).
- * Deferring that require to the first HTTP/2 connection spares every other run.
+ * Small edits to bundled packages, each for start-up time. Each names the exact text it
+ * replaces and fails the build when that text is gone (the package changed: look again).
  */
-const lazyHttp2 = {
-  name: "lazy-undici-http2",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      const eager = "const connectH2 = require('./client-h2.js')";
-      if (!source.includes(eager)) {
-        throw new Error(`${args.path}: "${eager}" not found; undici changed, so update lazy-undici-http2 in scripts/build.mjs`);
-      }
-      return { contents: source.replace(eager, "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)"), loader: "js" };
-    });
+const EDITS = [
+  {
+    // undici's HTTP/1 client requires its HTTP/2 client at load time, which loads node:http2
+    // and with it tls and all of crypto (pbkdf2, scrypt, keygen, x509…): about 40 more
+    // built-in modules, some 10 ms, for a plain http:// push that never negotiates HTTP/2
+    // (pushgw never sets allowH2). The require moves to the first HTTP/2 connection.
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    from: "const connectH2 = require('./client-h2.js')",
+    to: "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)",
   },
-};
+  {
+    // yargs renders the command's whole help text after starting its handler, so that a
+    // handler calling showHelp() later still finds it: about 6 ms of every run, for text
+    // pushgw never shows then (its handlers do not call showHelp, and a failure prints one
+    // line and a hint). --help renders the help as before.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+    from: "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
+    to: "",
+  },
+  {
+    // A new yargs instance registers --version with a version it guesses by searching for a
+    // package.json: it lists every directory from the current one (cron's: $HOME) up to /,
+    // and reads and parses any package.json it meets. pushgw then sets --version itself, so
+    // the search is only cost: about 2 ms of every run, more in a large home directory.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    from: "        yargs.help();\n        yargs.version();\n",
+    to: "        yargs.help();\n",
+  },
+  {
+    // human-signals builds a table by signal number at load time (about 4 ms of every wrap,
+    // a quadratic search) that execa never reads; marked pure, esbuild drops it.
+    file: /[\\/]human-signals[\\/]build[\\/]src[\\/]main\.js$/,
+    from: "export const signalsByNumber=getSignalsByNumber();",
+    to: "export const signalsByNumber=/* @__PURE__ */ getSignalsByNumber();",
+  },
+];
 
-/**
- * yargs renders the command's whole help text after starting its handler, so that a handler
- * calling showHelp() later still finds it: about 6 ms of every run (a tenth of a push), for
- * text pushgw never shows then (its handlers do not call showHelp, and failures print one line
- * and a hint, not the help). --help itself renders the help as before.
- */
-const noEagerHelp = {
-  name: "no-eager-yargs-help",
+const editPackages = {
+  name: "edit-packages",
   setup(b) {
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      const eager = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
-      if (source.split(eager).length !== 2) {
-        throw new Error(`${args.path}: "${eager}" not found once; yargs changed, so update no-eager-yargs-help in scripts/build.mjs`);
-      }
-      return { contents: source.replace(eager, ""), loader: "js" };
-    });
+    for (const edit of EDITS) {
+      b.onLoad({ filter: edit.file }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        if (source.split(edit.from).length !== 2) {
+          throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/build.mjs`);
+        }
+        return { contents: source.replace(edit.from, edit.to), loader: "js" };
+      });
+    }
   },
 };
 
@@ -74,7 +90,7 @@ await build({
   logLevel: "warning",
   define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
   alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
-  plugins: [lazyHttp2, noEagerHelp],
+  plugins: [editPackages],
 });
 
 // To CommonJS, file by file: imports between chunks become require()s, dynamic import()s
