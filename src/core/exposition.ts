@@ -67,6 +67,7 @@ const OPENMETRICS_TYPES: ReadonlyMap<string, string> = new Map([
   ["stateset", "gauge (one series per state, 1 for the current one)"],
   ["unknown", "untyped"],
 ]);
+
 /**
  * The most UTF-16 code units a decoded input may have: V8's largest string (about 512 MiB)
  * less the newline the repair may add. UTF-8 never decodes to more units than it has bytes.
@@ -351,7 +352,13 @@ class Parser {
           typeToken === ""
             ? `TYPE line for "${name}" names no type`
             : instead !== undefined
-              ? `"${typeToken}" is an OpenMetrics type, which the gateway's text format does not have: it would refuse the whole push (unknown metric type); use ${instead}`
+              ? `"${typeToken}" is an OpenMetrics type, which the gateway's text format does not have: ${
+                  // The gateway's protobuf knows this one name: it takes the push, drops the
+                  // family's samples, and serves a /metrics Prometheus cannot parse.
+                  typeToken === "gauge_histogram"
+                    ? "the gateway would take it, lose its samples and serve a /metrics page Prometheus cannot parse"
+                    : "the gateway would refuse the whole push (unknown metric type)"
+                }; use ${instead}`
               : `unknown metric type "${typeToken}" (allowed: counter, gauge, histogram, summary, untyped)`,
         );
       }
