@@ -1,9 +1,10 @@
-import { closeSync, mkdtempSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
+import { LONGEST_TIMER_MS } from "../core/duration.js";
 import type { JobOutcome } from "../core/wrap.js";
 
 /** Signals the wrapper passes on to the job instead of dying from them. */
@@ -12,6 +13,14 @@ const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 /** --quiet-success keeps this much output in memory before spilling it to a file. */
 export const CAPTURE_MEMORY_LIMIT = 4 * 1024 * 1024;
 
+/**
+ * After the job has exited, how long --quiet-success goes on reading pipes that something the
+ * job started (a daemon) still holds open. The job's status is known; the wrapper must not
+ * wait for that process too.
+ */
+export const PIPE_DRAIN_AFTER_EXIT_MS = 2_000;
+
+
 export function createExecaRunner(): JobRunner {
   return { run: runJob, createScratchFile };
 }
@@ -19,9 +28,15 @@ export function createExecaRunner(): JobRunner {
 async function createScratchFile(): Promise<ScratchFile> {
   const dir = await mkdtemp(join(tmpdir(), "pushgw-"));
   const path = join(dir, "metrics.prom");
-  await writeFile(path, "", { mode: 0o600 });
+  try {
+    await writeFile(path, "", { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
   return {
     path,
+    dir,
     read: async () => {
       try {
         return await readFile(path);
@@ -36,13 +51,34 @@ async function createScratchFile(): Promise<ScratchFile> {
 }
 
 async function runJob(spec: JobSpec): Promise<JobResult> {
+  const notes: string[] = [];
+  const internalErrors: unknown[] = [];
+  // The safety net: while the job runs, no error in pushgw's own machinery may end this
+  // process (Node would exit, and the job would lose its wrapper). What is caught here is
+  // reported once the job has ended.
+  const catchError = (error: unknown): void => {
+    internalErrors.push(error);
+  };
+  process.on("uncaughtException", catchError);
+  process.on("unhandledRejection", catchError);
+  try {
+    return await superviseJob(spec, notes, internalErrors);
+  } finally {
+    process.off("uncaughtException", catchError);
+    process.off("unhandledRejection", catchError);
+  }
+}
+
+async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unknown[]): Promise<JobResult> {
   const [file, ...args] = spec.argv;
-  const capture = spec.captureOutput ? new OutputCapture() : undefined;
+  const capture = spec.captureOutput ? new OutputCapture(notes) : undefined;
+  const env: Record<string, string | undefined> = { ...spec.env };
+  for (const name of spec.unsetEnv ?? []) env[name] = undefined;
   const child = execa(file as string, args, {
     stdin: "inherit",
     stdout: capture ? "pipe" : "inherit",
     stderr: capture ? "pipe" : "inherit",
-    env: spec.env,
+    env,
     extendEnv: true,
     reject: false,
     buffer: false,
@@ -59,13 +95,18 @@ async function runJob(spec: JobSpec): Promise<JobResult> {
 
   let interruptedBy: NodeJS.Signals | undefined;
   let timedOut = false;
-  let ended = false;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const timers: Array<{ cancel(): void }> = [];
   const signalJob = (signal: NodeJS.Signals): void => {
-    if (ended || child.pid === undefined) return;
+    if (exited !== undefined || child.pid === undefined) return;
     try {
       process.kill(-child.pid, signal);
     } catch {
-      child.kill(signal);
+      try {
+        child.kill(signal);
+      } catch {
+        // Gone already.
+      }
     }
   };
   const forwarders = FORWARDED_SIGNALS.map((signal) => {
@@ -76,36 +117,79 @@ async function runJob(spec: JobSpec): Promise<JobResult> {
     process.on(signal, forward);
     return [signal, forward] as const;
   });
-  // The job never outlives the wrapper, even when the wrapper dies of something unexpected.
-  const killOnExit = (): void => signalJob("SIGKILL");
-  process.once("exit", killOnExit);
-  const timers: NodeJS.Timeout[] = [];
   if (spec.maxRuntimeMs !== undefined) {
     timers.push(
-      setTimeout(() => {
+      longTimeout(() => {
         timedOut = true;
         signalJob("SIGTERM");
-        timers.push(setTimeout(() => signalJob("SIGKILL"), spec.killGraceMs));
+        timers.push(longTimeout(() => signalJob("SIGKILL"), spec.killGraceMs));
       }, spec.maxRuntimeMs),
     );
   }
+  // The job's own exit decides its outcome and ends --max-runtime's clock, not the closing of
+  // its pipes, which a daemon it started may hold open for hours.
+  child.once("exit", (code, signal) => {
+    exited = { code, signal };
+    for (const timer of timers) timer.cancel();
+    if (!capture) return;
+    const drain = setTimeout(() => {
+      if (child.stdout?.readableEnded === false || child.stderr?.readableEnded === false) {
+        notes.push(
+          `the job exited, but a process it started still holds its output open; pushgw stopped reading it after ${PIPE_DRAIN_AFTER_EXIT_MS / 1000}s ` +
+            "(send a background process's output elsewhere, e.g. `cmd >/dev/null 2>&1 &`)",
+        );
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+    }, PIPE_DRAIN_AFTER_EXIT_MS);
+    drain.unref();
+    timers.push({ cancel: () => clearTimeout(drain) });
+  });
 
-  const result = await child;
-  ended = true;
-  for (const timer of timers) clearTimeout(timer);
+  let result: Awaited<typeof child>;
+  try {
+    result = await child;
+  } catch (error) {
+    // reject: false makes execa resolve; this is the last line of defence.
+    internalErrors.push(error);
+    result = { exitCode: exited?.code ?? undefined, signal: exited?.signal ?? undefined } as Awaited<typeof child>;
+  }
+  for (const timer of timers) timer.cancel();
   for (const [signal, forward] of forwarders) process.off(signal, forward);
-  process.off("exit", killOnExit);
   capture?.finish();
 
+  const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
+  const signal = exited?.signal ?? result.signal ?? null;
   let outcome: JobOutcome;
   if (result.code === "ENOENT") outcome = { kind: "notFound", reason: "no such file or command" };
   else if (result.code === "EACCES") outcome = { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" };
   else if (timedOut) outcome = { kind: "timedOut" };
   else if (interruptedBy !== undefined) outcome = { kind: "interrupted", signal: interruptedBy, signalNumber: signalNumber(interruptedBy) };
-  else if (result.signal) outcome = { kind: "signaled", signal: result.signal, signalNumber: signalNumber(result.signal) };
-  else if (typeof result.exitCode === "number") outcome = { kind: "exited", code: result.exitCode };
+  else if (signal) outcome = { kind: "signaled", signal, signalNumber: signalNumber(signal) };
+  else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
-  return { outcome, output: capture };
+  return { outcome, output: capture, notes, internalErrors };
+}
+
+/** setTimeout for any duration, chained in steps Node's timers can hold. */
+function longTimeout(callback: () => void, ms: number): { cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const wait = (remaining: number): void => {
+    if (cancelled) return;
+    if (remaining <= LONGEST_TIMER_MS) {
+      timer = setTimeout(callback, remaining);
+      return;
+    }
+    timer = setTimeout(() => wait(remaining - LONGEST_TIMER_MS), LONGEST_TIMER_MS);
+  };
+  wait(ms);
+  return {
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 function signalNumber(signal: string): number {
@@ -113,75 +197,120 @@ function signalNumber(signal: string): number {
 }
 
 /**
- * The job's output under --quiet-success, stdout and stderr interleaved as they came.
- * Past CAPTURE_MEMORY_LIMIT bytes it moves to a temporary file, so a chatty job cannot
- * make the wrapper run out of memory.
+ * The job's output under --quiet-success, stdout and stderr interleaved as they came. Past
+ * CAPTURE_MEMORY_LIMIT bytes it moves to a temporary file, so a chatty job cannot make the
+ * wrapper run out of memory. When no file can hold it (TMPDIR full, read-only, missing), the
+ * output is never dropped: what was kept is written out at once and the rest passes straight
+ * through, as if --quiet-success had not been given, and a note says so.
  */
 class OutputCapture implements CapturedOutput {
   private records: Array<{ stream: 1 | 2; chunk: Buffer }> = [];
   private bytes = 0;
   private spill: { dir: string; path: string; fd: number } | undefined;
-  private spillFailed = false;
+  private passingThrough = false;
+
+  constructor(private readonly notes: string[]) {}
 
   add(stream: 1 | 2, chunk: Buffer): void {
+    if (this.passingThrough) {
+      void write(stream, chunk);
+      return;
+    }
     if (this.spill) {
-      this.writeRecord(stream, chunk);
+      try {
+        this.writeRecord(stream, chunk);
+      } catch (error) {
+        this.giveUpKeeping(error, { stream, chunk });
+      }
       return;
     }
     this.records.push({ stream, chunk });
     this.bytes += chunk.length;
-    if (this.bytes > CAPTURE_MEMORY_LIMIT && !this.spillFailed) this.startSpill();
+    if (this.bytes > CAPTURE_MEMORY_LIMIT) this.startSpill();
   }
 
   finish(): void {
-    if (this.spill) closeSync(this.spill.fd);
+    if (this.spill && this.spill.fd >= 0) {
+      closeSync(this.spill.fd);
+      this.spill.fd = -1;
+    }
   }
 
   private startSpill(): void {
     try {
       const dir = mkdtempSync(join(tmpdir(), "pushgw-output-"));
-      const path = join(dir, "output");
-      this.spill = { dir, path, fd: openSync(path, "w", 0o600) };
+      this.spill = { dir, path: join(dir, "output"), fd: -1 };
+      this.spill.fd = openSync(this.spill.path, "wx", 0o600);
       for (const { stream, chunk } of this.records) this.writeRecord(stream, chunk);
       this.records = [];
-    } catch {
-      // No room for a file: keep what is in memory and drop the oldest rather than fail.
-      this.spillFailed = true;
+    } catch (error) {
+      this.giveUpKeeping(error);
     }
+  }
+
+  /** Writes out everything kept so far, in order, then lets the rest through as it comes. */
+  private giveUpKeeping(error: unknown, pending?: { stream: 1 | 2; chunk: Buffer }): void {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    this.notes.push(`--quiet-success: the job's output could not be kept in a temporary file (${code}; check TMPDIR), so it was passed through as it came`);
+    const kept = this.spill ? [...this.readSpill(), ...this.records] : this.records;
+    this.discardSpillSync();
+    this.records = [];
+    this.passingThrough = true;
+    for (const { stream, chunk } of kept) void write(stream, chunk);
+    if (pending) void write(pending.stream, pending.chunk);
   }
 
   private writeRecord(stream: 1 | 2, chunk: Buffer): void {
     const header = Buffer.alloc(5);
     header.writeUInt8(stream, 0);
     header.writeUInt32BE(chunk.length, 1);
-    writeSync(this.spill!.fd, header);
-    writeSync(this.spill!.fd, chunk);
+    writeAll(this.spill!.fd, header);
+    writeAll(this.spill!.fd, chunk);
   }
 
-  async replay(): Promise<void> {
-    if (!this.spill) {
-      for (const { stream, chunk } of this.records) await write(stream, chunk);
-      return this.discard();
-    }
-    const fd = openSync(this.spill.path, "r");
+  /** The whole records in the spill file, one at a time; a record cut short by a failed write is left out. */
+  private *readSpill(): Generator<{ stream: 1 | 2; chunk: Buffer }> {
+    if (!this.spill) return;
+    let fd = -1;
     try {
+      fd = openSync(this.spill.path, "r");
       const header = Buffer.alloc(5);
       while (readSync(fd, header, 0, 5, null) === 5) {
         const length = header.readUInt32BE(1);
         const chunk = Buffer.alloc(length);
-        readSync(fd, chunk, 0, length, null);
-        await write(header.readUInt8(0) as 1 | 2, chunk);
+        if (readSync(fd, chunk, 0, length, null) !== length) break;
+        yield { stream: header.readUInt8(0) as 1 | 2, chunk };
       }
+    } catch {
+      // What could be read is all there is.
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
+  }
+
+  private discardSpillSync(): void {
+    if (!this.spill) return;
+    if (this.spill.fd >= 0) closeSync(this.spill.fd);
+    rmSync(this.spill.dir, { recursive: true, force: true });
+    this.spill = undefined;
+  }
+
+  async replay(): Promise<void> {
+    const records = this.spill ? this.readSpill() : this.records;
+    for (const { stream, chunk } of records) await write(stream, chunk);
     return this.discard();
   }
 
   async discard(): Promise<void> {
     this.records = [];
-    if (this.spill) await rm(this.spill.dir, { recursive: true, force: true });
+    if (this.spill) await rm(this.spill.dir, { recursive: true, force: true }).catch(() => undefined);
+    this.spill = undefined;
   }
+}
+
+function writeAll(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
 function write(stream: 1 | 2, chunk: Buffer): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Spool, SpoolEntry, SpooledCall } from "../app/ports.js";
 
 /** A lock older than this is taken over even if its process looks alive (pid reuse). */
@@ -15,7 +15,7 @@ let sequence = 0;
  * lock file (created exclusively, holding the pid), so two runs never send the same queue.
  */
 export async function createFileSpool(dir: string): Promise<Spool> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const gatewayDir = (baseUrl: string): string => {
     const url = new URL(baseUrl);
     const readable = `${url.hostname}_${url.port || (url.protocol === "https:" ? "443" : "80")}`.replace(/[^A-Za-z0-9._-]/g, "_");
@@ -43,7 +43,7 @@ export async function createFileSpool(dir: string): Promise<Spool> {
     dir,
     async save(call) {
       const folder = gatewayDir(call.baseUrl);
-      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await makeDirectory(folder);
       const name = `${String(call.savedAt).padStart(15, "0")}-${String(process.pid).padStart(8, "0")}-${String(sequence++).padStart(6, "0")}.json`;
       const temporary = join(folder, `${TEMP_PREFIX}${name}`);
       await writeFile(temporary, JSON.stringify(call), { mode: 0o600, flush: true });
@@ -91,6 +91,27 @@ export async function createFileSpool(dir: string): Promise<Spool> {
       return undefined;
     },
   };
+}
+
+/**
+ * mkdir -p, but with the real reason when it fails: Node's recursive mkdir says ENOENT for a
+ * read-only or full file system.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
+      return;
+    }
+    if (code !== "ENOENT") throw error;
+    await makeDirectory(dirname(dir));
+    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== "EEXIST") throw again;
+    });
+  }
 }
 
 async function isStale(lockFile: string): Promise<boolean> {

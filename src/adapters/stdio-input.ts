@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Input } from "../app/ports.js";
 import { MAX_INPUT_BYTES } from "../core/exposition.js";
@@ -22,6 +22,14 @@ export function createStdioInput(): Input {
         return readAll(fd);
       } finally {
         closeSync(fd);
+      }
+    },
+    fileAccess: async (path) => {
+      try {
+        const info = statSync(path);
+        return { mode: info.mode & 0o777, uid: info.uid };
+      } catch {
+        return undefined;
       }
     },
     readStdin: async () => {

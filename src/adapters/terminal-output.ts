@@ -23,6 +23,18 @@ function guardPipes(): void {
   }
 }
 
+// Text from outside (a gateway's error body, label values in `list`) may hold terminal control
+// sequences: `\e]0;title\a` retitles the window, `\e[2J` clears it, a bidi override reorders
+// what is shown. Every line pushgw prints has them escaped; only newlines and tabs pass.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {
   guardPipes();
   const err: ChalkInstance = new Chalk({ level: colorLevel(process.stderr, env) });
@@ -37,15 +49,15 @@ export function createTerminalOutput(settings: OutputSettings, env: NodeJS.Proce
   const progressShown = process.stderr.isTTY === true && !settings.quiet;
   let progressWidth = 0;
   const writeErr = (text: string): void => {
-    process.stderr.write(`${text}\n`);
+    process.stderr.write(`${printable(text)}\n`);
   };
   return {
     result: (text, tone = "plain") => {
-      process.stdout.write(`${paint[tone](text)}\n`);
+      process.stdout.write(`${paint[tone](printable(text))}\n`);
     },
     progress: (text) => {
       if (!progressShown) return;
-      process.stderr.write(`\r${text.padEnd(progressWidth)}`);
+      process.stderr.write(`\r${printable(text).padEnd(progressWidth)}`);
       progressWidth = text.length;
     },
     progressDone: () => {
@@ -57,14 +69,14 @@ export function createTerminalOutput(settings: OutputSettings, env: NodeJS.Proce
       if (!settings.quiet) writeErr(text);
     },
     verbose: (text) => {
-      if (settings.verbose) writeErr(err.dim(text));
+      if (settings.verbose) process.stderr.write(`${err.dim(printable(text))}\n`);
     },
     warn: (text) => {
-      if (!settings.quiet) writeErr(`${err.yellow("pushgw: warning:")} ${text}`);
+      if (!settings.quiet) process.stderr.write(`${err.yellow("pushgw: warning:")} ${printable(text)}\n`);
     },
     error: (error: ToolError) => {
-      writeErr(`${err.red.bold("pushgw:")} ${error.message}`);
-      if (error.hint) writeErr(`${err.cyan("hint:")} ${error.hint}`);
+      process.stderr.write(`${err.red.bold("pushgw:")} ${printable(error.message)}\n`);
+      if (error.hint) process.stderr.write(`${err.cyan("hint:")} ${printable(error.hint)}\n`);
     },
   };
 }

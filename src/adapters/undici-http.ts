@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import Agent from "undici/lib/dispatcher/agent.js";
 import request from "undici/lib/api/api-request.js";
 import type { Dispatcher } from "undici";
-import type { Http, HttpRequest, HttpResult, TlsOptions } from "../app/ports.js";
-import { statusText } from "../core/delivery.js";
-import { UsageError } from "../core/errors.js";
+import type { Http, HttpRequest, HttpResult, TlsMaterial } from "../app/ports.js";
+import { statusText, type TransportFailureReason } from "../core/delivery.js";
+import { chooseProxy, type ProxyDecision } from "../core/proxy.js";
 
 // undici parses HTTP with a WebAssembly module. By default V8 then recompiles its hot
 // functions with TurboFan on background threads, and Node waits for those threads before it
@@ -14,42 +13,54 @@ import { UsageError } from "../core/errors.js";
 // compiles the module, which it does at the first connection.)
 setFlagsFromString("--liftoff-only");
 
-const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+type UndiciIndex = typeof import("undici");
 
 /**
- * The only HTTP client: undici, with redirects never followed, a timeout per attempt, TLS
- * from --cacert/--cert/--key/--insecure, and HTTP(S)_PROXY/NO_PROXY honoured.
+ * The only HTTP client: undici, with redirects never followed, one time limit for the whole
+ * exchange, answers read only up to a bound, TLS from the material given, and the proxy that
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY choose. `send` never throws: every failure, even one in
+ * setting up a connection, comes back as a result.
  */
-export async function createUndiciHttp(tls: TlsOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Http> {
+export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.ProcessEnv = process.env): Promise<Http> {
+  if (tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined) await checkTlsMaterial(tls);
   const connect = {
-    ca: readTlsFile(tls.caFile, "--cacert"),
-    cert: readTlsFile(tls.certFile, "--cert"),
-    key: readTlsFile(tls.keyFile, "--key"),
+    ca: bufferOf(tls.ca),
+    cert: bufferOf(tls.cert),
+    key: bufferOf(tls.key),
     rejectUnauthorized: tls.insecure !== true,
   };
-  if ((connect.cert === undefined) !== (connect.key === undefined)) {
-    throw new UsageError("--cert and --key go together: a client certificate needs its key");
-  }
   const options = { keepAliveTimeout: 4_000, connections: 32, connect };
-  let dispatcher: Dispatcher;
-  if (PROXY_VARIABLES.some((name) => (env[name] ?? "") !== "")) {
-    // Only runs that have a proxy pay for loading undici's whole index: the proxy agent
-    // needs the connect API that the index installs on every dispatcher.
-    // (Bundled, the CommonJS module's exports arrive as the namespace's default.)
-    const undici = (await import("undici")) as typeof import("undici") & { default?: typeof import("undici") };
-    const { EnvHttpProxyAgent } = undici.default ?? undici;
-    dispatcher = new EnvHttpProxyAgent({ ...options, requestTls: connect });
-  } else {
-    dispatcher = new Agent(options);
-  }
+  const direct = new Agent(options);
+  const proxied = new Map<string, Promise<Dispatcher>>();
+  const dispatcherFor = (decision: ProxyDecision): Promise<Dispatcher> => {
+    if (decision.kind !== "proxy") return Promise.resolve(direct);
+    let dispatcher = proxied.get(decision.url);
+    if (dispatcher === undefined) {
+      // Only runs that go through a proxy pay for loading undici's whole index: the proxy
+      // agent needs the connect API that the index installs on every dispatcher.
+      // (Bundled, the CommonJS module's exports arrive as the namespace's default.)
+      dispatcher = import("undici").then((loaded) => {
+        const undici = (loaded as UndiciIndex & { default?: UndiciIndex }).default ?? loaded;
+        return new undici.ProxyAgent({ ...options, uri: decision.url, requestTls: connect, proxyTls: { rejectUnauthorized: tls.insecure !== true, ca: connect.ca } });
+      });
+      proxied.set(decision.url, dispatcher);
+    }
+    return dispatcher;
+  };
+
   return {
+    proxyFor(url) {
+      const decision = chooseProxy(url, env);
+      return decision.kind === "direct" ? undefined : decision.shown;
+    },
     async send(req: HttpRequest): Promise<HttpResult> {
       const signal = AbortSignal.timeout(req.timeoutMs);
+      const decision = chooseProxy(req.url, env);
+      if (decision.kind === "invalid") return { kind: "failure", reason: "proxy", message: decision.why };
       try {
         const url = new URL(req.url);
-        // zlib is loaded only for --gzip: a plain push spares its start-up.
-        const body = req.body === undefined ? undefined : req.gzip ? (await import("node:zlib")).gzipSync(req.body) : req.body;
-        const response = await request.call(dispatcher, {
+        const body = req.body === undefined ? undefined : req.gzip ? await gzip(req.body) : req.body;
+        const response = await request.call(await dispatcherFor(decision), {
           origin: url.origin,
           path: url.pathname + url.search,
           method: req.method,
@@ -59,7 +70,7 @@ export async function createUndiciHttp(tls: TlsOptions = {}, env: NodeJS.Process
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
         });
-        const text = await response.body.text();
+        const { text, truncated } = await readBounded(response.body, req.maxBodyBytes);
         return {
           kind: "response",
           status: response.statusCode,
@@ -69,37 +80,92 @@ export async function createUndiciHttp(tls: TlsOptions = {}, env: NodeJS.Process
             "retry-after": header(response.headers["retry-after"]),
           },
           body: text,
+          truncated,
         };
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        const timedOut = signal.aborted || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
-        return { kind: "failure", timedOut, message: timedOut ? `no answer within ${req.timeoutMs} ms` : describeError(error) };
+        if (signal.aborted) return { kind: "failure", reason: "timeout", message: `no answer within ${req.timeoutMs} ms` };
+        return { kind: "failure", ...classify(error, req.timeoutMs) };
       }
     },
-    close: () => dispatcher.close(),
+    async close() {
+      const all = [direct, ...(await Promise.all([...proxied.values()].map((p) => p.catch(() => undefined))))];
+      await Promise.all(all.map((d) => d?.close().catch(() => undefined)));
+    },
   };
 }
 
-function readTlsFile(path: string | undefined, flag: string): Buffer | undefined {
-  if (path === undefined) return undefined;
+/**
+ * A certificate or key that is not PEM, or a key that does not match its certificate, would
+ * otherwise fail only at the first connection, looking like a network problem: checked here,
+ * it is the usage error it is (thrown with code PUSHGW_TLS_MATERIAL).
+ */
+async function checkTlsMaterial(tls: TlsMaterial): Promise<void> {
+  const { createSecureContext } = await import("node:tls");
   try {
-    return readFileSync(path);
+    createSecureContext({ ca: bufferOf(tls.ca), cert: bufferOf(tls.cert), key: bufferOf(tls.key) });
   } catch (error) {
-    throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    const reason = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:/i, "") : String(error);
+    throw Object.assign(new Error(reason), { code: "PUSHGW_TLS_MATERIAL" });
   }
+}
+
+async function gzip(body: string | Uint8Array): Promise<Buffer> {
+  // Loaded only for --gzip: zlib is one of the heavier built-ins.
+  const { gzipSync } = await import("node:zlib");
+  return gzipSync(body);
+}
+
+/**
+ * Reads at most `limit` bytes of an answer and drops the connection after that: a server that
+ * streams forever must cost neither memory nor time.
+ */
+async function readBounded(body: NodeJS.ReadableStream & { destroy(): void }, limit: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    const room = limit - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      size = limit;
+      truncated = true;
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  if (truncated) body.destroy();
+  return { text: Buffer.concat(chunks, size).toString("utf8"), truncated };
+}
+
+function bufferOf(bytes: Uint8Array | undefined): Buffer | undefined {
+  return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+/** Sorts a failed exchange by what can be done about it, in words without library noise. */
+function classify(error: unknown, timeoutMs: number): { reason: TransportFailureReason; message: string } {
+  if (!(error instanceof Error)) return { reason: "other", message: String(error) };
   const cause = (error as { cause?: unknown }).cause;
+  const code = (error as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code ?? "";
   const base = error.message || error.name;
   const detail = cause instanceof Error && cause.message && !base.includes(cause.message) ? `${base}: ${cause.message}` : base;
-  const code = (error as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
-  // TLS failures deserve a word on what to do.
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `${detail} (${code}; give the CA with --cacert)`;
-  return detail;
+  const text = `${code} ${detail}`;
+  if (/UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT/.test(code)) return { reason: "timeout", message: `no answer within ${timeoutMs} ms` };
+  if (code === "ENOTFOUND") return { reason: "unresolved", message: `getaddrinfo ENOTFOUND ${(error as { hostname?: string }).hostname ?? ""}`.trim() };
+  if (code === "EAI_AGAIN") return { reason: "dns-temporary", message: "getaddrinfo EAI_AGAIN (the resolver did not answer)" };
+  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL/.test(code)) return { reason: "refused", message: detail };
+  if (/wrong version number|WRONG_VERSION_NUMBER|packet length too long|http request|unknown protocol/i.test(text)) {
+    return { reason: "tls-protocol", message: "the server did not answer the TLS handshake with TLS (it speaks plain HTTP?)" };
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_GET_ISSUER/.test(code)) {
+    return { reason: "tls-certificate", message: `${code}: ${error.message}` };
+  }
+  if (/Proxy response|UND_ERR_PRX_TLS|proxy/i.test(detail) && !/ECONN/.test(code)) return { reason: "proxy", message: detail };
+  if (/UND_ERR_SOCKET|ECONNRESET|EPIPE|UND_ERR_CLOSED|other side closed/i.test(text)) return { reason: "closed", message: detail };
+  if (/^ERR_SSL|^ERR_TLS|EPROTO/.test(code)) return { reason: "tls-protocol", message: `${code}: the TLS handshake failed` };
+  return { reason: "other", message: detail };
 }

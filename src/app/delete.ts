@@ -1,7 +1,8 @@
-import { buildGroupingKey, buildGroupingPath, type GroupingKeyInput } from "../core/grouping-key.js";
-import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
-import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
+import { buildGroupingKey, buildGroupingPath, formatGroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
+import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
+import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
   readonly grouping: GroupingKeyInput;
@@ -11,17 +12,36 @@ export interface DeleteOptions {
 
 /**
  * `delete`: removes exactly one group. The gateway matches the whole grouping key, so
- * `{job="x"}` is not `{job="x", instance="h"}`; deleting a missing group is not an error.
+ * `{job="x"}` is not `{job="x", instance="h"}`, and it answers 202 whether or not the group
+ * existed. So pushgw looks first: deleting a group that is not there is not an error (exit 0,
+ * scripts rely on it), but it says so, with the groups that job does have and the command
+ * that deletes each.
  */
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
-  requirePushgateway(options.transport, "delete");
   const key = buildGroupingKey(options.grouping);
-  const call = { method: "DELETE" as const, path: buildGroupingPath(key) };
-  const transport = await withSecrets(options.transport, deps);
+  const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
+  const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {
-    printDryRun(call, transport, deps);
+    gateway.dryRun(call);
     return 0;
   }
-  await deliverToAll(call, transport, deps);
+  // One gateway: look first. (With several, each would need its own look; the DELETE is sent regardless.)
+  const before = gateway.baseUrls.length === 1 ? await gateway.readGroups() : undefined;
+  const outcomes = await gateway.write(call);
+  const failure = writeFailure(call, outcomes, gateway.spoolDir);
+  if (failure) throw failure;
+  if (before?.kind === "read" && outcomes[0]?.kind === "delivered" && !before.groups.some((g) => groupHasKey(g, key))) {
+    const siblings = sortGroups(before.groups.filter((g) => g.labels["job"] === key.job));
+    const lines = [`no group ${formatGroupingKey(key)} on ${gateway.baseUrls[0]}: nothing was deleted`];
+    if (siblings.length === 0) lines.push(`the gateway holds no group of job ${JSON.stringify(key.job)}`);
+    else {
+      lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
+      const width = Math.max(...siblings.map((g) => formatGroupLabels(g.labels).length));
+      for (const g of siblings) lines.push(`  ${formatGroupLabels(g.labels).padEnd(width)}  ${deleteCommandFor(g)}`);
+    }
+    deps.out.info(lines.join("\n"));
+  } else if (before?.kind === "failed") {
+    deps.out.verbose(`could not read the groups before deleting (${before.error.message}); the DELETE was sent all the same`);
+  }
   return 0;
 }

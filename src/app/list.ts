@@ -1,6 +1,6 @@
-import { formatAge, formatGroupLabels, isOverdue, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { requirePushgateway, withSecrets, type TransportOptions } from "./deliver.js";
-import { fetchGroups, singleGateway } from "./groups-api.js";
+import { formatAge, formatGroupLabels, isOverdue, isStuck, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { openGateway, type TransportOptions } from "./gateway.js";
+import { fetchGroups } from "./prune.js";
 import type { Deps, Tone } from "./ports.js";
 
 export interface ListOptions {
@@ -13,11 +13,9 @@ export interface ListOptions {
 
 /** `list`: the gateway's groups, sorted, as a table or as JSON. */
 export async function listGroups(options: ListOptions, deps: Deps): Promise<number> {
-  requirePushgateway(options.transport, "list");
-  const gateway = singleGateway(options.transport, "list");
+  const gateway = await openGateway(options.transport, deps, { command: "list" });
   const now = deps.clock.now();
-  const transport = await withSecrets(options.transport, deps);
-  let groups = (await fetchGroups(gateway, transport, deps)).filter((g) => matchesAll(g.labels, options.matchers));
+  let groups = (await fetchGroups(gateway)).filter((g) => matchesAll(g.labels, options.matchers));
   if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
   groups = sortGroups(groups);
   if (options.json) {
@@ -46,13 +44,16 @@ function toRow(group: Group, now: number): { cells: string[]; tone: Tone } {
   const { job, ...rest } = group.labels;
   const others = Object.keys(rest).length === 0 ? "-" : formatGroupLabels(rest);
   const overdue = isOverdue(group, now);
+  const stuck = isStuck(group, now);
   const status = !group.lastPushSuccessful
     ? `last push failed ${formatAge(group.lastFailureTime, now)}`
-    : overdue
-      ? "overdue (no success within --expect-every)"
-      : "ok";
+    : stuck
+      ? `stuck running since ${formatAge(group.lastJobStartTime, now)} (wrapper killed, or the job hangs)`
+      : overdue
+        ? "overdue (no success within --expect-every)"
+        : "ok";
   return {
     cells: [job ?? "", others, formatAge(group.lastPushTime, now), status, String(group.metrics.length)],
-    tone: !group.lastPushSuccessful ? "failed" : overdue ? "stale" : "plain",
+    tone: !group.lastPushSuccessful || stuck ? "failed" : overdue ? "stale" : "plain",
   };
 }

@@ -1,4 +1,5 @@
 import type { ToolError } from "../core/errors.js";
+import type { TransportFailureReason } from "../core/delivery.js";
 import type { JobOutcome } from "../core/wrap.js";
 
 /**
@@ -16,14 +17,17 @@ export interface HttpRequest {
   readonly body?: string | Uint8Array | undefined;
   /** Compress the body (the content-encoding header is already set). */
   readonly gzip?: boolean | undefined;
+  /** The whole exchange, answer included, ends within this. */
   readonly timeoutMs: number;
+  /** Read at most this much of the answer; the rest is never read (a server may stream forever). */
+  readonly maxBodyBytes: number;
 }
 
-/** --cacert, --cert, --key, --insecure: file paths, read by the HTTP adapter. */
-export interface TlsOptions {
-  readonly caFile?: string | undefined;
-  readonly certFile?: string | undefined;
-  readonly keyFile?: string | undefined;
+/** --cacert, --cert, --key (their contents, already read and checked), --insecure. */
+export interface TlsMaterial {
+  readonly ca?: Uint8Array | undefined;
+  readonly cert?: Uint8Array | undefined;
+  readonly key?: Uint8Array | undefined;
   readonly insecure?: boolean | undefined;
 }
 
@@ -34,12 +38,16 @@ export type HttpResult =
       readonly statusText: string;
       readonly headers: Readonly<Record<string, string | undefined>>;
       readonly body: string;
+      /** The answer was longer than maxBodyBytes: `body` holds only its start. */
+      readonly truncated: boolean;
     }
-  | { readonly kind: "failure"; readonly timedOut: boolean; readonly message: string };
+  | { readonly kind: "failure"; readonly reason: TransportFailureReason; readonly message: string };
 
-/** One attempt at one HTTP exchange. Retrying is the use case's decision. */
+/** One attempt at one HTTP exchange. Retrying is the use case's decision. Never throws. */
 export interface Http {
   send(request: HttpRequest): Promise<HttpResult>;
+  /** The proxy this URL goes through (credentials hidden), or undefined for a direct connection. */
+  proxyFor(url: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +64,8 @@ export interface Input {
   /** Asks a yes/no question on the terminal; only called when stdin is one. */
   confirm(question: string): Promise<boolean>;
   readFile(path: string): Promise<Uint8Array>;
+  /** Who may read a file: its permission bits and owner (for secret files), or undefined if it cannot be told. */
+  fileAccess(path: string): Promise<{ readonly mode: number; readonly uid: number } | undefined>;
   readStdin(): Promise<Uint8Array>;
 }
 
@@ -82,6 +92,8 @@ export interface JobSpec {
   readonly argv: readonly string[];
   /** Added to the wrapper's own environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** Removed from the environment the job inherits (secrets given to pushgw, not to the job). */
+  readonly unsetEnv?: readonly string[];
   /** Keep the job's output (--quiet-success) instead of letting it through. */
   readonly captureOutput: boolean;
   readonly maxRuntimeMs: number | undefined;
@@ -98,11 +110,20 @@ export interface CapturedOutput {
 export interface JobResult {
   readonly outcome: JobOutcome;
   readonly output: CapturedOutput | undefined;
+  /**
+   * What pushgw's own machinery could not do while the job ran (keep its output, stop reading
+   * a pipe a daemon held open), each said once after the job ended. The job was not touched.
+   */
+  readonly notes: readonly string[];
+  /** Errors in pushgw itself caught while the job ran, instead of ending the wrapper. */
+  readonly internalErrors: readonly unknown[];
 }
 
-/** A temporary file the job may write its own metrics into. */
+/** A temporary file the job may write its own metrics into, in a directory only this user can enter. */
 export interface ScratchFile {
   readonly path: string;
+  /** The private directory it lives in (the relay's socket goes there too). */
+  readonly dir: string;
   read(): Promise<Uint8Array>;
   remove(): Promise<void>;
 }
@@ -145,6 +166,33 @@ export interface Spool {
   lock(baseUrl: string): Promise<(() => Promise<void>) | undefined>;
 }
 
+/**
+ * A write a `pushgw add` inside a wrapped job hands to its wrapper, which holds the
+ * credentials: the job gets the means to push into its own group, never the secrets.
+ */
+export interface RelayedCall {
+  readonly method: "PUT" | "POST";
+  readonly path: string;
+  readonly body: string;
+}
+
+export type RelayAnswer =
+  | { readonly outcomes: ReadonlyArray<{ readonly kind: "delivered" | "failed" | "spooled"; readonly url: string; readonly message?: string; readonly hint?: string }> }
+  /** Not passed on: why (exit 2 for bad input, 1 otherwise). */
+  | { readonly refused: { readonly message: string; readonly hint?: string; readonly exitCode: number } };
+
+export interface RelayServer {
+  close(): Promise<void>;
+}
+
+/** A Unix socket between the wrapper and the pushgw runs inside its job. */
+export interface Relay {
+  /** Listens at `path` (in a private directory) until closed; `handle` gets what a client sent, unchecked. */
+  serve(path: string, handle: (request: unknown) => Promise<RelayAnswer>): Promise<RelayServer>;
+  /** Hands one call to the wrapper listening at `path`; a failure to reach it comes back as `unreachable`. */
+  send(path: string, call: RelayedCall, timeoutMs: number): Promise<RelayAnswer | { readonly unreachable: string }>;
+}
+
 /** How chatty the command may be, from -q / -v. */
 export interface OutputSettings {
   readonly quiet: boolean;
@@ -152,13 +200,15 @@ export interface OutputSettings {
 }
 
 export interface Deps {
-  /** The HTTP client, created at the first request (undici loads only then). */
-  readonly http: (tls?: TlsOptions) => Promise<Http>;
+  /** A new HTTP client with this TLS material; undici loads only at the first one. */
+  readonly http: (tls?: TlsMaterial) => Promise<Http>;
   /** Loaded only by wrap: process spawning costs start-up time the other commands need not pay. */
   readonly jobs: () => Promise<JobRunner>;
   readonly clock: Clock;
   readonly input: Input;
   readonly out: Output;
+  /** The wrapper's relay; loaded only by wrap and by a pushgw inside a wrapped job. */
+  readonly relay: () => Promise<Relay>;
   /** The spool in a directory; loaded only by runs that use --spool. */
   readonly spool: (dir: string) => Promise<Spool>;
   /** A number in [0, 1) for retry jitter. */

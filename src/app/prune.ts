@@ -1,8 +1,7 @@
 import { GatewayError, UsageError } from "../core/errors.js";
 import { buildGroupingPath } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, groupingKeyOf, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
-import { buildRequest, requirePushgateway, sendWithRetries, withSecrets, type TransportOptions } from "./deliver.js";
-import { fetchGroups, singleGateway } from "./groups-api.js";
+import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 
 export interface RemoveGroupsOptions {
@@ -23,22 +22,21 @@ const READ_BACK_ATTEMPTS = 10;
 const READ_BACK_PAUSE_MS = 200;
 
 /** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
-export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Promise<number> {
-  requirePushgateway(given.transport, given.command);
-  const gateway = singleGateway(given.transport, given.command);
-  if (!given.dryRun && !given.yes && !deps.input.stdinIsTerminal) {
-    throw new UsageError(`${given.command}: refusing to delete without a terminal to confirm on`, {
+export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Promise<number> {
+  const gateway = await openGateway(options.transport, deps, { command: options.command });
+  const baseUrl = gateway.baseUrls[0]!;
+  if (!options.dryRun && !options.yes && !deps.input.stdinIsTerminal) {
+    throw new UsageError(`${options.command}: refusing to delete without a terminal to confirm on`, {
       hint: "add --yes to delete without asking, or --dry-run to see what would go",
     });
   }
-  const options = { ...given, transport: await withSecrets(given.transport, deps) };
   const select = (groups: readonly Group[]): Group[] => {
     const matching = groups.filter((g) => matchesAll(g.labels, options.matchers));
     return options.olderThanMs === undefined ? matching : selectStaleGroups(matching, deps.clock.now(), options.olderThanMs);
   };
   // A view's age counts from when it was asked for: a slow answer is already old.
   const listedAt = deps.clock.monotonic();
-  const listed = sortGroups(select(await fetchGroups(gateway, options.transport, deps)));
+  const listed = sortGroups(select(await fetchGroups(gateway)));
   if (listed.length === 0) {
     deps.out.info(`${options.command}: no group matches; nothing to delete`);
     return 0;
@@ -53,7 +51,7 @@ export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Prom
     deps.out.info(`${options.command}: ${listed.length} group(s) would be deleted (dry run: nothing was)`);
     return 0;
   }
-  if (!options.yes && !(await deps.input.confirm(`Delete ${listed.length} group(s) from ${gateway.baseUrl}?`))) {
+  if (!options.yes && !(await deps.input.confirm(`Delete ${listed.length} group(s) from ${baseUrl}?`))) {
     deps.out.info("nothing deleted");
     return 0;
   }
@@ -67,7 +65,7 @@ export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Prom
   const freshView = async (): Promise<Map<string, Group>> => {
     if (deps.clock.monotonic() - view.at > FRESHNESS_WINDOW_MS) {
       const askedAt = deps.clock.monotonic();
-      refreshing ??= fetchGroups(gateway, options.transport, deps).then((groups) => {
+      refreshing ??= fetchGroups(gateway).then((groups) => {
         view = { at: askedAt, groups: indexByKey(groups) };
         refreshing = undefined;
       });
@@ -94,10 +92,9 @@ export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Prom
           continue;
         }
       }
-      const request = buildRequest({ method: "DELETE", path: buildGroupingPath(groupingKeyOf(group)) }, gateway, options.transport, deps);
-      const result = await sendWithRetries(request, options.transport, deps);
-      if (result.ok) deleted.push(group);
-      else failed.push(result.error);
+      const result = await gateway.sendTo(baseUrl, { method: "DELETE", path: buildGroupingPath(groupingKeyOf(group)) });
+      if (result.kind === "delivered") deleted.push(group);
+      else if (result.kind === "failed") failed.push(result.error);
       done++;
       if (listed.length > 20) deps.out.progress(`${options.command}: ${done}/${listed.length} deleted`);
     }
@@ -106,7 +103,7 @@ export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Prom
   deps.out.progressDone();
 
   // A DELETE answered 202 is only queued: read back until the groups are gone.
-  const unconfirmed = await confirmGone(deleted, gateway, options, deps);
+  const unconfirmed = await confirmGone(deleted, gateway, deps);
   for (const { group, why } of skipped) deps.out.info(`skipped ${formatGroupLabels(group.labels)}: ${why}`);
   const parts = [`deleted ${deleted.length - unconfirmed.length} group(s)`];
   if (skipped.length > 0) parts.push(`skipped ${skipped.length}`);
@@ -124,11 +121,11 @@ export async function removeGroups(given: RemoveGroupsOptions, deps: Deps): Prom
   return 0;
 }
 
-async function confirmGone(deleted: readonly Group[], gateway: ReturnType<typeof singleGateway>, options: RemoveGroupsOptions, deps: Deps): Promise<Group[]> {
+async function confirmGone(deleted: readonly Group[], gateway: Gateway, deps: Deps): Promise<Group[]> {
   let pending = [...deleted];
   for (let attempt = 0; attempt < READ_BACK_ATTEMPTS && pending.length > 0; attempt++) {
     if (attempt > 0) await deps.clock.sleep(READ_BACK_PAUSE_MS);
-    const now = indexByKey(await fetchGroups(gateway, options.transport, deps));
+    const now = indexByKey(await fetchGroups(gateway));
     // Still there with the same push time: not yet deleted. With a newer one: pushed again
     // after our DELETE, which is fresh data and fine.
     pending = pending.filter((g) => {
@@ -137,6 +134,13 @@ async function confirmGone(deleted: readonly Group[], gateway: ReturnType<typeof
     });
   }
   return pending;
+}
+
+/** The groups, or the gateway's refusal as the command's error. */
+export async function fetchGroups(gateway: Gateway): Promise<Group[]> {
+  const read = await gateway.readGroups();
+  if (read.kind === "failed") throw read.error;
+  return read.groups;
 }
 
 function keyOf(group: Group): string {

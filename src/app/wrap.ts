@@ -1,6 +1,6 @@
-import { GatewayError, SpooledError, ToolError } from "../core/errors.js";
+import { GatewayError, InternalError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { buildGroupingKey, formatGroupingKey, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingKey, formatGroupingKey, refuseEmptyGroupingValues, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -9,19 +9,20 @@ import {
   wrapMetricNames,
   wrapperExitCode,
   type Expectation,
+  type JobOutcome,
   type WrapMetricNames,
 } from "../core/wrap.js";
-import { withSecrets, type DeliveryLimits, type GatewayCall, type TransportOptions } from "./deliver.js";
-import { deliverToAll, printDryRun } from "./deliver-to-gateways.js";
-import type { Deps, ScratchFile } from "./ports.js";
-import { buildWriteCall } from "./push.js";
+import { formatDuration } from "../core/duration.js";
+import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
+import type { Deps, RelayServer, ScratchFile } from "./ports.js";
+import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
+import { buildWriteCall } from "./write-call.js";
+import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
   readonly grouping: GroupingKeyInput;
   readonly transport: TransportOptions;
-  /** What a `pushgw add` inside the job should use as PUSHGW_GATEWAY. */
-  readonly gatewayForJob: string;
   readonly prefix: string;
   readonly startPush: boolean;
   readonly quietSuccess: boolean;
@@ -30,6 +31,8 @@ export interface WrapOptions {
   readonly killGraceMs: number;
   readonly expectation: Expectation | undefined;
   readonly dryRun: boolean;
+  /** The longest the final push may take; FINAL_PUSH_BUDGET_MS unless a test says otherwise. */
+  readonly finalPushBudgetMs?: number;
 }
 
 /**
@@ -42,6 +45,9 @@ export const FINAL_PUSH_BUDGET_MS = 30_000;
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
 export const WRAP_GROUPING_ENV = "PUSHGW_WRAP_GROUPING";
 
+/** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
+const SECRET_ENV = ["PUSHGW_PASSWORD", "PUSHGW_BEARER_TOKEN", "PUSHGW_USER"];
+
 class JobStartError extends ToolError {
   override readonly name = "JobStartError";
   constructor(
@@ -53,39 +59,57 @@ class JobStartError extends ToolError {
   }
 }
 
-/** `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status. */
-export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(given.grouping);
-  const options = { ...given, transport: await withSecrets(given.transport, deps) };
+/**
+ * `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status.
+ *
+ * Everything that can be wrong with pushgw's own flags is found before the job starts (exit 2,
+ * the job does not run). After that nothing pushgw meets may stop, kill or change the job: a
+ * gateway that is down, a proxy variable that names nothing, a spool or TMPDIR that cannot be
+ * written are said once on stderr, and the job's status is what the wrapper returns.
+ */
+export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number> {
+  const key = buildGroupingKey(options.grouping);
+  refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
+  const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
   const runner = await deps.jobs();
-  const metricsFile = await runner.createScratchFile();
+  const metricsFile = await runner.createScratchFile().catch((error: unknown) => {
+    deps.out.warn(`the job runs without ${METRICS_FILE_ENV}: no temporary file could be made (${describe(error)}); check TMPDIR`);
+    return undefined;
+  });
+
+  const relay = metricsFile ? await startRelay(metricsFile.dir, key, gateway, options, deps) : undefined;
 
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
+  // What a pushgw inside the job needs, and no secret: the gateways' URLs without credentials
+  // (a pushgw that pushes elsewhere brings its own), and the relay for pushes to this group.
+  const env: Record<string, string> = {
+    PUSHGW_GATEWAY: gateway.baseUrls.join(" "),
+    PUSHGW_JOB: key.job,
+    [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
+  };
+  if (metricsFile) env[METRICS_FILE_ENV] = metricsFile.path;
+  if (relay) env[WRAP_SOCKET_ENV] = relay.path;
   const running = runner.run({
     argv: options.argv,
-    env: {
-      PUSHGW_GATEWAY: options.gatewayForJob,
-      PUSHGW_JOB: key.job,
-      [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
-      [METRICS_FILE_ENV]: metricsFile.path,
-    },
+    env,
+    unsetEnv: SECRET_ENV,
     captureOutput: options.quietSuccess,
     maxRuntimeMs: options.maxRuntimeMs,
     killGraceMs: options.killGraceMs,
   });
 
-  // The start push goes out while the job runs; the job never waits for it.
+  // The start push goes out while the job runs; the job never waits for it. Its outcome is a
+  // value (the send path never throws); the catch is the last line of defence all the same.
   let jobEnded = false;
-  const startPush = options.startPush
-    ? send("start", writeCall(renderStartMetrics(names, startedAtMs, options.expectation), key, options, startedAtMs), options, deps, {
-        stopRetrying: () => jobEnded,
-      })
+  const startPush: Promise<ToolError | undefined> = options.startPush
+    ? push(renderStartMetrics(names, startedAtMs, options.expectation, options.maxRuntimeMs === undefined ? undefined : options.maxRuntimeMs + options.killGraceMs), key, options, gateway, deps, startedAtMs, { stopRetrying: () => jobEnded }).catch(unexpected)
     : Promise.resolve(undefined);
 
   const result = await running;
   jobEnded = true;
+  await relay?.server.close().catch(() => undefined);
   const endedAtMs = deps.clock.now();
   const durationMs = deps.clock.monotonic() - startedAt;
   const exitCode = wrapperExitCode(result.outcome);
@@ -93,6 +117,14 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
   if (result.output) {
     if (exitCode === 0) await result.output.discard();
     else await result.output.replay();
+  }
+  for (const note of result.notes) deps.out.warn(note);
+  // A job that fails without a word would send no cron mail: one line makes sure it does.
+  if (exitCode !== 0 && result.outcome.kind !== "notFound" && result.outcome.kind !== "notExecutable") {
+    deps.out.info(`pushgw: ${formatGroupingKey(key)}: ${describeFailure(result.outcome, durationMs, options)}`);
+  }
+  for (const error of result.internalErrors) {
+    deps.out.error(new InternalError(`pushgw hit an unexpected error while the job ran (the job was not touched): ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" }));
   }
   if (result.outcome.kind === "notFound" || result.outcome.kind === "notExecutable") {
     deps.out.error(
@@ -102,51 +134,64 @@ export async function wrapJob(given: WrapOptions, deps: Deps): Promise<number> {
 
   // The start push must be settled before the final one, or it could land after it and
   // say the job is still running.
-  const startFailure = await startPush;
-  const jobMetrics = await readJobMetrics(metricsFile, key, names, deps);
+  const startProblem = await startPush;
+  const jobMetrics = metricsFile ? await readJobMetrics(metricsFile, key, names, deps) : "";
   const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode }, options.expectation) + jobMetrics;
-  const finalFailure = await send("outcome", writeCall(body, key, options, endedAtMs), options, deps, {
-    deadline: deps.clock.monotonic() + FINAL_PUSH_BUDGET_MS,
-  });
+  const finalProblem = await push(body, key, options, gateway, deps, endedAtMs, {
+    deadline: deps.clock.monotonic() + (options.finalPushBudgetMs ?? FINAL_PUSH_BUDGET_MS),
+  }).catch(unexpected);
 
-  if (finalFailure) {
+  if (finalProblem !== undefined) {
     deps.out.error(
-      new GatewayError(`wrap: the outcome of ${formatGroupingKey(key)} (the job ${describeOutcome(result.outcome)}) was not pushed:\n${finalFailure.message}`, {
-        hint: options.strict ? finalFailure.hint : `${finalFailure.hint ?? "check the gateway"}; the job's own exit status is kept (use --strict to fail instead)`,
+      new GatewayError(`wrap: the outcome of ${formatGroupingKey(key)} (the job ${describeOutcome(result.outcome)}) was not pushed:\n${finalProblem.message}`, {
+        hint: options.strict ? finalProblem.hint : `${finalProblem.hint ?? "check the gateway"}; the job's own exit status is kept (use --strict to fail instead)`,
       }),
     );
-  } else if (startFailure) {
-    deps.out.warn(`the start of the job was not pushed (the outcome was): ${startFailure.message}`);
+  } else if (startProblem !== undefined) {
+    deps.out.warn(`the start of the job was not pushed (the outcome was): ${startProblem.message}`);
   }
-  if (finalFailure && options.strict && exitCode === 0) return 1;
+  if (finalProblem !== undefined && options.strict && exitCode === 0) return 1;
   return exitCode;
 }
 
-/** wrap's pushes are POSTs, so that a failed run never erases the last success. */
-function writeCall(text: string, key: GroupingKey, options: WrapOptions, nowMs: number): GatewayCall {
-  const target = options.transport.target ?? "pushgateway";
-  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: target === "remote-write" });
-  return buildWriteCall("POST", key, exposition, target, nowMs);
+/** Opens the relay for pushgw runs inside the job; without one, they push by themselves. */
+async function startRelay(dir: string, key: GroupingKey, gateway: Gateway, options: WrapOptions, deps: Deps): Promise<{ path: string; server: RelayServer } | undefined> {
+  const path = `${dir}/relay.sock`;
+  try {
+    const server = await (await deps.relay()).serve(path, relayHandler(key, gateway, deps, options.dryRun));
+    return { path, server };
+  } catch (error) {
+    const why = `a pushgw inside the job cannot hand its pushes to the wrapper (${describe(error)}); it pushes by itself, without the wrapper's credentials`;
+    if (options.transport.credentials !== undefined) deps.out.warn(why);
+    else deps.out.verbose(why);
+    return undefined;
+  }
 }
 
-/** Sends one wrap push (or prints it with --dry-run); returns the failure instead of throwing. */
-async function send(what: "start" | "outcome", call: GatewayCall, options: WrapOptions, deps: Deps, limits: DeliveryLimits): Promise<GatewayError | undefined> {
+/**
+ * Sends one wrap push (or prints it with --dry-run). wrap's pushes are POSTs, so that a failed
+ * run never erases the last success. Returns what went wrong, in words, or undefined.
+ */
+async function push(text: string, key: GroupingKey, options: WrapOptions, gateway: Gateway, deps: Deps, nowMs: number, limits: DeliveryLimits): Promise<ToolError | undefined> {
+  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: gateway.target === "remote-write" });
+  const call: GatewayCall = buildWriteCall("POST", key, exposition, gateway.target, nowMs);
   if (options.dryRun) {
-    printDryRun(call, options.transport, deps);
+    gateway.dryRun(call);
     return undefined;
   }
-  try {
-    await deliverToAll(call, options.transport, deps, limits);
+  const failure = writeFailure(call, await gateway.write(call, limits), gateway.spoolDir);
+  if (failure === undefined) return undefined;
+  // Saved in the spool: not lost, and sent in order later. Said, but not a failure.
+  if (failure.exitCode === 75) {
+    deps.out.warn(`the ${limits.stopRetrying ? "start" : "outcome"} of the job was ${failure.message}`);
     return undefined;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    // Saved in the spool: not lost, and sent in order later. The job's status stands.
-    if (error instanceof SpooledError) {
-      deps.out.warn(`the ${what} of the job was ${error.message}`);
-      return undefined;
-    }
-    throw error;
   }
+  return failure;
+}
+
+/** A push that threw after all (a bug): said like a failed push, never thrown on. */
+function unexpected(error: unknown): ToolError {
+  return new InternalError(`unexpected failure: ${describe(error)}`, { hint: "this is a bug in pushgw; please report it with the command you ran" });
 }
 
 /**
@@ -161,10 +206,32 @@ async function readJobMetrics(file: ScratchFile, key: GroupingKey, names: WrapMe
     const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
     return parseExposition(decodeUtf8(bytes, source), source, { groupingLabels, reservedNames: ownedFamilies(names) }).text;
   } catch (error) {
-    if (!(error instanceof ToolError)) throw error;
-    deps.out.warn(`the job's own metrics were left out: ${error.message}`);
+    deps.out.warn(`the job's own metrics were left out: ${error instanceof ToolError ? error.message : describe(error)}`);
     return "";
   } finally {
-    await file.remove();
+    await file.remove().catch(() => undefined);
   }
+}
+
+/** `the job failed with exit status 3 after 12s`, said so that a cron mail tells the truth. */
+function describeFailure(outcome: JobOutcome, durationMs: number, options: WrapOptions): string {
+  const after = `after ${formatDuration(durationMs)}`;
+  switch (outcome.kind) {
+    case "timedOut":
+      return `the job ran past --max-runtime ${formatDuration(options.maxRuntimeMs ?? 0)} and was stopped (SIGTERM, then SIGKILL after --kill-grace ${formatDuration(options.killGraceMs)} if needed): exit status 124 ${after}`;
+    case "exited":
+      return `the job failed with exit status ${outcome.code} ${after}`;
+    case "signaled":
+      return `the job was killed by ${outcome.signal}: exit status ${wrapperExitCode(outcome)} ${after}`;
+    case "interrupted":
+      return `the job was stopped by ${outcome.signal}, which the wrapper got and passed on: exit status ${wrapperExitCode(outcome)} ${after}`;
+    default:
+      return describeOutcome(outcome);
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
 }

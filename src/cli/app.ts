@@ -5,7 +5,7 @@ import type { ListOptions } from "../app/list.js";
 import type { RemoveGroupsOptions } from "../app/prune.js";
 import type { PushOptions } from "../app/push.js";
 import type { WrapOptions } from "../app/wrap.js";
-import type { FlushOptions } from "../app/spool.js";
+import type { FlushOptions } from "../app/flush.js";
 import type { OutputSettings } from "../app/ports.js";
 
 /**

@@ -7,11 +7,12 @@ import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
 import { printAlertRules } from "../app/alert-rules.js";
-import { flushSpool } from "../app/spool.js";
+import { flushSpool } from "../app/flush.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
 import { toToolError } from "../core/errors.js";
+import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
 import { buildCli } from "./build-cli.js";
 import type { CliEnvironment } from "./options.js";
@@ -23,6 +24,9 @@ type UseCase<O> = (options: O, deps: Deps) => Promise<number>;
 
 /** Runs pushgw with `argv` (without node and script); sets process.exitCode. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `-u alice:secret` would stay visible in ps for the whole run (a wrapped job's hours):
+  // the process title, which is what ps shows, is rewritten at once without it.
+  process.title = ["pushgw", ...redactArgv(argv)].join(" ");
   const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv };
   let exitCode = 0;
   const run =
@@ -47,12 +51,17 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {
   const out = createTerminalOutput(output);
-  let http: Promise<Http> | undefined;
+  const clients: Array<Promise<Http>> = [];
   let spool: Promise<Spool> | undefined;
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
-    http: (tls) => (http ??= import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls))),
+    http: (tls) => {
+      const client = import("../adapters/undici-http.js").then((m) => m.createUndiciHttp(tls));
+      clients.push(client);
+      return client;
+    },
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
+    relay: () => import("../adapters/relay-socket.js").then((m) => m.createSocketRelay()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     clock: systemClock,
     input: createStdioInput(),
@@ -67,6 +76,6 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     out.error(failure);
     return failure.exitCode;
   } finally {
-    if (http) await http.then((client) => client.close()).catch(() => undefined);
+    await Promise.all(clients.map((client) => client.then((c) => c.close()).catch(() => undefined)));
   }
 }

@@ -1,10 +1,11 @@
 import type { Argv } from "yargs";
-import type { Credentials, Target, TransportOptions } from "../app/deliver.js";
+import type { Credentials, Target, TransportOptions } from "../app/gateway.js";
 import type { OutputSettings } from "../app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../core/delivery.js";
-import { parseDuration } from "../core/duration.js";
+import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import type { GroupingKeyInput } from "../core/grouping-key.js";
+import { WRAP_SOCKET_ENV } from "../app/relay.js";
 import { WRAP_GROUPING_ENV } from "../app/wrap.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
@@ -125,6 +126,7 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
   }
   const timeoutMs = parseDuration(args.timeout, "--timeout");
   if (timeoutMs <= 0) throw new UsageError("--timeout must be longer than 0");
+  if (timeoutMs > LONGEST_TIMER_MS) throw new UsageError(`--timeout ${args.timeout}: at most 24d (it limits each HTTP attempt; --max-runtime limits the job)`);
   const spool = args.spool ?? nonEmpty(cli.env["PUSHGW_SPOOL"]);
   const target = (args.target ?? nonEmpty(cli.env["PUSHGW_TARGET"]) ?? "pushgateway") as Target;
   if (!["pushgateway", "remote-write", "victoriametrics"].includes(target)) {
@@ -141,7 +143,6 @@ export function toTransportOptions(args: GlobalArgs, cli: CliEnvironment): Trans
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     headers: parseHeaders(listOf(args.header)),
     credentials: toCredentials(args, cli),
-    secretHeaders: {},
     tls: { caFile: args.cacert, certFile: args.cert, keyFile: args.key, insecure: args.insecure === true },
     gzip: args.gzip === true,
     spoolDir: spool,
@@ -188,6 +189,17 @@ function parseHeaders(raw: readonly string[]): Record<string, string> {
     headers[name] = item.slice(colon + 1).trim();
   }
   return headers;
+}
+
+/**
+ * Inside a wrapped job, a push or add with no --gateway and no grouping flags goes through the
+ * wrapper (app/relay.ts), which holds the credentials the job was not given.
+ */
+export function relaySocketFor(args: GlobalArgs & GroupingArgs, cli: CliEnvironment): string | undefined {
+  const socket = cli.env[WRAP_SOCKET_ENV];
+  if (!socket || !cli.env[WRAP_GROUPING_ENV]) return undefined;
+  if (args.gateway !== undefined || args.job !== undefined || args.instance !== undefined || args.label !== undefined) return undefined;
+  return socket;
 }
 
 export function toGroupingInput(args: GroupingArgs, cli: CliEnvironment): GroupingKeyInput {

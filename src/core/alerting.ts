@@ -46,12 +46,13 @@ export function alertRules(prefix: string): AlertRule[] {
     },
     {
       alert: "PushgwJobRunningTooLong",
-      expr: `${m.running} == 1 and time() - ${m.lastStart} > ${m.expectedInterval}`,
+      // The wrapper pushes the outcome at most a minute after --max-runtime plus --kill-grace.
+      expr: `${m.running} == 1 and (time() - ${m.lastStart} > ${m.expectedInterval} or time() - ${m.lastStart} > ${m.maxRuntime} + 60)`,
       severity: "warning",
-      summary: `${who} has been running longer than its expected interval`,
+      summary: `${who} has been running longer than it may`,
       description:
-        `Group ${GROUP} started a run more than its --expect-every interval ago and has not ` +
-        `reported an end: it hangs, or its wrapper was killed before it could push the outcome.`,
+        `Group ${GROUP} started a run longer ago than its --expect-every interval or its --max-runtime ` +
+        `and has not reported an end: it hangs, or its wrapper was killed before it could push the outcome.`,
     },
     {
       alert: "PushgatewayPushFailed",

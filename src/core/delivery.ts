@@ -40,9 +40,18 @@ export function parseGatewayUrl(text: string): GatewayEndpoint {
   return { baseUrl: `${url.origin}${path}`, urlCredentials };
 }
 
-/** Hides the password in a URL someone typed, for messages. */
+/**
+ * Hides what stands between the scheme and the last `@` of a URL someone typed (a password may
+ * hold `/`, `:` or `@`), keeping the user name: `http://alice:***@gw:9091`.
+ */
 export function redactUrlText(text: string): string {
-  return text.replace(/(\/\/[^/@:]*):[^/@]*@/, "$1:***@");
+  const schemeEnd = text.indexOf("://");
+  const start = schemeEnd < 0 ? 0 : schemeEnd + 3;
+  const at = text.lastIndexOf("@");
+  if (at < start) return text;
+  const auth = text.slice(start, at);
+  const colon = auth.indexOf(":");
+  return `${text.slice(0, start)}${colon < 0 ? "***" : `${auth.slice(0, colon)}:***`}${text.slice(at)}`;
 }
 
 export interface RetryPolicy {
@@ -93,6 +102,8 @@ export interface RefusalDetails {
   readonly body: string;
   readonly location?: string | undefined;
   readonly attempts: number;
+  /** An Authorization header went with the request (so a 401 means it was refused). */
+  readonly credentialsSent?: boolean;
 }
 
 /** Turns a non-2xx answer into an error with the gateway's own words and a hint. */
@@ -109,10 +120,10 @@ export function describeRefusal(details: RefusalDetails): GatewayError {
         "check --gateway (scheme, host, path prefix) and that no value became an empty or '.' path segment",
     });
   }
-  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: hintForRefusal(status, words) });
+  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: hintForRefusal(status, words, details.credentialsSent === true) });
 }
 
-function hintForRefusal(status: number, words: string): string | undefined {
+function hintForRefusal(status: number, words: string, credentialsSent: boolean): string | undefined {
   if (status === 400) {
     if (words.includes("must not have timestamps")) return "remove the timestamps from the samples";
     if (/is not a (COUNTER|GAUGE|SUMMARY|HISTOGRAM|UNTYPED)|has type .* but should have/.test(words)) {
@@ -126,7 +137,11 @@ function hintForRefusal(status: number, words: string): string | undefined {
     }
     return undefined;
   }
-  if (status === 401) return "the gateway wants credentials: use --user NAME (password from PUSHGW_PASSWORD or --password-file) or --bearer-token-file";
+  if (status === 401) {
+    return credentialsSent
+      ? "the gateway refused the credentials sent: check the user name and password (or the token)"
+      : "the gateway wants credentials: use --user NAME (password from PUSHGW_PASSWORD or --password-file) or --bearer-token-file";
+  }
   if (status === 403) return "the credentials were refused; check the user, password or token";
   if (status === 404) return "no Pushgateway answers at this path; check the path prefix in --gateway (for example http://host/pgw)";
   if (status === 405) return "this URL does not take this method; check that --gateway points at a Pushgateway";
@@ -135,13 +150,99 @@ function hintForRefusal(status: number, words: string): string | undefined {
   return undefined;
 }
 
-export function describeTransportFailure(method: string, url: string, message: string, attempts: number, timedOut: boolean): GatewayError {
+/** Why an exchange got no answer; decides whether another attempt can help and what to say. */
+export type TransportFailureReason =
+  /** No answer within the request's timeout. */
+  | "timeout"
+  /** Nothing listens there (ECONNREFUSED), or the host is unreachable. */
+  | "refused"
+  /** The name does not exist (NXDOMAIN): asking again gives the same answer. */
+  | "unresolved"
+  /** The resolver could not answer for now (EAI_AGAIN). */
+  | "dns-temporary"
+  /** The other side does not speak TLS (https:// to an http port). */
+  | "tls-protocol"
+  /** The gateway's certificate is not trusted, or does not name the host. */
+  | "tls-certificate"
+  /** The connection was closed or reset before a whole answer came. */
+  | "closed"
+  /** A proxy variable that is not a usable URL, or a proxy that refused the tunnel. */
+  | "proxy"
+  | "other";
+
+/** Whether another attempt can help after a failure of this kind. */
+export function isRetryableFailure(reason: TransportFailureReason): boolean {
+  switch (reason) {
+    case "timeout":
+    case "refused":
+    case "dns-temporary":
+    case "closed":
+    case "other":
+      return true;
+    // The same question gets the same answer: retrying only delays the message.
+    case "unresolved":
+    case "tls-protocol":
+    case "tls-certificate":
+    case "proxy":
+      return false;
+  }
+}
+
+/** What was known about the exchange when it failed, to word the hint. */
+export interface FailureContext {
+  readonly method: string;
+  readonly url: string;
+  readonly message: string;
+  readonly reason: TransportFailureReason;
+  readonly attempts: number;
+  /** --cert was given. */
+  readonly clientCertificate: boolean;
+  /** The proxy the request went through, if any (credentials hidden). */
+  readonly proxy?: string | undefined;
+}
+
+export function describeTransportFailure(failure: FailureContext): GatewayError {
+  const { method, url, message, reason, attempts } = failure;
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-  return new GatewayError(`${method} ${url}: ${timedOut ? "no answer in time" : "could not connect"}${tries}: ${message}`, {
-    hint: timedOut
-      ? "the gateway is slow or unreachable; raise --timeout or check the network"
-      : "check that the gateway is running and that --gateway names the right host and port",
-  });
+  const host = hostOf(url);
+  const what: Record<TransportFailureReason, [summary: string, hint: string]> = {
+    timeout: ["no answer in time", "the gateway is slow or unreachable; raise --timeout or check the network"],
+    refused: ["could not connect", `nothing answers at ${host}: check that the gateway is running and that --gateway names the right host and port`],
+    unresolved: ["unknown host", `the name ${hostnameOf(url)} does not resolve; check the host in --gateway (a typo, or a name only another network knows)`],
+    "dns-temporary": ["could not resolve the host", "the DNS resolver did not answer; check the machine's resolver (/etc/resolv.conf) and network"],
+    "tls-protocol": [
+      "TLS failed",
+      url.startsWith("https:") ? `the gateway does not speak TLS on this port; use http://${url.slice("https://".length).split("/")[0]}` : "the TLS handshake failed; check the scheme and port in --gateway",
+    ],
+    "tls-certificate": ["the gateway's certificate was not accepted", "give the CA that signed it with --cacert (or, only for a test, --insecure); check that the certificate names this host"],
+    closed: [
+      "the connection was closed",
+      url.startsWith("https:") && !failure.clientCertificate
+        ? "the gateway closed the connection during or after the TLS handshake: it may want a client certificate (--cert and --key), or be restarting"
+        : "the gateway (or something in between) closed the connection; check that it is running and healthy",
+    ],
+    proxy: ["the proxy failed", "check HTTPS_PROXY / HTTP_PROXY (a URL such as http://proxy:3128) and NO_PROXY"],
+    other: ["could not connect", "check that the gateway is running and that --gateway names the right host and port"],
+  };
+  const [summary, hint] = what[reason];
+  const via = failure.proxy === undefined ? "" : ` (through the proxy ${failure.proxy})`;
+  return new GatewayError(`${method} ${url}${via}: ${summary}${tries}: ${message}`, { hint });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function hostnameOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
 }
 
 // The reason phrases a Pushgateway, a proxy or a load balancer in front of one may answer

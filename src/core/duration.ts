@@ -24,13 +24,19 @@ export function parseDuration(text: string, where: string): number {
     total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
     consumed = PART.lastIndex;
   }
-  if (trimmed === "" || consumed !== trimmed.length) {
+  if (trimmed === "" || consumed !== trimmed.length || !Number.isSafeInteger(Math.round(total))) {
     throw new UsageError(`${where}: invalid duration "${text}"`, {
       hint: "use a number with a unit: 500ms, 10s, 5m, 2h, 1d, 1w, or a combination such as 1h30m",
     });
   }
   return Math.round(total);
 }
+
+/**
+ * The longest wait Node's timers hold (2^31-1 ms, 24.8 days); a longer one fires at once. Flags
+ * that set a single timer (--timeout) stay below it; --max-runtime and --kill-grace chain timers.
+ */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /** Renders milliseconds the way a person reads them: `850ms`, `12s`, `3m`, `2h5m`, `4d`. */
 export function formatDuration(ms: number): string {

@@ -62,6 +62,22 @@ export function buildGroupingKey(input: GroupingKeyInput): GroupingKey {
   return { job: input.job, labels };
 }
 
+/**
+ * push, add and wrap refuse empty grouping values: to Prometheus an empty label is no label,
+ * so {job="x", team=""} and {job="x"} expose the same series, and the gateway, which keeps
+ * them apart, breaks for every client once both exist. (delete accepts them, so that such
+ * groups made by other clients can be removed.)
+ */
+export function refuseEmptyGroupingValues(key: GroupingKey): void {
+  for (const [name, value] of key.labels) {
+    if (value !== "") continue;
+    const flag = name === "instance" ? "--instance ''" : `--label ${name}=`;
+    throw new UsageError(`${flag}: an empty grouping value is refused: to Prometheus an empty label is no label, so this group would clash with ${formatGroupingKey({ job: key.job, labels: key.labels.filter(([, v]) => v !== "") })}`, {
+      hint: name === "instance" ? "leave the instance out with --no-instance" : `leave out --label ${name}=, or give it a value`,
+    });
+  }
+}
+
 // The characters RFC 3986 leaves unreserved. Anything else goes base64: percent-encoding
 // would be decoded by the gateway's Go router before it splits the path (so `%2F` becomes a
 // separator), `+` would be stored literally by some decoders and as a space by others, and

@@ -17,6 +17,12 @@ export interface Group {
   readonly expectedWithinSeconds: number | null;
   /** Unix seconds of the group's last success as wrap reported it, if it did. */
   readonly lastJobSuccessTime: number | null;
+  /** wrap said the job started and has not yet said it ended. */
+  readonly running: boolean;
+  /** Unix seconds of the job's last start as wrap reported it. */
+  readonly lastJobStartTime: number | null;
+  /** wrap --max-runtime plus --kill-grace, in seconds, when the group carries it. */
+  readonly maxRuntimeSeconds: number | null;
 }
 
 const GATEWAY_FAMILIES = new Set(["push_time_seconds", "push_failure_time_seconds"]);
@@ -30,38 +36,54 @@ interface FamilyJson {
  * `last_push_successful` overwrites those keys in the gateway's JSON; the key is then
  * recovered from the push_time_seconds sample, which carries the grouping labels (plus an
  * `instance=""` the gateway adds when the key has no instance: there the two cannot be told
- * apart, and the key without an instance is assumed).
+ * apart, and the key without an instance is assumed). Anything else that is not the API's
+ * shape comes back as a GatewayError, never as an exception.
  */
-export function decodeGroups(body: string, url: string): Group[] {
+export function decodeGroups(body: string, url: string): Group[] | GatewayError {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    throw notTheApi(url, "the answer is not JSON");
+    return notTheApi(url, "the answer is not JSON");
   }
-  const data = (json as { data?: unknown }).data;
-  if (!Array.isArray(data)) throw notTheApi(url, 'it has no "data" array');
-  return data.map((raw: Record<string, unknown>) => decodeGroup(raw, url));
+  const data = isObject(json) ? json["data"] : undefined;
+  if (!Array.isArray(data)) return notTheApi(url, 'it has no "data" array');
+  const groups: Group[] = [];
+  for (const [index, raw] of data.entries()) {
+    if (!isObject(raw)) return notTheApi(url, `group ${index + 1} is ${raw === null ? "null" : `a ${typeof raw}`}, not an object`);
+    const group = decodeGroup(raw);
+    if (typeof group === "string") return notTheApi(url, `group ${index + 1}: ${group}`);
+    groups.push(group);
+  }
+  return groups;
 }
 
 function notTheApi(url: string, why: string): GatewayError {
-  return new GatewayError(`GET ${url}: not the Pushgateway's JSON API (${why})`, {
-    hint: "list, prune and delete --match need Pushgateway 1.2 or newer; check --gateway",
+  return new GatewayError(`GET ${url}: the answer is not the Pushgateway's JSON API (${why})`, {
+    hint: "list, prune and delete --match need Pushgateway 1.2 or newer; check that --gateway points at one",
   });
 }
 
-function decodeGroup(raw: Record<string, unknown>, url: string): Group {
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function decodeGroup(raw: Record<string, unknown>): Group | string {
   const pushTime = sampleValue(raw["push_time_seconds"]);
   const failureTime = sampleValue(raw["push_failure_time_seconds"]);
-  let labels = raw["labels"] as Record<string, unknown> | undefined;
-  if (labels === undefined || Array.isArray((labels as FamilyJson).metrics)) {
+  let labels: unknown = raw["labels"];
+  if (!isObject(labels) || Array.isArray((labels as FamilyJson).metrics)) {
     const fromSample = (raw["push_time_seconds"] as FamilyJson | undefined)?.metrics?.[0]?.labels;
-    if (fromSample === undefined) throw notTheApi(url, "a group has no labels");
+    if (!isObject(fromSample)) return "it has no grouping labels";
     labels = { ...fromSample };
-    if (labels["instance"] === "") delete labels["instance"];
+    if ((labels as Record<string, unknown>)["instance"] === "") delete (labels as Record<string, unknown>)["instance"];
   }
   const stringLabels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) stringLabels[name] = String(value);
+  for (const [name, value] of Object.entries(labels as Record<string, unknown>)) {
+    if (typeof value !== "string") return `label ${name} is not a string`;
+    stringLabels[name] = value;
+  }
+  if (typeof stringLabels["job"] !== "string") return "it has no job label";
   const successful = raw["last_push_successful"];
   const metrics = Object.keys(raw)
     .filter((name) => !GATEWAY_FAMILIES.has(name) && isFamily(raw[name]))
@@ -76,16 +98,20 @@ function decodeGroup(raw: Record<string, unknown>, url: string): Group {
     metrics,
     expectedWithinSeconds: interval === undefined ? null : interval + (grace ?? 0),
     lastJobSuccessTime: familySampleValue(raw, "_last_success_timestamp_seconds") ?? null,
+    running: familySampleValue(raw, "_running") === 1,
+    lastJobStartTime: familySampleValue(raw, "_last_start_timestamp_seconds") ?? null,
+    maxRuntimeSeconds: familySampleValue(raw, "_max_runtime_seconds") ?? null,
   };
 }
 
 function isFamily(value: unknown): boolean {
-  return typeof value === "object" && value !== null && Array.isArray((value as FamilyJson).metrics);
+  return isObject(value) && Array.isArray((value as FamilyJson).metrics);
 }
 
 function sampleValue(family: unknown): number | undefined {
   if (!isFamily(family)) return undefined;
-  const value = (family as FamilyJson).metrics?.[0]?.value;
+  const first: unknown = (family as FamilyJson).metrics?.[0];
+  const value = isObject(first) ? first["value"] : undefined;
   const n = value === undefined ? NaN : Number(value);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -96,10 +122,42 @@ function familySampleValue(raw: Record<string, unknown>, suffix: string): number
   return undefined;
 }
 
+/** True when the group's labels are exactly this key (job and every grouping label, nothing more). */
+export function groupHasKey(group: Group, key: GroupingKey): boolean {
+  const wanted = new Map<string, string>([["job", key.job], ...key.labels]);
+  const names = Object.keys(group.labels);
+  return names.length === wanted.size && names.every((name) => wanted.get(name) === group.labels[name]);
+}
+
+/**
+ * The groups that differ from `key` only by labels with empty values: to Prometheus the same
+ * series, so the gateway cannot hold both (see the README's "The grouping key").
+ */
+export function emptyValueTwins(groups: readonly Group[], key: GroupingKey): Group[] {
+  const withoutEmpty = (entries: ReadonlyArray<readonly [string, string]>): string =>
+    JSON.stringify(entries.filter(([, value]) => value !== "").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const ours = withoutEmpty([["job", key.job], ...key.labels]);
+  return groups.filter((g) => !groupHasKey(g, key) && withoutEmpty(Object.entries(g.labels)) === ours);
+}
+
 /** The key to DELETE the group by, exactly as the gateway holds it. */
 export function groupingKeyOf(group: Group): GroupingKey {
   const { job, ...rest } = group.labels;
   return { job: job ?? "", labels: Object.entries(rest) };
+}
+
+/** `pushgw delete --job x --instance h --label a=b`: the command that deletes exactly this group. */
+export function deleteCommandFor(group: Group): string {
+  const { job, ...rest } = group.labels;
+  const flags = [`--job ${shellWord(job ?? "")}`];
+  if (rest["instance"] === undefined) flags.push("--no-instance");
+  for (const [name, value] of Object.entries(rest)) flags.push(name === "instance" ? `--instance ${shellWord(value)}` : `--label ${shellWord(`${name}=${value}`)}`);
+  return `pushgw delete ${flags.join(" ")}`;
+}
+
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./=:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 /** `{job="x", instance="h"}`, job first, then the other labels by name. */
@@ -200,6 +258,18 @@ export function isOverdue(group: Group, nowMs: number): boolean {
   if (group.expectedWithinSeconds === null) return false;
   const last = group.lastJobSuccessTime;
   return last === null || nowMs / 1000 - last > group.expectedWithinSeconds;
+}
+
+/**
+ * A run that said it started and never said it ended, for longer than it may run: its wrapper
+ * was killed (SIGKILL, a reboot) before it could push the outcome, or the job hangs.
+ */
+export function isStuck(group: Group, nowMs: number): boolean {
+  if (!group.running || group.lastJobStartTime === null) return false;
+  const running = nowMs / 1000 - group.lastJobStartTime;
+  // The wrapper pushes the outcome at most a minute after --max-runtime plus --kill-grace.
+  if (group.maxRuntimeSeconds !== null && running > group.maxRuntimeSeconds + 60) return true;
+  return group.expectedWithinSeconds !== null && running > group.expectedWithinSeconds;
 }
 
 export function formatAge(unixSeconds: number | null, nowMs: number): string {

@@ -68,6 +68,7 @@ export interface WrapMetricNames {
   readonly lastFailure: string;
   readonly expectedInterval: string;
   readonly expectedGrace: string;
+  readonly maxRuntime: string;
 }
 
 export function wrapMetricNames(prefix: string): WrapMetricNames {
@@ -85,6 +86,7 @@ export function wrapMetricNames(prefix: string): WrapMetricNames {
     lastFailure: `${prefix}_last_failure_timestamp_seconds`,
     expectedInterval: `${prefix}_expected_interval_seconds`,
     expectedGrace: `${prefix}_expected_grace_seconds`,
+    maxRuntime: `${prefix}_max_runtime_seconds`,
   };
 }
 
@@ -99,6 +101,7 @@ const HELP: Record<keyof WrapMetricNames, string> = {
   lastFailure: "Unix time the wrapped job last failed.",
   expectedInterval: "How often the job is expected to succeed (--expect-every), in seconds.",
   expectedGrace: "Extra time allowed past the expected interval (--grace), in seconds.",
+  maxRuntime: "Longest a run may take before the wrapper stops it for good (--max-runtime plus --kill-grace), in seconds.",
 };
 
 function gauge(names: WrapMetricNames, key: keyof WrapMetricNames, value: number): string {
@@ -115,9 +118,17 @@ function expectationMetrics(names: WrapMetricNames, expectation: Expectation | u
   return gauge(names, "expectedInterval", expectation.intervalMs / 1000) + gauge(names, "expectedGrace", expectation.graceMs / 1000);
 }
 
-/** Pushed when the job starts: it is running, and since when. */
-export function renderStartMetrics(names: WrapMetricNames, startedAtMs: number, expectation?: Expectation): string {
-  return gauge(names, "running", 1) + gauge(names, "lastStart", startedAtMs / 1000) + expectationMetrics(names, expectation);
+/**
+ * Pushed when the job starts: it is running, and since when; and with --max-runtime, how long
+ * it may run at most, so that a run whose wrapper was killed (job_running stuck at 1) shows
+ * as stuck in `pushgw list` and in the alert rules.
+ */
+export function renderStartMetrics(names: WrapMetricNames, startedAtMs: number, expectation?: Expectation, maxRuntimeMs?: number): string {
+  return gauge(names, "running", 1) + gauge(names, "lastStart", startedAtMs / 1000) + expectationMetrics(names, expectation) + maxRuntimeMetric(names, maxRuntimeMs);
+}
+
+function maxRuntimeMetric(names: WrapMetricNames, maxRuntimeMs: number | undefined): string {
+  return maxRuntimeMs === undefined ? "" : gauge(names, "maxRuntime", maxRuntimeMs / 1000);
 }
 
 export interface RunRecord {

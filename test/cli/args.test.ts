@@ -42,7 +42,6 @@ describe("argv → use-case options", () => {
         retry: expect.objectContaining({ retries: 3 }),
         headers: {},
         credentials: undefined,
-        secretHeaders: {},
         tls: { caFile: undefined, certFile: undefined, keyFile: undefined, insecure: false },
         gzip: false,
         spoolDir: undefined,

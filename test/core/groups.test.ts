@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
 import { decodeGroups, formatAge, groupingKeyOf, isOverdue, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
@@ -13,7 +14,11 @@ function apiGroup(labels: Record<string, string>, pushTime: string, failureTime 
     ...extra,
   };
 }
-const decode = (...groups: unknown[]) => decodeGroups(JSON.stringify({ status: "success", data: groups }), "http://gw/api/v1/metrics");
+const decode = (...groups: unknown[]): Group[] => {
+  const decoded = decodeGroups(JSON.stringify({ status: "success", data: groups }), "http://gw/api/v1/metrics");
+  if (!Array.isArray(decoded)) throw decoded;
+  return decoded;
+};
 
 describe("decodeGroups", () => {
   it("reads the key, push times and family names", () => {
@@ -26,6 +31,9 @@ describe("decodeGroups", () => {
       metrics: ["backup_size"],
       expectedWithinSeconds: null,
       lastJobSuccessTime: null,
+      running: false,
+      lastJobStartTime: null,
+      maxRuntimeSeconds: null,
     });
   });
 
@@ -56,8 +64,16 @@ describe("decodeGroups", () => {
   it.each([
     ["not JSON", "<html>", /not JSON/],
     ["no data", '{"status":"success"}', /no "data" array/],
-  ])("refuses an answer that is %s", (_, body, message) => {
-    expect(() => decodeGroups(body, "http://gw/api/v1/metrics")).toThrow(message);
+    ["a JSON null", "null", /no "data" array/],
+    ["a null group", '{"data":[null]}', /group 1 is null/],
+    ["a group that is a number", '{"data":[7]}', /group 1 is a number/],
+    ["labels: null", '{"data":[{"labels":null}]}', /group 1: it has no grouping labels/],
+    ["a label that is not a string", '{"data":[{"labels":{"job":3}}]}', /label job is not a string/],
+    ["a group without a job", '{"data":[{"labels":{"a":"b"}}]}', /no job label/],
+  ])("gives a gateway error, never an exception, for an answer that is %s", (_, body, message) => {
+    const decoded = decodeGroups(body, "http://gw/api/v1/metrics");
+    expect(decoded).toBeInstanceOf(GatewayError);
+    expect((decoded as GatewayError).message).toMatch(message);
   });
 
   it("gives the exact key to delete by, empty values and slashes included", () => {
@@ -105,6 +121,9 @@ describe("selectStaleGroups", () => {
     metrics: [],
     expectedWithinSeconds: null,
     lastJobSuccessTime: null,
+    running: false,
+    lastJobStartTime: null,
+    maxRuntimeSeconds: null,
   });
   it.each([
     ["pushed 2 h ago, older than 1 h", group(now / 1000 - 7200, null), true],

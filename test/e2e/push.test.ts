@@ -39,7 +39,14 @@ describe("grouping keys reach the gateway exactly", () => {
     ["question and hash", "?a#b"],
   ];
 
-  it.each(values)("label value: %s", async (name, value) => {
+  it("an empty label value is refused: exit 2, nothing sent", async () => {
+    const run = await pushgw(["push", "--job", "label-empty", "--no-instance", "-l", "v=", "-l", "after=ok", "m=1"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--label v=: an empty grouping value is refused/);
+    expect(findGroup(await readGroups(gw.url), { job: "label-empty", v: "", after: "ok" })).toBeUndefined();
+  });
+
+  it.each(values.filter(([, v]) => v !== ""))("label value: %s", async (name, value) => {
     const job = `label-${name.replace(/\W/g, "_")}`;
     const run = await pushgw(["push", "--job", job, "--no-instance", "-l", `v=${value}`, "-l", "after=ok", "m=1"]);
     expect(run.stderr).toBe("");
@@ -63,11 +70,11 @@ describe("grouping keys reach the gateway exactly", () => {
     expect(findGroup(await readGroups(gw.url), { job: "host-default", instance: hostname() })).toBeDefined();
   });
 
-  it("an empty --instance and --no-instance are different groups, as on the gateway", async () => {
-    expect((await pushgw(["add", "-j", "inst-empty", "-i", "", "only_in_empty=1"])).code).toBe(0);
-    const groups = await readGroups(gw.url);
-    expect(findGroup(groups, { job: "inst-empty", instance: "" })).toBeDefined();
-    expect(findGroup(groups, { job: "inst-empty" })).toBeUndefined();
+  it("an empty --instance is refused (to Prometheus it is no instance): exit 2, nothing sent", async () => {
+    const run = await pushgw(["add", "-j", "inst-empty", "-i", "", "only_in_empty=1"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/hint: leave the instance out with --no-instance/);
+    expect((await readGroups(gw.url)).filter((g) => g.labels["job"] === "inst-empty")).toEqual([]);
   });
 });
 

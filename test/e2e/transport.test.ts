@@ -62,14 +62,14 @@ describe("TLS and basic auth, against the gateway's own --web.config.file", () =
   it("a wrong password is the gateway's 401, with a hint, and never printed", async () => {
     const run = await runCli(["add", "-g", tlsUrl, "--cacert", certs.caCert, "-u", `${USER}:wrong-Pa55word`, "-v", "-j", "x", "m=1"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/401 Unauthorized: Unauthorized[\s\S]*hint: the gateway wants credentials/);
+    expect(run.stderr).toMatch(/401 Unauthorized: Unauthorized[\s\S]*hint: the gateway refused the credentials sent/);
     expect(run.stderr + run.stdout).not.toContain("wrong-Pa55word");
   });
 
   it("without --cacert the certificate is refused, saying what to do; --insecure goes through with a warning", async () => {
     const refused = await runCli(["add", "-g", tlsUrl, "-u", `${USER}:${PASSWORD}`, "--retries", "0", "-j", "x", "m=1"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/could not connect.*(certificate|SELF_SIGNED|UNABLE_TO)[\s\S]*--cacert/);
+    expect(refused.stderr).toMatch(/the gateway's certificate was not accepted.*(SELF_SIGNED|UNABLE_TO)[\s\S]*--cacert/);
     const insecure = await runCli(["add", "-g", tlsUrl, "-u", `${USER}:${PASSWORD}`, "--insecure", "-j", "tls-insecure", "m=1"]);
     expect(insecure.code).toBe(0);
     expect(insecure.stderr).toMatch(/warning: --insecure: the gateway's TLS certificate is not checked/);
@@ -145,13 +145,13 @@ describe("bearer tokens, headers and gzip", () => {
 });
 
 describe("several gateways", () => {
-  it("pushes to all; exit 0 only if every one took it; a line per gateway", async () => {
+  it("pushes to all, quietly; exit 0 only if every one took it, else a line per gateway", async () => {
     const both = await runCli(["add", "-g", plainGateway.url, "-g", `${tlsUrl}`, "--cacert", certs.caCert, "-u", `${USER}:${PASSWORD}`, "-j", "fanout", "m=1"]);
     expect(both.code).toBe(0);
-    expect(both.stderr).toMatch(/^ok +POST http:\/\/127[^\n]*\(200\)\nok +POST https:\/\/127[^\n]*\(200\)\n$/);
+    expect(both.stderr).toBe("");
     const oneDown = await runCli(["add", "-g", plainGateway.url, "-g", "http://127.0.0.1:9", "--retries", "0", "-j", "fanout", "m=2"]);
     expect(oneDown.code).toBe(1);
-    expect(oneDown.stderr).toMatch(/ok +POST http:\/\/127\.0\.0\.1:\d+\/metrics\/job\/fanout[\s\S]*FAILED POST http:\/\/127\.0\.0\.1:9\/[\s\S]*1 of 2 gateways did not take it/);
+    expect(oneDown.stderr).toMatch(/1 of 2 gateways did not take it:\nok +POST http:\/\/127\.0\.0\.1:\d+\/metrics\/job\/fanout[^\n]*\(200\)\nFAILED +POST http:\/\/127\.0\.0\.1:9\//);
     const metrics = await (await fetch(`${plainGateway.url}/metrics`)).text();
     expect(metrics).toMatch(/\bm\{instance="[^"]*",job="fanout"\} 2/);
   });

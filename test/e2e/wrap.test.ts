@@ -64,7 +64,8 @@ describe("the job runs as if unwrapped", () => {
     await wrap("flaky", [], [node, job("exit.mjs"), "0"]);
     const success = value(await group("flaky"), "job_last_success_timestamp_seconds");
     const run = await wrap("flaky", [], [node, job("exit.mjs"), "3", "", "it broke"]);
-    expect(run).toMatchObject({ code: 3, stderr: "it broke\n" });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^it broke\npushgw: \{job="flaky"\}: the job failed with exit status 3 after \d+ms\n$/);
     const g = await group("flaky");
     expect(value(g, "job_last_success_timestamp_seconds")).toBe(success);
     expect(value(g, "job_success")).toBe(0);
@@ -204,6 +205,25 @@ describe("pushes", () => {
   });
 });
 
+describe("cron mail tells the truth", () => {
+  it.each([
+    ["a job that fails without a word", [node, job("exit.mjs"), "3"], [], 3, /^pushgw: \{job="silent-fail"\}: the job failed with exit status 3 after \d+ms\n$/],
+    ["a job killed by a signal", [node, job("self-kill.mjs"), "SIGKILL"], [], 137, /^pushgw: \{job="silent-fail"\}: the job was killed by SIGKILL: exit status 137 after /],
+    ["a job stopped after --max-runtime", [node, job("sleep.mjs"), "5000"], ["--max-runtime", "300ms"], 124, /^pushgw: \{job="silent-fail"\}: the job ran past --max-runtime 300ms and was stopped \(SIGTERM, then SIGKILL after --kill-grace 10s if needed\): exit status 124 after /],
+  ])("%s prints one line on stderr, so cron mails", async (_, command, flags, code, line) => {
+    const run = await wrap("silent-fail", flags, command);
+    expect(run.code).toBe(code);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(line);
+    expect(run.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+  });
+
+  it("-q silences that line; a success prints nothing at all", async () => {
+    expect(await wrap("silent-fail", ["-q"], [node, job("exit.mjs"), "3"])).toMatchObject({ code: 3, stdout: "", stderr: "" });
+    expect(await wrap("silent-ok", [], [node, job("exit.mjs"), "0"])).toMatchObject({ code: 0, stdout: "", stderr: "" });
+  });
+});
+
 describe("--quiet-success", () => {
   it("prints nothing when the job succeeds", async () => {
     const run = await wrap("quiet-ok", ["--quiet-success"], [node, job("exit.mjs"), "0", "hidden out", "hidden err"]);
@@ -212,7 +232,8 @@ describe("--quiet-success", () => {
 
   it("prints stdout to stdout and stderr to stderr when it fails", async () => {
     const run = await wrap("quiet-fail", ["--quiet-success"], [node, job("exit.mjs"), "2", "shown out", "shown err"]);
-    expect(run).toMatchObject({ code: 2, stdout: "shown out\n", stderr: "shown err\n" });
+    expect(run).toMatchObject({ code: 2, stdout: "shown out\n" });
+    expect(run.stderr).toMatch(/^shown err\npushgw: \{job="quiet-fail"\}: the job failed with exit status 2 after /);
   });
 
   it("keeps output larger than its memory limit, exactly", async () => {
@@ -220,7 +241,7 @@ describe("--quiet-success", () => {
     const run = await wrap("quiet-big", ["--quiet-success"], [node, job("noisy.mjs"), String(bytes), "1"]);
     expect(run.code).toBe(1);
     expect(run.stdout.length).toBe(bytes);
-    expect(run.stderr).toBe("noisy: start\nnoisy: done\n");
+    expect(run.stderr).toMatch(/^noisy: start\nnoisy: done\npushgw: \{job="quiet-big"\}: the job failed with exit status 1 after /);
   });
 });
 

@@ -28,6 +28,7 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
       if (!reply) throw new Error(`no scripted reply for request ${requests.length}`);
       return reply;
     },
+    proxyFor: () => undefined,
     close: async () => {},
   };
   const printed: FakeWorld["printed"] = { result: [], info: [], verbose: [], warn: [], error: [] };
@@ -48,6 +49,9 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
     spool: async () => {
       throw new Error("this test uses no spool");
     },
+    relay: async () => {
+      throw new Error("this test uses no relay");
+    },
     clock,
     input: {
       stdinIsTerminal: true,
@@ -55,6 +59,7 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
         throw Object.assign(new Error("no such file"), { code: "ENOENT" });
       },
       readStdin: async () => new Uint8Array(),
+      fileAccess: async () => undefined,
       confirm: async () => false,
       ...input,
     },
@@ -71,7 +76,8 @@ export const reply = (status: number, body = "", headers: Record<string, string>
   statusText: "",
   headers,
   body,
+  truncated: false,
 });
 
-export const connectionRefused: HttpResult = { kind: "failure", timedOut: false, message: "connect ECONNREFUSED 127.0.0.1:9" };
-export const timedOut: HttpResult = { kind: "failure", timedOut: true, message: "no answer within 100 ms" };
+export const connectionRefused: HttpResult = { kind: "failure", reason: "refused", message: "connect ECONNREFUSED 127.0.0.1:9" };
+export const timedOut: HttpResult = { kind: "failure", reason: "timeout", message: "no answer within 100 ms" };

@@ -8,7 +8,9 @@ import type { AddressInfo } from "node:net";
 export type Fault =
   | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
   | { kind: "hang" }
-  | { kind: "cut" };
+  | { kind: "cut" }
+  /** Answers with this status and a body that never ends. */
+  | { kind: "stream"; status: number };
 
 export interface FaultProxy {
   readonly url: string;
@@ -38,6 +40,18 @@ export async function startFaultProxy(target: string, faults: Fault[], beforeFor
     if (fault?.kind === "hang") {
       req.resume();
       hanging.add(res);
+      return;
+    }
+    if (fault?.kind === "stream") {
+      req.resume();
+      hanging.add(res);
+      res.writeHead(fault.status, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(64 * 1024, "x");
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", more);
+      };
+      more();
       return;
     }
     if (fault?.kind === "cut") {

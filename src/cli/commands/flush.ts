@@ -1,5 +1,5 @@
 import type { CommandModule } from "yargs";
-import type { FlushOptions } from "../../app/spool.js";
+import type { FlushOptions } from "../../app/flush.js";
 import type { App } from "../app.js";
 import { toOutputSettings, toTransportOptions, withGlobalOptions, type CliEnvironment, type GlobalArgs } from "../options.js";
 

@@ -5,6 +5,7 @@ import { UsageError } from "../../core/errors.js";
 import type { ArgumentMetricType } from "../../core/metric-args.js";
 import type { App } from "../app.js";
 import {
+  relaySocketFor,
   toGroupingInput,
   toOutputSettings,
   toTransportOptions,
@@ -44,7 +45,7 @@ export function toPushOptions(method: "PUT" | "POST", args: PushArgs, cli: CliEn
     method,
     grouping: toGroupingInput(args, cli),
     metrics: source,
-    transport: toTransportOptions(args, cli),
+    transport: { ...toTransportOptions(args, cli), relaySocket: relaySocketFor(args, cli) },
     dryRun: args.dryRun,
   };
 }

@@ -4,7 +4,6 @@ import { parseDuration } from "../../core/duration.js";
 import { UsageError } from "../../core/errors.js";
 import type { App } from "../app.js";
 import {
-  gatewayUrlsFor,
   toGroupingInput,
   toOutputSettings,
   toTransportOptions,
@@ -53,7 +52,6 @@ export function toWrapOptions(args: WrapArgs, cli: CliEnvironment): WrapOptions 
     argv,
     grouping: toGroupingInput(args, cli),
     transport: toTransportOptions(args, cli),
-    gatewayForJob: gatewayUrlsFor(args, cli).join(" "),
     prefix: args.prefix,
     startPush: args.startPush,
     quietSuccess: args.quietSuccess,

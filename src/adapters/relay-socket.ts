@@ -1,0 +1,101 @@
+import { createConnection, createServer, type Socket } from "node:net";
+import type { Relay, RelayAnswer, RelayedCall } from "../app/ports.js";
+
+/** A nested push is a few metrics; a job that sends more is not a nested push. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** The wrapper's answer: outcomes and messages, never large. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * One JSON line each way over a Unix socket: the call, then the answer. The socket lives in
+ * the wrapper's private temporary directory (mode 0700), so only this user's processes, the
+ * job among them, can reach it.
+ */
+export function createSocketRelay(): Relay {
+  return {
+    async serve(path, handle) {
+      const server = createServer((socket) => {
+        socket.setTimeout(60_000, () => socket.destroy());
+        readLine(socket, MAX_REQUEST_BYTES).then(
+          async (line) => {
+            let answer: RelayAnswer;
+            try {
+              answer = await handle(JSON.parse(line) as unknown);
+            } catch (error) {
+              answer = { refused: { message: `the wrapper could not read the call: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 } };
+            }
+            socket.end(`${JSON.stringify(answer)}\n`);
+          },
+          () => socket.destroy(),
+        );
+        socket.on("error", () => socket.destroy());
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(path, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      // The wrapper must not stay alive for the relay's sake.
+      server.unref();
+      return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    },
+
+    send(path: string, call: RelayedCall, timeoutMs: number) {
+      return new Promise((resolve) => {
+        const socket = createConnection(path);
+        const fail = (why: string): void => {
+          socket.destroy();
+          resolve({ unreachable: why });
+        };
+        socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
+        socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+        socket.once("connect", () => socket.write(`${JSON.stringify(call)}\n`));
+        readLine(socket, MAX_ANSWER_BYTES).then((line) => {
+          socket.destroy();
+          try {
+            resolve(JSON.parse(line) as RelayAnswer);
+          } catch {
+            resolve({ unreachable: "the wrapper's answer is not JSON" });
+          }
+        }, (error: Error) => fail(error.message));
+      });
+    },
+  };
+}
+
+/** The first line a socket sends, at most `limit` bytes. */
+function readLine(socket: Socket, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      const newline = chunk.indexOf(10);
+      const part = newline < 0 ? chunk : chunk.subarray(0, newline);
+      size += part.length;
+      if (size > limit) {
+        cleanup();
+        reject(new Error(`more than ${limit} bytes`));
+        return;
+      }
+      chunks.push(part);
+      if (newline >= 0) {
+        cleanup();
+        resolve(Buffer.concat(chunks).toString("utf8"));
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(new Error("the connection closed before a whole line"));
+    };
+    const cleanup = (): void => {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+    };
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("close", onEnd);
+  });
+}

@@ -1,0 +1,61 @@
+import { redactUrlText } from "./delivery.js";
+
+/**
+ * Header names that carry a secret by their look: their values are never printed (--verbose,
+ * --dry-run, errors). Better to hide a harmless header than to show a token.
+ */
+const SECRET_HEADER = /auth|token|secret|passw|cookie|session|api[-_]?key|^x-.*key|credential|signature|^proxy-/i;
+
+export function isSecretHeaderName(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+/**
+ * The command line as `ps` may show it, secrets replaced by `***`: the password of
+ * `-u NAME:PASSWORD` (and `--user`), credentials in a --gateway URL, and the value of a -H
+ * header that looks secret. The wrapped command after `--` is the job's and is left alone.
+ */
+export function redactArgv(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let next: "user" | "gateway" | "header" | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (next !== undefined) {
+      out.push(redactValue(next, arg));
+      next = undefined;
+      continue;
+    }
+    // --user=alice:pw and -ualice:pw carry the value in the same word.
+    const inline = /^(--user=|--gateway=|--header=|-u|-g|-H)(.+)$/s.exec(arg);
+    const inlineKind = inline ? kindOf(inline[1]!.replace(/=$/, "")) : undefined;
+    if (inline && inlineKind !== undefined) {
+      out.push(`${inline[1]}${redactValue(inlineKind, inline[2]!)}`);
+      continue;
+    }
+    const flag = kindOf(arg);
+    if (flag !== undefined) next = flag;
+    out.push(arg);
+  }
+  return out;
+}
+
+function kindOf(flag: string): "user" | "gateway" | "header" | undefined {
+  if (flag === "-u" || flag === "--user") return "user";
+  if (flag === "-g" || flag === "--gateway") return "gateway";
+  if (flag === "-H" || flag === "--header") return "header";
+  return undefined;
+}
+
+function redactValue(kind: "user" | "gateway" | "header", value: string): string {
+  if (kind === "user") {
+    const colon = value.indexOf(":");
+    return colon < 0 ? value : `${value.slice(0, colon)}:***`;
+  }
+  if (kind === "gateway") return value.includes("@") ? redactUrlText(value) : value;
+  const colon = value.indexOf(":");
+  return colon > 0 && isSecretHeaderName(value.slice(0, colon).trim()) ? `${value.slice(0, colon)}: ***` : value;
+}

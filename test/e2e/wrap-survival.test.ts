@@ -1,0 +1,259 @@
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFaultProxy, type Fault } from "../helpers/fault-proxy.js";
+import { mountTmpfs } from "../helpers/mounts.js";
+import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
+import { runCli } from "../helpers/run-cli.js";
+
+/**
+ * The first promise of a cron wrapper: the job runs as if unwrapped, whatever happens to
+ * pushgw's own machinery. Each case breaks one part of that machinery and runs a job that
+ * sleeps a second, prints a marker and exits 3; the marker must be printed, the status must
+ * be the job's, and the wrapper must end within its bound.
+ */
+const node = process.execPath;
+const job = (name: string) => fileURLToPath(new URL(`../fixtures/jobs/${name}`, import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "pushgw-survival-"));
+let gw: RunningGateway;
+const cleanups: Array<() => unknown> = [];
+
+beforeAll(async () => {
+  gw = await startPushgateway();
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await gw?.stop();
+});
+
+/** Every fault for many requests: a start push and a final push with retries. */
+const always = (fault: Fault): Fault[] => Array.from({ length: 20 }, () => ({ ...fault }));
+async function proxy(faults: Fault[]): Promise<string> {
+  const p = await startFaultProxy(gw.url, faults);
+  cleanups.push(() => p.stop());
+  return p.url;
+}
+function mounted(options: Parameters<typeof mountTmpfs>[0]): string {
+  const m = mountTmpfs(options);
+  cleanups.push(() => m.unmount());
+  return m.dir;
+}
+const deadGateway = async () => `http://127.0.0.1:${await unusedPort()}`;
+
+// With --timeout 1s --retries 1: the job's second, at most one attempt of the start push still
+// in flight (1 s), then the final push (two attempts and a pause), and Node's own start.
+const BOUND_MS = 8_000;
+
+interface Setup {
+  readonly gateway: string;
+  readonly flags?: string[];
+  readonly env?: Record<string, string>;
+  /** What stderr says about the fault (once). */
+  readonly says: RegExp;
+}
+
+const faults: Array<[string, () => Promise<Setup>]> = [
+  ["the gateway is down", async () => ({ gateway: await deadGateway(), says: /could not connect/ })],
+  ["the gateway refuses every push", async () => ({ gateway: await proxy(always({ kind: "status", status: 400, body: "refused by test" })), says: /400 Bad Request: refused by test/ })],
+  ["the gateway answers 503 every time", async () => ({ gateway: await proxy(always({ kind: "status", status: 503, body: "busy" })), says: /503/ })],
+  ["the gateway hangs", async () => ({ gateway: await proxy(always({ kind: "hang" })), says: /no answer in time/ })],
+  ["the gateway streams an endless answer", async () => ({ gateway: await proxy(always({ kind: "stream", status: 200 })), says: /larger than 65536 bytes; pushgw stopped reading/ })],
+  ["the gateway streams an endless error", async () => ({ gateway: await proxy(always({ kind: "stream", status: 500 })), says: /500 Internal Server Error/ })],
+  ["the start push's connection is cut", async () => ({ gateway: await proxy([{ kind: "cut" }, { kind: "cut" }, { kind: "cut" }]), says: /^$|the start of the job was not pushed/ })],
+  ["HTTP_PROXY has no scheme and points nowhere", async () => ({ gateway: gw.url, env: { HTTP_PROXY: `127.0.0.1:${await unusedPort()}` }, says: /through the proxy http:\/\/127\.0\.0\.1:\d+\/.*could not connect/ })],
+  ["HTTP_PROXY is not a URL", async () => ({ gateway: gw.url, env: { HTTP_PROXY: "http://[::zz" }, says: /HTTP_PROXY "http:\/\/\[::zz" is not a URL/ })],
+  ["HTTPS_PROXY speaks socks", async () => ({ gateway: gw.url.replace("http:", "https:"), env: { HTTPS_PROXY: "socks5://127.0.0.1:1080" }, says: /http:\/\/ and https:\/\/ proxies only/ })],
+  ["the spool is on a full disk", async () => ({ gateway: await deadGateway(), flags: ["--spool", join(mounted({ full: true }), "spool")], says: /spool .* cannot be used \(ENOSPC/ })],
+  ["the spool is read-only", async () => ({ gateway: await deadGateway(), flags: ["--spool", join(mounted({ readOnly: true }), "spool")], says: /spool .* cannot be used \(EROFS/ })],
+  [
+    "the spool is a regular file",
+    async () => {
+      const file = join(tmp, "not-a-dir");
+      writeFileSync(file, "x");
+      return { gateway: await deadGateway(), flags: ["--spool", file], says: /spool .* cannot be used \((EEXIST|ENOTDIR)/ };
+    },
+  ],
+  ["TMPDIR does not exist", async () => ({ gateway: gw.url, env: { TMPDIR: join(tmp, "missing", "dir") }, says: /runs without PUSHGW_METRICS_FILE: no temporary file could be made \(ENOENT/ })],
+  ["TMPDIR is full", async () => ({ gateway: gw.url, env: { TMPDIR: mounted({ full: true }) }, says: /runs without PUSHGW_METRICS_FILE: no temporary file could be made \(ENOSPC/ })],
+  ["TMPDIR is read-only", async () => ({ gateway: gw.url, env: { TMPDIR: mounted({ readOnly: true }) }, says: /no temporary file could be made \(EROFS/ })],
+];
+
+describe("the job survives whatever happens to pushgw's machinery", () => {
+  it.each(faults)("%s: the job runs, its output and status pass through, the wrapper ends in time", async (name, setup) => {
+    const { gateway, flags = [], env = {}, says } = await setup();
+    const label = name.replace(/\W+/g, "-");
+    const started = Date.now();
+    const run = await runCli(["wrap", "-g", gateway, "--timeout", "1s", "--retries", "1", "-j", `survive-${label}`, ...flags, "--", node, job("marker.mjs"), "1000", `marker-${label}`, "3"], {
+      env,
+      timeoutMs: 30_000,
+    });
+    const elapsed = Date.now() - started;
+    expect(run.stdout).toBe(`marker-${label}\n`);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(says);
+    // Said once, as words: never a stack trace, never "a bug in pushgw".
+    expect(run.stderr).not.toMatch(/\n\s+at |bug in pushgw|unexpected failure/);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+  });
+
+  it("with --strict, a push that fails after a successful job makes the exit 1; the job still ran", async () => {
+    const run = await runCli(["wrap", "-g", await deadGateway(), "--retries", "0", "--strict", "-j", "survive-strict", "--", node, job("marker.mjs"), "100", "strict-marker", "0"]);
+    expect(run.stdout).toBe("strict-marker\n");
+    expect(run.code).toBe(1);
+  });
+
+  it("a proxy variable without a scheme is read as curl reads it: the push goes through the proxy", async () => {
+    const seen: string[] = [];
+    const { createServer, request } = await import("node:http");
+    const forwarder = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const target = new URL(gw.url);
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: new URL(req.url!, gw.url).pathname, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    // A CONNECT tunnel, as undici's proxy agent opens one for every target.
+    const { connect } = await import("node:net");
+    forwarder.on("connect", (req, socket, head) => {
+      seen.push(`CONNECT ${req.url}`);
+      const [host, port] = (req.url ?? "").split(":");
+      const upstream = connect(Number(port), host, () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => forwarder.close(resolve)));
+    forwarder.unref();
+    const port = (forwarder.address() as { port: number }).port;
+    const run = await runCli(["add", "-g", gw.url, "-v", "-j", "via-bare-proxy", "--no-instance", "m=1"], { env: { HTTP_PROXY: `127.0.0.1:${port}` } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`requests to ${gw.url} go through the proxy http://127.0.0.1:${port}/`);
+    expect(seen.some((line) => line.includes(new URL(gw.url).port))).toBe(true);
+    expect(findGroup(await readGroups(gw.url), { job: "via-bare-proxy" })).toBeDefined();
+  });
+});
+
+describe("--quiet-success never loses the job's output", () => {
+  const bytes = 6 * 1024 * 1024;
+
+  it.each([
+    ["TMPDIR is full", () => ({ TMPDIR: mounted({ full: true }) }), /ENOSPC/],
+    ["TMPDIR is read-only", () => ({ TMPDIR: mounted({ readOnly: true }) }), /EROFS/],
+    ["TMPDIR does not exist", () => ({ TMPDIR: join(tmp, "gone") }), /ENOENT/],
+  ])("%s and the job writes more than it keeps in memory: the output passes straight through, all of it", async (_, env, code) => {
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "quiet-spill", "--quiet-success", "--", node, job("noisy.mjs"), String(bytes), "4"], { env: env(), timeoutMs: 30_000 });
+    expect(run.code).toBe(4);
+    expect(run.stdout.length).toBe(bytes);
+    expect(run.stderr).toMatch(/noisy: start\n/);
+    expect(run.stderr).toMatch(/noisy: done\n/);
+    expect(run.stderr).toMatch(new RegExp(`--quiet-success: the job's output could not be kept in a temporary file \\(${code.source}; check TMPDIR\\), so it was passed through as it came`));
+  });
+
+  it("a job that leaves a daemon holding its output: the wrapper stops reading soon after the job exits, and says so", async () => {
+    const started = Date.now();
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "quiet-daemon", "--no-instance", "--quiet-success", "--max-runtime", "4s", "--", "sh", "-c", "sleep 20 & echo started; exit 0"], {
+      timeoutMs: 30_000,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/the job exited, but a process it started still holds its output open; pushgw stopped reading it after 2s/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    // --max-runtime judged the job's own exit, not the pipe's closing.
+    const g = findGroup(await readGroups(gw.url), { job: "quiet-daemon" });
+    expect(family(g, "job_exit_code")?.metrics[0]?.value).toBe("0");
+  });
+});
+
+describe("pushgw's own mistakes are found before the job starts", () => {
+  const touch = () => {
+    const marker = join(mkdtempSync(join(tmp, "ran-")), "ran");
+    return { marker, argv: ["sh", "-c", `touch ${marker}`] };
+  };
+
+  it.each([
+    ["--cert without --key", ["--cert", "/etc/hostname"], /--cert needs --key/],
+    ["--key without --cert", ["--key", "/etc/hostname"], /--key needs --cert/],
+    ["an unreadable --cacert", ["--cacert", "/nonexistent/ca.pem"], /--cacert \/nonexistent\/ca.pem: cannot read it \(ENOENT\)/],
+    ["a --cacert that holds no certificate", ["--cacert", "/etc/hostname"], /--cacert \/etc\/hostname: holds no PEM certificate/],
+    ["a --cert and --key that are not PEM", ["--cert", "/etc/hostname", "--key", "/etc/hostname"], /--cert, --key: not a usable certificate and key/],
+    ["an empty --password-file", ["-u", "alice", "--password-file", "/dev/null"], /--password-file \/dev\/null: the file is empty/],
+    ["a bad duration", ["--max-runtime", "10 minutes"], /--max-runtime: invalid duration/],
+    ["a --timeout longer than a timer can hold", ["--timeout", "4w"], /--timeout 4w: at most 24d/],
+    ["a duration too large to be a number", ["--kill-grace", `${"9".repeat(400)}w`], /--kill-grace: invalid duration/],
+    ["a bad prefix", ["--prefix", "1bad"], /--prefix: "1bad" cannot start a metric name/],
+    ["an empty grouping value", ["-l", "team="], /--label team=: an empty grouping value is refused/],
+  ])("%s: exit 2, and the job never runs", async (_, flags, message) => {
+    const { marker, argv } = touch();
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "never-runs", ...flags, "--", ...argv]);
+    expect(run.stderr).toMatch(message);
+    expect(run.code).toBe(2);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("durations past 24.8 days are held, not fired at once: --max-runtime 4w and --kill-grace 5w let a job finish", async () => {
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "long-limits", "--max-runtime", "4w", "--kill-grace", "5w", "--", node, job("marker.mjs"), "300", "long-marker", "0"]);
+    expect(run.stdout).toBe("long-marker\n");
+    expect(run.code).toBe(0);
+  });
+});
+
+describe("a wrapper killed with SIGKILL", () => {
+  it("leaves job_running at 1; list shows the run as stuck once it is past --max-runtime", async () => {
+    // What a killed wrapper leaves behind: its start push, and nothing after it.
+    const start = Math.floor(Date.now() / 1000) - 3600;
+    const gauges = (running: number, since: number) =>
+      ["job_running", "job_last_start_timestamp_seconds", "job_max_runtime_seconds"].map((name, i) => `# TYPE ${name} gauge\n${name} ${[running, since, 600][i]}\n`).join("");
+    const body = gauges(1, start);
+    expect((await fetch(`${gw.url}/metrics/job/killed-wrapper`, { method: "POST", body })).status).toBe(200);
+    const fresh = Math.floor(Date.now() / 1000) - 60;
+    const ok = gauges(1, fresh);
+    expect((await fetch(`${gw.url}/metrics/job/running-fine`, { method: "POST", body: ok })).status).toBe(200);
+    const run = await runCli(["list", "-g", gw.url, "--match", "job=~killed-wrapper|running-fine"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/killed-wrapper .* stuck running since 1h ago \(wrapper killed, or the job hangs\)/);
+    expect(run.stdout).toMatch(/running-fine .* ok /);
+  });
+});
+
+describe("the safety net", () => {
+  it("an error thrown in pushgw while the job runs ends neither the wrapper nor the job; it is handed back afterwards", async () => {
+    // The runner as wrap uses it, bundled on its own, in a process where pushgw's machinery
+    // throws twice while the job runs: once from a timer, once from a promise nobody awaits.
+    const { build } = await import("esbuild");
+    const dir = mkdtempSync(join(tmp, "net-"));
+    await build({
+      entryPoints: [fileURLToPath(new URL("../../src/adapters/execa-runner.ts", import.meta.url))],
+      outfile: join(dir, "runner.mjs"),
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      logLevel: "silent",
+      // Bundled CommonJS (cross-spawn) calls require() for Node's built-ins, as in scripts/build.mjs.
+      banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
+    });
+    writeFileSync(
+      join(dir, "driver.mjs"),
+      `import { createExecaRunner } from "./runner.mjs";
+const running = createExecaRunner().run({ argv: ${JSON.stringify([node, job("marker.mjs"), "800", "net-marker", "5"])}, env: {}, captureOutput: false, maxRuntimeMs: undefined, killGraceMs: 1000 });
+setTimeout(() => { throw new Error("thrown from a timer"); }, 100);
+setTimeout(() => { Promise.reject(new Error("a rejection nobody handled")); }, 200);
+const result = await running;
+process.stderr.write(JSON.stringify({ outcome: result.outcome, errors: result.internalErrors.map((e) => e.message) }));
+`,
+    );
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(node, [join(dir, "driver.mjs")], { encoding: "utf8", timeout: 20_000 });
+    expect(run.stdout).toBe("net-marker\n");
+    expect(JSON.parse(run.stderr)).toEqual({ outcome: { kind: "exited", code: 5 }, errors: ["thrown from a timer", "a rejection nobody handled"] });
+    expect(run.status).toBe(0);
+  });
+});
