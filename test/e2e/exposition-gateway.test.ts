@@ -50,14 +50,17 @@ function landedSamples(group: GatewayGroup): string[] {
     const { type, metrics } = family as Landed;
     if (type === "HISTOGRAM" || type === "SUMMARY") continue;
     for (const metric of metrics) {
-      const labels = Object.entries(metric.labels).filter(([k]) => k !== "job" && k !== "instance" && k !== "f");
-      out.push(sampleKey(name, labels, parseSampleValue(metric.value ?? "")));
+      out.push(sampleKey(name, Object.entries(metric.labels), parseSampleValue(metric.value ?? "")));
     }
   }
   return out.sort();
 }
 
-function sampleKey(name: string, labels: ReadonlyArray<readonly [string, string]>, value: number): string {
+const GROUPING = ["job", "instance", "f"];
+
+function sampleKey(name: string, allLabels: ReadonlyArray<readonly [string, string]>, value: number): string {
+  // The grouping key's labels are the gateway's to set, and an empty label is no label.
+  const labels = allLabels.filter(([k, v]) => v !== "" && !GROUPING.includes(k));
   const shown = Number.isNaN(value) ? "NaN" : Object.is(value, -0) ? "0" : String(value);
   return `${name}{${[...labels].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}} ${shown}`;
 }

@@ -7,8 +7,12 @@ import { expositionLike } from "../helpers/generators.js";
 
 let gw: RunningGateway;
 
+const GROUPING = ["job", "g", "instance"];
+
 /** One sample as a comparable line; label order, -0 and NaN made canonical. */
-function sampleKey(name: string, labels: ReadonlyArray<readonly [string, string]>, value: number): string {
+function sampleKey(name: string, allLabels: ReadonlyArray<readonly [string, string]>, value: number): string {
+  // The grouping key's labels are the gateway's to set, and an empty label is no label.
+  const labels = allLabels.filter(([k, v]) => v !== "" && !GROUPING.includes(k));
   const shown = Number.isNaN(value) ? "NaN" : Object.is(value, -0) ? "0" : String(value);
   return `${name}{${[...labels].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}} ${shown}`;
 }
@@ -46,7 +50,7 @@ describe("against the real gateway", () => {
         const expected = parsed.samples.filter((s) => plain.some((f) => f.name === s.name)).map((s) => sampleKey(s.name, s.labels, s.value)).sort();
         const landed = plain
           .flatMap((f) => ((group?.[f.name] as { metrics?: Array<{ labels: Record<string, string>; value: string }> } | undefined)?.metrics ?? []).map((m) => [f.name, m] as const))
-          .map(([name, m]) => sampleKey(name, Object.entries(m.labels).filter(([k]) => k !== "job" && k !== "g" && k !== "instance"), parseSampleValue(m.value)))
+          .map(([name, m]) => sampleKey(name, Object.entries(m.labels), parseSampleValue(m.value)))
           .sort();
         expect(landed, JSON.stringify(text)).toEqual(expected);
       }),
