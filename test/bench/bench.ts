@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { decodeUtf8, parseExposition } from "../../src/core/exposition.js";
 import { startPushgateway } from "../helpers/pushgateway.js";
@@ -89,6 +89,7 @@ let parserTable = "";
 const row = (what: string, ours: string, against: string, ratio: string, target: string) => rows.push([what, ours, against, ratio, target]);
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
+const loadAtStart = loadavg()[0]!;
 const gw = await startPushgateway();
 const tmp = mkdtempSync(join(tmpdir(), "pushgw-bench-"));
 try {
@@ -178,5 +179,6 @@ try {
 
 const header = ["measure", "pushgw", "side by side", "ratio", "target"];
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, medians of ${RUNS} alternating runs`;
+// Other work on the machine slows both sides of a ratio, but not equally: say how busy it was.
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, medians of ${RUNS} alternating runs, load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`;
 console.log(`\n${table}\n\n${parserTable}\n\nMachine: ${machine}; NODE_EXTRA_CA_CERTS unset.`);
