@@ -56,6 +56,7 @@ export interface ParseExpositionOptions {
 }
 
 const MAX_REPORTED_PROBLEMS = 10;
+const RESERVED_FIRST_LETTERS: ReadonlySet<number> = new Set([...RESERVED_METRIC_NAMES].map((name) => name.charCodeAt(0)));
 /** From this many labels on, a sample's label names are checked for duplicates by hash. */
 const WIDE_SAMPLE_LABELS = 16;
 const METRIC_TYPES: ReadonlySet<string> = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
@@ -505,7 +506,7 @@ class Parser {
     const text = this.text;
     const start = this.pos;
     const previous = this.previousName;
-    if (previous !== "" && this.textAt(start, previous)) {
+    if (previous !== "" && text.startsWith(previous, start)) {
       const after = text.charCodeAt(start + previous.length);
       if (after === OPEN_BRACE || after === SPACE || after === TAB) {
         this.pos = start + previous.length;
@@ -602,14 +603,6 @@ class Parser {
     }
   }
 
-  /** Whether `expected` is written at `start` (a loop: startsWith on a long text costs more for short names). */
-  private textAt(start: number, expected: string): boolean {
-    const text = this.text;
-    if (start + expected.length > this.lineEnd) return false;
-    for (let i = 0; i < expected.length; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
-    return true;
-  }
-
   /**
    * Whether label `index`'s name (hashed `nameHash`) is one of the labels before it, for a
    * sample with many labels: a hash lookup each, where comparing with every earlier label
@@ -666,7 +659,7 @@ class Parser {
       // Checked at a family's first sample only (a failing line leaves the count at 0).
       if (family.sampleCount === 0) {
         // (The first letter first: hashing every new name for a set of two costs on big input.)
-        if (family.name.charCodeAt(0) === 0x70 && RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
+        if (RESERVED_FIRST_LETTERS.has(family.name.charCodeAt(0)) && RESERVED_METRIC_NAMES.has(family.name)) this.fail(this.reservedMessage(family.name));
         const owner = this.options.reservedNames?.get(family.name);
         if (owner !== undefined) this.fail(`metric "${family.name}" is ${owner}`);
         const clash = gatewayFamilyClash(family.name, family.type);
