@@ -24,6 +24,8 @@ declare const __PUSHGW_BUILD_HASH__: string | undefined;
 /** Caches are a few MB; anything much larger is not one of ours. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 const SUFFIX = ".v8cache";
+/** Builds of pushgw besides the running one whose caches are kept, per Node version. */
+const KEEP_OTHER_BUILDS = 2;
 
 // Flags are part of what V8 checks in a code cache, so the ones pushgw sets while running
 // must already be set when the cache is made and when it is read:
@@ -123,23 +125,34 @@ export function writeCache(location: CacheLocation, data: Uint8Array): boolean {
 }
 
 /**
- * Removes the caches of other builds for this Node version and architecture (they can never
- * be used again) and temporary files a killed run left. Other Node versions' caches stay:
- * people switch between them.
+ * Removes the caches of older builds for this Node version and architecture, keeping the
+ * current one and the KEEP_OTHER_BUILDS written last (two installs used in turn, a global one
+ * and a checkout, would otherwise delete each other's caches at every run), and the temporary
+ * files a killed run left. Other Node versions' caches stay: people switch between them.
  */
 function pruneStaleCaches(directory: string, key: string): void {
   try {
     const sameNode = key.slice(0, key.lastIndexOf("-") + 1);
     const now = Date.now();
+    const builds = new Map<string, { files: string[]; newest: number }>();
     for (const name of readdirSync(directory)) {
       if (!name.startsWith("pushgw-")) continue;
       const path = join(directory, name);
+      const modified = lstatSync(path).mtimeMs;
       // A temporary file younger than a minute may be another run's write in progress.
-      const stale = name.endsWith(".tmp")
-        ? now - lstatSync(path).mtimeMs > 60_000
-        : name.endsWith(SUFFIX) && name.startsWith(sameNode) && !name.startsWith(`${key}-`);
-      if (stale) unlinkSync(path);
+      if (name.endsWith(".tmp")) {
+        if (now - modified > 60_000) unlinkSync(path);
+        continue;
+      }
+      if (!name.endsWith(SUFFIX) || !name.startsWith(sameNode) || name.startsWith(`${key}-`)) continue;
+      const build = name.slice(0, name.indexOf("-", sameNode.length));
+      const entry = builds.get(build) ?? { files: [], newest: 0 };
+      entry.files.push(path);
+      entry.newest = Math.max(entry.newest, modified);
+      builds.set(build, entry);
     }
+    const older = [...builds.values()].sort((a, b) => b.newest - a.newest).slice(KEEP_OTHER_BUILDS);
+    for (const build of older) for (const path of build.files) unlinkSync(path);
   } catch {
     // tidying is best effort
   }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -141,17 +141,41 @@ describe("the code cache", () => {
     expect(identities(dir)).toEqual(rewritten);
   });
 
-  it("a cache of another build for this Node is removed when a new one is written", async () => {
+  it("caches of older builds for this Node are removed when a new one is written; the two latest stay", async () => {
     const xdg = fresh("stale");
     const dir = join(xdg, "pushgw");
     mkdirSync(dir, { mode: 0o700 });
-    const stale = `pushgw-${await nodeVersion()}-${process.arch}-0000000000000000-pushgw.v8cache`;
+    const node = await nodeVersion();
+    const build = (hash: string) => `pushgw-${node}-${process.arch}-${hash}-pushgw.v8cache`;
     const otherNode = `pushgw-v1.0.0-${process.arch}-0000000000000000-pushgw.v8cache`;
-    writeFileSync(join(dir, stale), "old", { mode: 0o600 });
+    // Three other builds, written one after the other: the oldest goes.
+    for (const [i, hash] of ["000000000000000a", "000000000000000b", "000000000000000c"].entries()) {
+      writeFileSync(join(dir, build(hash)), "old", { mode: 0o600 });
+      utimesSync(join(dir, build(hash)), new Date(Date.now() - (3 - i) * 60_000), new Date(Date.now() - (3 - i) * 60_000));
+    }
     writeFileSync(join(dir, otherNode), "old", { mode: 0o600 });
+    writeFileSync(join(dir, "pushgw-left-by-a-killed-run.tmp"), "x");
+    utimesSync(join(dir, "pushgw-left-by-a-killed-run.tmp"), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
-    expect(existsSync(join(dir, stale))).toBe(false);
+    expect(existsSync(join(dir, build("000000000000000a"))), "the oldest other build").toBe(false);
+    expect(existsSync(join(dir, build("000000000000000b")))).toBe(true);
+    expect(existsSync(join(dir, build("000000000000000c")))).toBe(true);
     expect(existsSync(join(dir, otherNode)), "another Node version's cache stays").toBe(true);
+    expect(existsSync(join(dir, "pushgw-left-by-a-killed-run.tmp"))).toBe(false);
+  });
+
+  it("two builds used in turn keep their caches: neither deletes the other's", async () => {
+    const xdg = fresh("two-builds");
+    const dir = join(xdg, "pushgw");
+    ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
+    const ours = identities(dir);
+    // Another build's cache, written after ours (as when a second install runs).
+    const other = `pushgw-${await nodeVersion()}-${process.arch}-00000000000000ff-pushgw.v8cache`;
+    writeFileSync(join(dir, other), "another build", { mode: 0o600 });
+    rmSync(join(dir, cacheFiles(dir).find((f) => f.endsWith("-pushgw.v8cache") && f !== other)!));
+    ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
+    expect(existsSync(join(dir, other))).toBe(true);
+    expect(identities(dir).length).toBe(ours.length + 1);
   });
 
   it("no HOME and no XDG_CACHE_HOME (cron on some systems): runs, writes nothing", async () => {
