@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { build } from "esbuild";
 
 execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+execFileSync(process.execPath, ["scripts/standalone.mjs", "x64"], { stdio: "inherit" });
 await build({
   entryPoints: ["test/bench/bench.ts"],
   outfile: ".bench/bench.mjs",

@@ -1,7 +1,8 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
+import { isSea } from "node:sea";
 import { execa } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
@@ -74,6 +75,8 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   const capture = spec.captureOutput ? new OutputCapture(notes) : undefined;
   const env: Record<string, string | undefined> = { ...spec.env };
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
+  const self = await reachableSelf();
+  if (self) env["PATH"] = self.path;
   const child = execa(file as string, args, {
     stdin: "inherit",
     stdout: capture ? "pipe" : "inherit",
@@ -157,6 +160,7 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   for (const timer of timers) timer.cancel();
   for (const [signal, forward] of forwarders) process.off(signal, forward);
   capture?.finish();
+  await self?.remove();
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
   const signal = exited?.signal ?? result.signal ?? null;
@@ -190,6 +194,27 @@ function longTimeout(callback: () => void, ms: number): { cancel(): void } {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The standalone executable (one file, perhaps named pushgw-linux-x64 and on no PATH) makes
+ * itself reachable as `pushgw` inside the job, so that a `pushgw add` there runs this same
+ * executable: a private directory holding only a `pushgw` link to it goes first on the job's
+ * PATH (with no PATH, before the default /usr/bin:/bin). Nothing else on the PATH is shadowed.
+ */
+async function reachableSelf(): Promise<{ path: string; remove(): Promise<void> } | undefined> {
+  if (!isSea()) return undefined;
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(tmpdir(), "pushgw-self-"));
+    await symlink(process.execPath, join(dir, "pushgw"));
+  } catch {
+    // No room for a link: the job runs as it would without it.
+    if (dir) await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const made = dir;
+  return { path: `${made}:${process.env["PATH"] || "/usr/bin:/bin"}`, remove: () => rm(made, { recursive: true, force: true }) };
 }
 
 function signalNumber(signal: string): number {

@@ -1,96 +1,413 @@
-import { createHash } from "node:crypto";
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import type { Spool, SpoolEntry, SpooledCall } from "../app/ports.js";
+import { createHash, randomBytes } from "node:crypto";
+import { constants, type Stats } from "node:fs";
+import { link, lstat, mkdir, open, readFile, readdir, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import type { SetAsideNote, Spool, SpoolEntry } from "../app/ports.js";
+import { UsageError } from "../core/errors.js";
+import { checkSpooledCall, directoryProblem, MAX_SPOOL_FILE_BYTES, MAX_SPOOLED_BODY_BYTES, spoolFolderName, utf8Length, type SpooledCall } from "../core/spool.js";
 
-/** A lock older than this is taken over even if its process looks alive (pid reuse). */
-const STALE_LOCK_MS = 10 * 60_000;
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
+
+const SET_ASIDE = "set-aside";
 const TEMP_PREFIX = ".tmp-";
+const LOCK = ".lock";
+const GUARD_PREFIX = ".takeover-";
+/** A takeover guard whose holder died is removed only once it is this old. */
+const GUARD_GRACE_MS = 3_000;
+/** A lock file holding no token (not written by this version of pushgw) waits this long. */
+const UNREADABLE_LOCK_GRACE_MS = 5_000;
+/** A lock holding only a pid (older pushgw) cannot tell pid reuse: it expires after this. */
+const PID_ONLY_LOCK_MS = 10 * 60_000;
 let sequence = 0;
 
 /**
- * The spool on disk: `DIR/<host_port>-<hash>/<time>-<pid>-<seq>.json`, one file per call,
- * mode 0600 in 0700 directories. Entries are written to a temporary name and renamed, so a
- * crash never leaves a half-written entry that could be sent. Delivery takes a per-gateway
- * lock file (created exclusively, holding the pid), so two runs never send the same queue.
+ * The spool on disk: `DIR/<host_port>-<hash>/<time>-<pid>-<seq>-<random>.json`, one file per
+ * call, mode 0600 in 0700 directories.
+ *
+ * Nobody but the user running pushgw may have written what it reads, because what it reads it
+ * sends, with that user's secrets: DIR and its folders must be real directories owned by the
+ * user and writable by nobody else, in parents nobody else can rename things in; entry files
+ * are opened without following links and must be regular files owned by the user; and every
+ * entry must be exactly what pushgw writes (core/spool.ts). Anything else in a queue is moved
+ * to DIR/set-aside/<folder>/ and reported, never sent.
+ *
+ * Files are created exclusively (O_EXCL|O_NOFOLLOW) under random names, then renamed into
+ * place whole, so no planted name or link is ever written through and a crash never leaves a
+ * half-written entry that could be sent.
+ *
+ * Delivery takes a per-gateway lock (see `lock`), so two runs never send the same queue.
  */
 export async function createFileSpool(dir: string): Promise<Spool> {
-  await makeDirectory(dir);
-  const gatewayDir = (baseUrl: string): string => {
-    const url = new URL(baseUrl);
-    const readable = `${url.hostname}_${url.port || (url.protocol === "https:" ? "443" : "80")}`.replace(/[^A-Za-z0-9._-]/g, "_");
-    return join(dir, `${readable}-${createHash("sha256").update(baseUrl).digest("hex").slice(0, 12)}`);
-  };
-  const readEntries = async (folder: string): Promise<SpoolEntry[]> => {
-    let names: string[];
+  const uid = process.geteuid?.();
+  const absolute = resolve(dir);
+  // Nothing is made below a directory others could rename things in.
+  await checkParents(await realpath(await nearestExisting(dirname(absolute))), uid);
+  await makeDirectory(absolute);
+  const root = join(await realpath(dirname(absolute)), basename(absolute));
+  await checkParents(dirname(root), uid);
+  assertSafeDirectory(root, await lstat(root), uid);
+  const selfStart = await startTimeOf(process.pid);
+
+  /** A gateway's folder, checked; undefined when it does not exist and `create` is false. */
+  const openFolder = async (name: string, create: boolean, under = root): Promise<string | undefined> => {
+    const path = join(under, name);
+    if (create) {
+      await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+      });
+    }
+    let info: Stats;
     try {
-      names = await readdir(folder);
-    } catch {
-      return [];
+      info = await lstat(path);
+    } catch (error) {
+      if (!create && (error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
     }
-    const entries: SpoolEntry[] = [];
-    for (const name of names.filter((n) => n.endsWith(".json") && !n.startsWith(TEMP_PREFIX)).sort()) {
-      try {
-        const call = JSON.parse(await readFile(join(folder, name), "utf8")) as SpooledCall;
-        if (call.version === 1) entries.push({ id: join(folder, name), call });
-      } catch {
-        // Unreadable: leave it for a person rather than guess.
-      }
-    }
-    return entries;
+    assertSafeDirectory(path, info, uid);
+    return path;
   };
+
+  /** Moves a file out of its queue to DIR/set-aside/<folder>/; undefined if another run did. */
+  const moveAside = async (path: string, folderName: string): Promise<string | undefined> => {
+    await openFolder(SET_ASIDE, true);
+    const target = join((await openFolder(folderName, true, join(root, SET_ASIDE)))!, basename(path));
+    try {
+      await rename(path, target);
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  };
+
+  /** The entries of one folder that may be sent, oldest first; the rest set aside. */
+  const readFolder = async (folderName: string, folder: string): Promise<{ entries: SpoolEntry[]; setAside: SetAsideNote[] }> => {
+    const entries: SpoolEntry[] = [];
+    const setAside: SetAsideNote[] = [];
+    const names = (await readdir(folder)).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
+    for (const name of names) {
+      const path = join(folder, name);
+      const read = await readEntry(path, () => folderName, uid);
+      if (read === "gone") continue;
+      if ("call" in read) {
+        entries.push({ id: path, call: read.call });
+        continue;
+      }
+      const where = await moveAside(path, folderName);
+      if (where !== undefined) setAside.push({ where, why: read.problem });
+    }
+    return { entries, setAside };
+  };
+
   return {
     dir,
     async save(call) {
-      const folder = gatewayDir(call.baseUrl);
-      await makeDirectory(folder);
-      const name = `${String(call.savedAt).padStart(15, "0")}-${String(process.pid).padStart(8, "0")}-${String(sequence++).padStart(6, "0")}.json`;
-      const temporary = join(folder, `${TEMP_PREFIX}${name}`);
-      await writeFile(temporary, JSON.stringify(call), { mode: 0o600, flush: true });
-      await rename(temporary, join(folder, name));
+      const folderName = spoolFolderName(call.baseUrl);
+      if (call.body !== undefined && utf8Length(call.body) > MAX_SPOOLED_BODY_BYTES) {
+        throw new Error(`the push is larger than the ${MAX_SPOOLED_BODY_BYTES / 1024 / 1024} MiB the spool keeps`);
+      }
+      const checked = checkSpooledCall(call, folderName);
+      if ("problem" in checked) throw new Error(`not a call the spool keeps: ${checked.problem}`);
+      const folder = (await openFolder(folderName, true))!;
+      const name = `${String(call.savedAt).padStart(15, "0")}-${String(process.pid).padStart(8, "0")}-${String(sequence++).padStart(6, "0")}-${randomHex(4)}.json`;
+      const temporary = await writeNewFile(folder, JSON.stringify(checked.call));
+      try {
+        await rename(temporary, join(folder, name));
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
       return join(folder, name);
     },
-    list: (baseUrl) => readEntries(gatewayDir(baseUrl)),
+    async list(baseUrl) {
+      const folderName = spoolFolderName(baseUrl);
+      const folder = await openFolder(folderName, false);
+      return folder === undefined ? { entries: [], setAside: [] } : readFolder(folderName, folder);
+    },
     async gateways() {
       const found = new Set<string>();
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
-        if (name === "set-aside") continue;
-        for (const entry of await readEntries(join(dir, name))) found.add(entry.call.baseUrl);
+      const setAside: SetAsideNote[] = [];
+      // Only real directories: a link or a file among them is nothing pushgw wrote, and is left alone.
+      for (const item of await readdir(root, { withFileTypes: true })) {
+        if (!item.isDirectory() || item.name === SET_ASIDE || item.name.startsWith(".")) continue;
+        const folder = await openFolder(item.name, false);
+        if (folder === undefined) continue;
+        const read = await readFolder(item.name, folder);
+        for (const entry of read.entries) found.add(entry.call.baseUrl);
+        setAside.push(...read.setAside);
       }
-      return [...found].sort();
+      return { baseUrls: [...found].sort(), setAside };
     },
     async remove(entry) {
-      await rm(entry.id, { force: true });
+      await unlink(entry.id).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
     },
     async setAside(entry) {
-      const folder = join(dir, "set-aside");
-      await mkdir(folder, { recursive: true, mode: 0o700 });
-      const target = join(folder, entry.id.split("/").pop()!);
-      await rename(entry.id, target);
-      return target;
+      const folderName = basename(dirname(entry.id));
+      return (await moveAside(entry.id, folderName)) ?? join(root, SET_ASIDE, folderName, basename(entry.id));
     },
-    async lock(baseUrl) {
-      const folder = gatewayDir(baseUrl);
-      await mkdir(folder, { recursive: true, mode: 0o700 });
-      const lockFile = join(folder, ".lock");
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          const handle = await open(lockFile, "wx", 0o600);
-          await handle.writeFile(String(process.pid));
-          await handle.close();
-          return async () => {
-            await rm(lockFile, { force: true });
-          };
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-          if (!(await isStale(lockFile))) return undefined;
-          // The holder died (or the lock is ancient): take it over.
-          await rm(lockFile, { force: true });
+    async restoreSetAside() {
+      const asideRoot = await openFolder(SET_ASIDE, false);
+      if (asideRoot === undefined) return { restored: 0, kept: [] };
+      let restored = 0;
+      const kept: SetAsideNote[] = [];
+      const putBack = async (path: string, folderOf: (value: unknown) => string): Promise<void> => {
+        const read = await readEntry(path, folderOf, uid);
+        if (read === "gone") return;
+        if ("problem" in read) {
+          kept.push({ where: path, why: read.problem });
+          return;
+        }
+        const folder = (await openFolder(spoolFolderName(read.call.baseUrl), true))!;
+        await rename(path, join(folder, basename(path)));
+        restored++;
+      };
+      for (const item of await readdir(asideRoot, { withFileTypes: true })) {
+        if (item.isDirectory()) {
+          const folder = (await openFolder(item.name, false, asideRoot))!;
+          for (const name of (await readdir(folder)).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort()) {
+            await putBack(join(folder, name), () => item.name);
+          }
+        } else if (item.name.endsWith(".json") && !item.name.startsWith(".")) {
+          // Set aside by an older pushgw, which kept no folder: the gateway it names decides.
+          await putBack(join(asideRoot, item.name), (value) => spoolFolderName(String((value as { baseUrl?: unknown } | null)?.baseUrl)));
         }
       }
-      return undefined;
+      return { restored, kept };
+    },
+    async lock(baseUrl) {
+      const folder = (await openFolder(spoolFolderName(baseUrl), true))!;
+      return takeLock(folder, `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`, selfStart);
     },
   };
+}
+
+/**
+ * The delivery lock of one folder: `.lock`, holding `pid start-time random` (start time from
+ * /proc/<pid>/stat, so a pid reused by another process is told apart). It is placed whole with
+ * link(2), which fails when a lock exists: one winner, never a half-written lock.
+ *
+ * A lock whose holder is gone is taken over, and only one run may do that: removing it is done
+ * while holding `.takeover-<hash of the stale token>` (again placed with link), after reading
+ * the lock once more and finding the same stale token. Nobody else can change the lock in
+ * between (a new lock cannot be placed while it exists, and another taker needs the same
+ * guard), so a live lock is never removed. A guard left by a run that died while holding it
+ * (its holder gone, older than a few seconds) is removed the same way, under a guard of its
+ * own token.
+ */
+async function takeLock(folder: string, me: string, selfStart: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  const lockPath = join(folder, LOCK);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await placeToken(folder, lockPath, me)) {
+      return async () => {
+        if ((await readToken(lockPath)) === me) await unlinkIfThere(lockPath);
+      };
+    }
+    const held = await readToken(lockPath);
+    if (held === undefined) continue;
+    if (!(await isStale(lockPath, held, 0, selfStart))) return undefined;
+    if (!(await removeStale(folder, lockPath, held, me, selfStart, 0))) return undefined;
+  }
+  return undefined;
+}
+
+/** Removes `path` if it still holds the stale `observed`; false when another run is at it. */
+async function removeStale(folder: string, path: string, observed: string, me: string, selfStart: string | undefined, depth: number): Promise<boolean> {
+  const guard = join(folder, `${GUARD_PREFIX}${createHash("sha256").update(observed).digest("hex").slice(0, 16)}`);
+  if (await placeToken(folder, guard, me)) {
+    try {
+      if ((await readToken(path)) === observed) await unlinkIfThere(path);
+    } finally {
+      if ((await readToken(guard)) === me) await unlinkIfThere(guard);
+    }
+    return true;
+  }
+  if (depth >= 2) return false;
+  const guardHeld = await readToken(guard);
+  if (guardHeld === undefined) return true;
+  if (!(await isStale(guard, guardHeld, GUARD_GRACE_MS, selfStart))) return false;
+  await removeStale(folder, guard, guardHeld, me, selfStart, depth + 1);
+  return true;
+}
+
+/** Writes `token` to a new file and links it as `target`, which must not exist yet. */
+async function placeToken(folder: string, target: string, token: string): Promise<boolean> {
+  const temporary = await writeNewFile(folder, token);
+  try {
+    await link(temporary, target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await unlinkIfThere(temporary);
+  }
+}
+
+/**
+ * The token in a lock or guard file; undefined when there is none. Anything but a regular file
+ * of this user's is read as a token naming no process, unique to that file.
+ */
+async function readToken(path: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const info = await lstat(path).catch(() => undefined);
+    return info === undefined ? undefined : `foreign ${info.ino} ${info.mtimeMs}`;
+  }
+  try {
+    const info = await handle.stat();
+    const uid = process.geteuid?.();
+    if (!info.isFile() || (uid !== undefined && info.uid !== uid)) return `foreign ${info.ino} ${info.mtimeMs}`;
+    const buffer = Buffer.alloc(256);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** True when the run named by `token` is gone (and the file is at least `minAgeMs` old). */
+async function isStale(path: string, token: string, minAgeMs: number, selfStart: string | undefined): Promise<boolean> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined) return true;
+  const age = Date.now() - info.mtimeMs;
+  if (age < minAgeMs) return false;
+  const full = /^(\d+) (\d+|-) [0-9a-f]+$/.exec(token);
+  if (full !== null) return !(await isRunning(Number(full[1]), full[2] === "-" ? undefined : full[2], selfStart));
+  if (/^\d+$/.test(token.trim())) return age > PID_ONLY_LOCK_MS || !(await isRunning(Number(token.trim()), undefined, selfStart));
+  return age > UNREADABLE_LOCK_GRACE_MS;
+}
+
+async function isRunning(pid: number, startTime: string | undefined, selfStart: string | undefined): Promise<boolean> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return startTime === undefined || startTime === selfStart;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+  }
+  const stat = await readProcStat(pid);
+  if (stat === undefined) return true;
+  // A zombie has ended; its parent has not yet collected it.
+  if (stat.state === "Z") return false;
+  return startTime === undefined || stat.startTime === startTime;
+}
+
+async function startTimeOf(pid: number): Promise<string | undefined> {
+  return (await readProcStat(pid))?.startTime;
+}
+
+/** State and start time (clock ticks after boot) from /proc/<pid>/stat; undefined off Linux. */
+async function readProcStat(pid: number): Promise<{ state: string; startTime: string } | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name in parentheses may hold spaces and parentheses: fields follow the last ")".
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const state = fields[0];
+    const startTime = fields[19];
+    return state !== undefined && startTime !== undefined && /^\d+$/.test(startTime) ? { state, startTime } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A spool entry read back: opened without following a link (nor blocking on a FIFO), and used
+ * only when it is a regular file of this user's holding exactly what pushgw writes.
+ */
+async function readEntry(path: string, folderOf: (value: unknown) => string, uid: number | undefined): Promise<{ call: SpooledCall } | { problem: string } | "gone"> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "gone";
+    return { problem: code === "ELOOP" ? "it is a symbolic link" : `it cannot be opened (${code ?? String(error)})` };
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { problem: "it is not a regular file" };
+    if (uid !== undefined && info.uid !== uid) return { problem: `it belongs to uid ${info.uid}, not to uid ${uid} running pushgw` };
+    if (info.size > MAX_SPOOL_FILE_BYTES) return { problem: `it is larger (${info.size} bytes) than any call pushgw keeps` };
+    let value: unknown;
+    try {
+      value = JSON.parse(await handle.readFile("utf8"));
+    } catch {
+      return { problem: "it is not JSON" };
+    }
+    return checkSpooledCall(value, folderOf(value));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A new file with a random name in `folder`, created exclusively and never through a link. */
+async function writeNewFile(folder: string, text: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const path = join(folder, `${TEMP_PREFIX}${randomHex(12)}`);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST" && attempt < 5) continue;
+      throw error;
+    }
+    try {
+      await handle.writeFile(text);
+      await handle.datasync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlinkIfThere(path);
+      throw error;
+    }
+    await handle.close();
+    return path;
+  }
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+function assertSafeDirectory(path: string, info: Stats, uid: number | undefined): void {
+  const facts = { path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode };
+  // Without user ids (Windows) only the kind of file can be checked.
+  const problem = uid === undefined ? directoryProblem({ ...facts, uid: 0, mode: 0o700 }, 0, "spool") : directoryProblem(facts, uid, "spool");
+  // ENOTDIR: what a file where the spool should be has always been reported as.
+  if (problem !== undefined) throw Object.assign(new UsageError(problem.problem, { hint: problem.hint }), facts.isDirectory || facts.isSymbolicLink ? {} : { code: "ENOTDIR" });
+}
+
+/** Every directory above the spool: nobody but root and this user may rename things in them. */
+async function checkParents(realParent: string, uid: number | undefined): Promise<void> {
+  if (uid === undefined) return;
+  for (let path = realParent; ; path = dirname(path)) {
+    const info = await lstat(path);
+    const problem = directoryProblem({ path, isDirectory: info.isDirectory(), isSymbolicLink: info.isSymbolicLink(), uid: info.uid, mode: info.mode }, uid, "parent");
+    if (problem !== undefined) throw new UsageError(problem.problem, { hint: problem.hint });
+    if (dirname(path) === path) return;
+  }
+}
+
+async function nearestExisting(path: string): Promise<string> {
+  for (;;) {
+    try {
+      await lstat(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(path) === path) return path;
+      path = dirname(path);
+    }
+  }
 }
 
 /**
@@ -102,31 +419,11 @@ async function makeDirectory(dir: string): Promise<void> {
     await mkdir(dir, { mode: 0o700 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") {
-      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
-      return;
-    }
+    if (code === "EEXIST") return;
     if (code !== "ENOENT") throw error;
     await makeDirectory(dirname(dir));
     await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
       if (again.code !== "EEXIST") throw again;
     });
-  }
-}
-
-async function isStale(lockFile: string): Promise<boolean> {
-  try {
-    const [content, info] = await Promise.all([readFile(lockFile, "utf8"), stat(lockFile)]);
-    if (Date.now() - info.mtimeMs > STALE_LOCK_MS) return true;
-    const pid = Number(content);
-    if (!Number.isInteger(pid) || pid <= 0) return true;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === "ESRCH";
-    }
-  } catch {
-    return true;
   }
 }

@@ -1,11 +1,11 @@
-import { buildGroupingKey, buildGroupingPath, formatGroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
 import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly transport: TransportOptions;
   readonly dryRun: boolean;
 }
@@ -18,7 +18,7 @@ export interface DeleteOptions {
  * that deletes each.
  */
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(options.grouping);
+  const key = options.grouping;
   const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
   const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {

@@ -1,17 +1,20 @@
-import { SpooledError, UsageError } from "../core/errors.js";
+import { SpooledError, ToolError, UsageError } from "../core/errors.js";
 import { openGateway, type TransportOptions } from "./gateway.js";
-import type { Deps } from "./ports.js";
-import { flushQueue, fsReason, type FlushReport } from "./spool-queue.js";
+import type { Deps, SetAsideNote, Spool } from "./ports.js";
+import { flushQueue, fsReason, reportInvalid, type FlushReport } from "./spool-queue.js";
 
 export interface FlushOptions {
   readonly transport: TransportOptions;
+  /** --retry-set-aside: put what was set aside back into its queue (checked again) first. */
+  readonly retrySetAside?: boolean | undefined;
 }
 
 /**
  * `flush`: delivers every call waiting in the spool, to every gateway it holds. The secrets of
  * this run (credentials, -H headers, client certificate) go only to the gateways it names;
  * calls for other gateways are sent without them, and if such a gateway wants credentials
- * they stay queued for a run that names it.
+ * they stay queued for a run that names it. A spool directory others could write to is refused
+ * (exit 2): what flush finds there it sends.
  */
 export async function flushSpool(options: FlushOptions, deps: Deps): Promise<number> {
   const dir = options.transport.spoolDir;
@@ -19,24 +22,34 @@ export async function flushSpool(options: FlushOptions, deps: Deps): Promise<num
     throw new UsageError("flush: no spool given", { hint: "pass --spool DIR or set PUSHGW_SPOOL" });
   }
   const gateway = await openGateway(options.transport, deps, { command: "flush" });
-  let spool;
+  let spool: Spool;
   let baseUrls: string[];
+  let invalid: readonly SetAsideNote[];
+  let kept: readonly SetAsideNote[] = [];
   try {
     spool = await deps.spool(dir);
-    baseUrls = await spool.gateways();
+    if (options.retrySetAside) {
+      const restored = await spool.restoreSetAside();
+      kept = restored.kept;
+      deps.out.info(`flush: put ${restored.restored} set-aside call(s) back into their queues`);
+      for (const note of kept) deps.out.warn(`still set aside, not a call pushgw would send (${note.why}): ${note.where}`);
+    }
+    ({ baseUrls, setAside: invalid } = await spool.gateways());
   } catch (error) {
-    throw new UsageError(`flush: the spool ${dir} cannot be used (${fsReason(error)})`);
+    throw new UsageError(`flush: the spool ${dir} cannot be used (${fsReason(error)})`, { hint: error instanceof ToolError ? error.hint : undefined });
   }
+  reportInvalid(invalid, deps);
   const reports: FlushReport[] = [];
   for (const baseUrl of baseUrls) reports.push(await flushQueue(spool, baseUrl, gateway, deps));
   if (reports.every((r) => r.delivered === 0 && r.waiting === 0 && r.setAside.length === 0)) {
+    if (invalid.length > 0 || kept.length > 0) return 1;
     deps.out.info(`flush: the spool ${dir} is empty`);
     return 0;
   }
   for (const r of reports) {
     const parts = [`delivered ${r.delivered}`];
     if (r.waiting > 0) parts.push(`${r.waiting} still waiting${r.busy ? " (another pushgw is delivering them)" : ""}`);
-    if (r.setAside.length > 0) parts.push(`${r.setAside.length} refused and set aside`);
+    if (r.setAside.length > 0) parts.push(`${r.setAside.length} set aside`);
     deps.out.info(`flush ${r.baseUrl}: ${parts.join(", ")}`);
     if (r.problem !== undefined) deps.out.warn(r.problem);
     if (r.needsCredentials) {
@@ -47,7 +60,7 @@ export async function flushSpool(options: FlushOptions, deps: Deps): Promise<num
       );
     }
   }
-  if (reports.some((r) => r.setAside.length > 0)) return 1;
+  if (invalid.length > 0 || kept.length > 0 || reports.some((r) => r.setAside.length > 0)) return 1;
   const waiting = reports.reduce((n, r) => n + r.waiting, 0);
   if (waiting > 0) {
     throw new SpooledError(`flush: ${waiting} call(s) still wait in the spool ${dir}`, {

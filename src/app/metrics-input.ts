@@ -6,7 +6,7 @@ import type { Deps } from "./ports.js";
 
 /** Where the metrics of a push come from, as the user said it. */
 export type MetricsSource =
-  | { readonly kind: "arguments"; readonly args: readonly string[]; readonly type: ArgumentMetricType; readonly help: string | undefined }
+  | { readonly kind: "arguments"; readonly args: readonly string[]; readonly type: ArgumentMetricType | undefined; readonly help: string | undefined }
   /** `--file F`; `-` is stdin. */
   | { readonly kind: "file"; readonly path: string }
   /** Nothing said: stdin when it is not a terminal, else nothing. */

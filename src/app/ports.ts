@@ -1,6 +1,7 @@
 import type { ToolError } from "../core/errors.js";
 import type { TransportFailureReason } from "../core/delivery.js";
 import type { JobOutcome } from "../core/wrap.js";
+import type { SpooledCall } from "../core/spool.js";
 
 /**
  * What the use cases need from the outside world. `cli/main.ts` builds the real ones from
@@ -86,7 +87,7 @@ export interface Output {
   progressDone(): void;
 }
 
-export type Tone = "plain" | "dim" | "stale" | "failed" | "ok";
+export type Tone = "plain" | "dim" | "stale" | "failed";
 
 export interface JobSpec {
   readonly argv: readonly string[];
@@ -134,34 +135,38 @@ export interface JobRunner {
   createScratchFile(): Promise<ScratchFile>;
 }
 
-/** A write the gateway did not take in time, kept to be sent later, in order. */
-export interface SpooledCall {
-  readonly version: 1;
-  readonly method: "PUT" | "POST" | "DELETE";
-  /** The gateway's base URL, never with credentials (they are applied again when sent). */
-  readonly baseUrl: string;
-  readonly path: string;
-  readonly body?: string | undefined;
-  readonly savedAt: number;
-}
+export type { SpooledCall } from "../core/spool.js";
 
 export interface SpoolEntry {
   readonly id: string;
   readonly call: SpooledCall;
 }
 
-/** The spool directory (--spool). Safe to share between concurrent pushgw runs. */
+/** A file moved out of a queue into DIR/set-aside, never to be sent unless a person says so. */
+export interface SetAsideNote {
+  readonly where: string;
+  readonly why: string;
+}
+
+/**
+ * The spool directory (--spool). Safe to share between concurrent pushgw runs. Everything it
+ * hands out was checked to be exactly what pushgw writes, in a directory only this user can
+ * write (see core/spool.ts); anything else found is set aside on the way and reported.
+ * A directory that fails the checks makes every method throw a UsageError saying why.
+ */
 export interface Spool {
   readonly dir: string;
   /** Writes atomically (a half-written entry is never seen); returns the file's path. */
   save(call: SpooledCall): Promise<string>;
   /** Pending entries for one gateway, oldest first. */
-  list(baseUrl: string): Promise<SpoolEntry[]>;
+  list(baseUrl: string): Promise<{ readonly entries: SpoolEntry[]; readonly setAside: SetAsideNote[] }>;
   /** Every gateway with pending entries. */
-  gateways(): Promise<string[]>;
+  gateways(): Promise<{ readonly baseUrls: string[]; readonly setAside: SetAsideNote[] }>;
   remove(entry: SpoolEntry): Promise<void>;
   /** Moves an entry the gateway refused for good out of the queue, keeping it for a person. */
   setAside(entry: SpoolEntry): Promise<string>;
+  /** Puts set-aside entries back into their queues, checked again; says which stay and why. */
+  restoreSetAside(): Promise<{ readonly restored: number; readonly kept: SetAsideNote[] }>;
   /** Takes the gateway's delivery lock; undefined while another live pushgw holds it. */
   lock(baseUrl: string): Promise<(() => Promise<void>) | undefined>;
 }

@@ -1,4 +1,4 @@
-import { buildGroupingKey, refuseEmptyGroupingValues, type GroupingKeyInput } from "../core/grouping-key.js";
+import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
 import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
@@ -9,7 +9,7 @@ import type { Deps } from "./ports.js";
 export interface PushOptions {
   /** PUT replaces the whole group (`push`); POST replaces only the families sent (`add`). */
   readonly method: "PUT" | "POST";
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly metrics: MetricsSource;
   readonly transport: TransportOptions;
   readonly dryRun: boolean;
@@ -17,7 +17,7 @@ export interface PushOptions {
 
 /** `push` and `add`: check everything, then send one request to every gateway. */
 export async function pushMetrics(options: PushOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(options.grouping);
+  const key = options.grouping;
   refuseEmptyGroupingValues(key);
   const command = options.method === "PUT" ? "push" : "add";
   const target = options.transport.target ?? "pushgateway";

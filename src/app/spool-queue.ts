@@ -1,7 +1,7 @@
 import { formatDuration } from "../core/duration.js";
-import { GatewayError } from "../core/errors.js";
+import { GatewayError, ToolError } from "../core/errors.js";
 import type { CallOutcome, DeliveryLimits, Gateway, GatewayCall, SpoolWriter } from "./gateway.js";
-import type { Deps, Spool, SpoolEntry } from "./ports.js";
+import type { Deps, SetAsideNote, Spool, SpoolEntry } from "./ports.js";
 
 /**
  * The spool (--spool DIR) keeps what could not be delivered and sends it later, in order:
@@ -10,8 +10,9 @@ import type { Deps, Spool, SpoolEntry } from "./ports.js";
  * for it (within FLUSH_AT_START_MS); `pushgw flush` delivers everything.
  *
  * The spool is a help, never a hazard: when its directory cannot be used (missing, full,
- * read-only, not a directory) the call goes straight to the gateway and pushgw says once
- * what it could not do.
+ * read-only, not a directory, or open to others: see adapters/file-spool.ts) the call goes
+ * straight to the gateway and pushgw says once what it could not do. A file in it that is not
+ * exactly a call pushgw saved is set aside and reported, never sent.
  */
 export const FLUSH_AT_START_MS = 5_000;
 
@@ -25,12 +26,18 @@ export function createSpoolWriter(): SpoolWriter {
   };
   return async (call, baseUrl, gateway, deps, limits) => {
     const dir = gateway.spoolDir!;
+    const withoutSpool = async (error: unknown): Promise<CallOutcome> => {
+      const fix = error instanceof ToolError && error.hint ? `. To use it: ${error.hint}` : "";
+      warnOnce(deps, `the spool ${dir} cannot be used (${fsReason(error)}); sending without it${fix}`);
+      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+    };
     let spool: Spool;
     try {
       spool = await deps.spool(dir);
+      // The gateway's folder is checked here, so that a folder that fails is said once, as the spool's.
+      reportInvalid((await spool.list(baseUrl)).setAside, deps);
     } catch (error) {
-      warnOnce(deps, `the spool ${dir} cannot be used (${fsReason(error)}); sending without it`);
-      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+      return withoutSpool(error);
     }
     const report = await flushQueue(spool, baseUrl, gateway, deps, { deadline: deps.clock.monotonic() + FLUSH_AT_START_MS, retries: 0 });
     if (report.problem !== undefined) warnOnce(deps, report.problem);
@@ -48,12 +55,13 @@ export function createSpoolWriter(): SpoolWriter {
         return { kind: "failed", url, retryable: true, error: new GatewayError(`${call.method} ${url}: not sent: earlier calls to this group wait in the spool, and this one ${why}`) };
       }
     };
-    let waiting: readonly SpoolEntry[] = [];
+    let waiting: readonly SpoolEntry[];
     try {
-      waiting = await spool.list(baseUrl);
+      const listed = await spool.list(baseUrl);
+      reportInvalid(listed.setAside, deps);
+      waiting = listed.entries;
     } catch (error) {
-      warnOnce(deps, `the spool ${dir} cannot be read (${fsReason(error)}); sending without it`);
-      return notSaved(await gateway.sendTo(baseUrl, call, limits), dir, error);
+      return withoutSpool(error);
     }
     if (waiting.some((entry) => entry.call.path === call.path)) {
       deps.out.verbose(`${call.method} ${url}: queued behind earlier calls to this group that wait in the spool`);
@@ -74,7 +82,8 @@ export interface FlushReport {
   readonly baseUrl: string;
   readonly delivered: number;
   readonly waiting: number;
-  readonly setAside: readonly string[];
+  /** Files moved to DIR/set-aside: refused by the gateway for good, or not calls pushgw saved. */
+  readonly setAside: readonly SetAsideNote[];
   /** Another pushgw was delivering this gateway's queue. */
   readonly busy: boolean;
   /** The gateway wants credentials this run did not give for it (401/403): the calls wait. */
@@ -88,20 +97,28 @@ export interface FlushReport {
  * does not take for a passing reason (the order must hold). A call it refuses for good (a
  * 4xx other than 401/403) would block its group forever: it is set aside in DIR/set-aside and
  * reported. A 401 or 403 is not the call's fault: it waits for a run with the credentials.
+ * Files in the queue that are not calls pushgw saved are set aside by the spool as it reads
+ * them; they are reported here and never sent.
  * Never throws: a spool that cannot be read or written is reported in `problem`.
  */
 export async function flushQueue(spool: Spool, baseUrl: string, gateway: Gateway, deps: Deps, bounds: DeliveryLimits = {}): Promise<FlushReport> {
   let delivered = 0;
   let needsCredentials = false;
-  const setAside: string[] = [];
+  const setAside: SetAsideNote[] = [];
   const report = (waiting: number, extra: Partial<FlushReport> = {}): FlushReport => ({ baseUrl, delivered, waiting, setAside, busy: false, needsCredentials, ...extra });
-  const countWaiting = async (): Promise<number> => (await spool.list(baseUrl).catch(() => [])).length;
+  const list = async (): Promise<SpoolEntry[]> => {
+    const listed = await spool.list(baseUrl);
+    reportInvalid(listed.setAside, deps);
+    setAside.push(...listed.setAside);
+    return listed.entries;
+  };
+  const countWaiting = async (): Promise<number> => (await list().catch(() => [])).length;
   let release: (() => Promise<void>) | undefined;
   try {
-    if ((await spool.list(baseUrl)).length === 0) return report(0);
+    if ((await list()).length === 0) return report(0);
     release = await spool.lock(baseUrl);
     if (release === undefined) return report(await countWaiting(), { busy: true });
-    let entries = await spool.list(baseUrl);
+    let entries = await list();
     while (entries.length > 0) {
       const entry = entries[0]!;
       if (bounds.deadline !== undefined && deps.clock.monotonic() > bounds.deadline) break;
@@ -116,13 +133,13 @@ export async function flushQueue(spool: Spool, baseUrl: string, gateway: Gateway
         break;
       } else if (result.kind === "failed" && !result.retryable && result.status !== undefined) {
         const where = await spool.setAside(entry);
-        setAside.push(where);
+        setAside.push({ where, why: result.error.message });
         deps.out.error(new GatewayError(`a call saved in the spool was refused, and set aside in ${where}: ${result.error.message}`, { hint: result.error.hint }));
       } else {
         break;
       }
       entries = entries.slice(1);
-      if (entries.length === 0) entries = await spool.list(baseUrl);
+      if (entries.length === 0) entries = await list();
     }
     return report(await countWaiting());
   } catch (error) {
@@ -130,6 +147,11 @@ export async function flushQueue(spool: Spool, baseUrl: string, gateway: Gateway
   } finally {
     await release?.().catch(() => undefined);
   }
+}
+
+/** Files the spool set aside because pushgw did not write them as they are: said, never sent. */
+export function reportInvalid(notes: readonly SetAsideNote[], deps: Deps): void {
+  for (const note of notes) deps.out.warn(`a file in the spool is not a call pushgw saved (${note.why}); it was not sent, and was moved to ${note.where}`);
 }
 
 /** `ENOSPC: no space left on device`: what a file-system failure says, without a stack. */

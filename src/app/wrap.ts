@@ -1,6 +1,6 @@
 import { GatewayError, InternalError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { buildGroupingKey, formatGroupingKey, refuseEmptyGroupingValues, type GroupingKey, type GroupingKeyInput } from "../core/grouping-key.js";
+import { encodeWrapGrouping, formatGroupingKey, refuseEmptyGroupingValues, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -21,7 +21,7 @@ import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
   readonly argv: readonly string[];
-  readonly grouping: GroupingKeyInput;
+  readonly grouping: GroupingKey;
   readonly transport: TransportOptions;
   readonly prefix: string;
   readonly startPush: boolean;
@@ -41,9 +41,8 @@ export interface WrapOptions {
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
-/** Environment variables a job sees (besides PUSHGW_GATEWAY and PUSHGW_JOB). */
+/** Environment variables a job sees (besides PUSHGW_GATEWAY, PUSHGW_JOB and WRAP_GROUPING_ENV). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
-export const WRAP_GROUPING_ENV = "PUSHGW_WRAP_GROUPING";
 
 /** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
 const SECRET_ENV = ["PUSHGW_PASSWORD", "PUSHGW_BEARER_TOKEN", "PUSHGW_USER"];
@@ -68,7 +67,7 @@ class JobStartError extends ToolError {
  * written are said once on stderr, and the job's status is what the wrapper returns.
  */
 export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number> {
-  const key = buildGroupingKey(options.grouping);
+  const key = options.grouping;
   refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
@@ -87,7 +86,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   const env: Record<string, string> = {
     PUSHGW_GATEWAY: gateway.baseUrls.join(" "),
     PUSHGW_JOB: key.job,
-    [WRAP_GROUPING_ENV]: JSON.stringify(options.grouping),
+    [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };
   if (metricsFile) env[METRICS_FILE_ENV] = metricsFile.path;
   if (relay) env[WRAP_SOCKET_ENV] = relay.path;

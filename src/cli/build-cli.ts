@@ -1,5 +1,5 @@
 import yargs, { type Argv, type CommandModule } from "yargs";
-import { UsageError } from "../core/errors.js";
+import { ToolError } from "../core/errors.js";
 import type { App } from "./app.js";
 import { deleteCommand } from "./commands/delete.js";
 import { addCommand, pushCommand } from "./commands/push.js";
@@ -8,9 +8,10 @@ import { listCommand, pruneCommand } from "./commands/groups.js";
 import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
 import { flushCommand } from "./commands/flush.js";
+import { isPushgwCommand } from "./command.js";
+import { flagNames, flagRow, type CommandName } from "./flags.js";
 import type { CliEnvironment } from "./options.js";
-import { buildCompletionSpec } from "./completion-spec.js";
-import { closestMatch } from "../core/suggest.js";
+import { explainUsageError } from "./usage-errors.js";
 
 /** Every command, in the order --help lists them. */
 export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
@@ -22,7 +23,7 @@ export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
     listCommand(app, cli),
     pruneCommand(app, cli),
     flushCommand(app, cli),
-    alertRulesCommand(app),
+    alertRulesCommand(app, cli),
   ];
   commands.push(completionCommand(app, cli, () => commands));
   return commands;
@@ -40,33 +41,32 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
       "strip-aliased": true,
       "dot-notation": false,
     });
+  // The switches are known (and hidden) before the command too, so that `pushgw -q add …` reads
+  // -q as a switch, not as a flag whose value is "add"; a flag with a value needs nothing here.
+  // Each command declares its own again.
+  for (const name of flagNames()) {
+    const row = flagRow(name);
+    if (!row.takesValue) y = y.option(name, { alias: row.short, type: "boolean", hidden: true, global: false });
+  }
   const commands = commandModules(app, cli);
   for (const command of commands) y = y.command(command);
+  // How many plain words a command takes after its name (completion: the shell; push: any number).
+  const positionalSlots = (name: CommandName): number => {
+    const definition = commands.filter(isPushgwCommand).find((c) => c.definition.name === name)?.definition;
+    return definition?.positional === undefined ? 0 : definition.usage.includes("..") ? Infinity : 1;
+  };
   return y
     .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, alert-rules or completion")
-    .recommendCommands()
     .strict()
     .help()
     .alias("help", "h")
     .version(version)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .wrap(Math.min(110, cli.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      if (error) throw error;
-      throw new UsageError(message, { hint: hintForUsageError(message, commands, cli.argv ?? []) });
+      if (error instanceof ToolError) throw error;
+      // yargs' own checks (a flag without its value) come as an error; anything else is a bug.
+      if (error && error.name !== "YError") throw error;
+      throw explainUsageError(message ?? error?.message ?? "", cli.argv ?? [], positionalSlots);
     });
-}
-
-function hintForUsageError(message: string, commands: readonly CommandModule[], argv: readonly string[]): string {
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (unknown) {
-    const word = unknown[1]!.split(", ")[0]!;
-    const flags = new Set(buildCompletionSpec("pushgw", commands).commands.flatMap((c) => c.flags.map((f) => f.long)));
-    const suggestion = closestMatch(word, flags);
-    if (suggestion) return `did you mean --${suggestion}?`;
-    if (argv.includes("wrap") && !argv.includes("--")) {
-      return "put -- before the wrapped command, so that its own options are not read as pushgw's";
-    }
-  }
-  return "see pushgw --help, or pushgw <command> --help";
 }

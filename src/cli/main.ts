@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   // `-u alice:secret` would stay visible in ps for the whole run (a wrapped job's hours):
   // the process title, which is what ps shows, is rewritten at once without it.
   process.title = ["pushgw", ...redactArgv(argv)].join(" ");
-  const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv };
+  const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv, columns: process.stdout.columns };
   let exitCode = 0;
   const run =
     <O>(useCase: UseCase<O>) =>

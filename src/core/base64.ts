@@ -23,3 +23,32 @@ function encodeBase64(bytes: Uint8Array, alphabet: string, pad: boolean): string
   }
   return out;
 }
+
+const BASE64URL_VALUES = new Map([...BASE64URL_ALPHABET].map((c, i) => [c, i]));
+
+/**
+ * The bytes of RFC 4648 §5 base64url text, padded or not; undefined when it is not such text
+ * (other characters, a length no encoder makes, or stray bits in the last character).
+ */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  const body = text.replace(/={1,2}$/, "");
+  const padded = text.length !== body.length;
+  if (body.length % 4 === 1 || (padded && text.length % 4 !== 0)) return undefined;
+  const bytes = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let bits = 0;
+  let buffer = 0;
+  let at = 0;
+  for (const char of body) {
+    const value = BASE64URL_VALUES.get(char);
+    if (value === undefined) return undefined;
+    buffer = (buffer << 6) | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[at++] = (buffer >> bits) & 0xff;
+    }
+  }
+  // Bits left over must be zero, or two texts would decode to the same bytes.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return undefined;
+  return bytes;
+}

@@ -50,6 +50,14 @@ function flagWords(flag: FlagSpec): string[] {
   return flag.short ? [`--${flag.long}`, `-${flag.short}`] : [`--${flag.long}`];
 }
 
+/** Every flag that takes a value, in any command: their values are skipped when looking for the command. */
+function valueFlagWords(spec: CompletionSpec): string[] {
+  return [...new Set(spec.commands.flatMap((c) => c.flags.filter((f) => f.takesValue).flatMap(flagWords)))];
+}
+
+/** The command whose arguments after `--` are a command line of their own. */
+const WRAPPING_COMMAND = "wrap";
+
 function renderBash(spec: CompletionSpec): string {
   const p = spec.program;
   const fn = `_${p.replace(/\W/g, "_")}`;
@@ -58,46 +66,58 @@ function renderBash(spec: CompletionSpec): string {
   for (const command of spec.commands) {
     for (const flag of command.flags.filter((f) => f.takesValue)) {
       const words = flagWords(flag).join("|");
-      const action = flag.choices
-        ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))`
-        : flag.file
-          ? `COMPREPLY=($(compgen -f -- "$cur"))`
-          : "COMPREPLY=()";
-      valueCases.push(`      ${command.name}:${words.replace(/\|/g, `|${command.name}:`)}) ${action}; return ;;`);
+      const action = flag.choices ? `COMPREPLY=($(compgen -W "${flag.choices.join(" ")}" -- "$cur"))` : flag.file ? `${fn}_files` : "COMPREPLY=()";
+      valueCases.push(`    ${command.name}:${words.replace(/\|/g, `|${command.name}:`)}) ${action}; return ;;`);
     }
   }
   const optionCases = spec.commands.map((c) => {
     const words = c.flags.flatMap(flagWords).join(" ");
     const positional = c.positionalChoices ? ` ${c.positionalChoices.join(" ")}` : "";
-    return `      ${c.name}) words="${words}${positional}" ;;`;
+    return `    ${c.name}) words="${words}${positional}" ;;`;
   });
+  // The words are read from the line split at blanks, not from COMP_WORDS, which bash also
+  // splits at ':' and '=' (a URL after --gateway would count as three words).
   return `${HEADER("bash", p, `source <(${p} completion bash)  # or copy to /etc/bash_completion.d/${p}`)}
+${fn}_files() {
+  # As file names: a directory gets its slash and no space, so a path completes step by step.
+  compopt -o filenames 2>/dev/null
+  mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}
 ${fn}() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local command="" i words
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in
-      --) [[ "$command" == wrap ]] && { COMPREPLY=($(compgen -c -- "$cur")); return; } ;;
+  local cur="\${COMP_WORDS[COMP_CWORD]}" line=() i k command="" words
+  read -ra line <<< "\${COMP_LINE:0:COMP_POINT}"
+  [[ -z "\${COMP_LINE:0:COMP_POINT}" || "\${COMP_LINE:0:COMP_POINT}" == *[[:space:]] ]] && line+=("")
+  local n=$((\${#line[@]} - 1))
+  local prev="\${line[n-1]}"
+  for ((i = 1; i < n; i++)); do
+    case "\${line[i]}" in
+      ${valueFlagWords(spec).join("|")}) ((i++)) ;;
       -*) ;;
-      *) command="\${COMP_WORDS[i]}"; break ;;
+      *) command="\${line[i]}"; break ;;
     esac
   done
   if [[ -z "$command" ]]; then
-    COMPREPLY=($(compgen -W "${commandNames} --help --version" -- "$cur"))
+    ((i == n)) && COMPREPLY=($(compgen -W "${commandNames} --help --version" -- "$cur"))
     return
   fi
-  for ((; i < COMP_CWORD; i++)); do
-    if [[ "\${COMP_WORDS[i]}" == -- && "$command" == wrap ]]; then
-      COMPREPLY=($(compgen -c -- "$cur"))
+  if [[ "$command" == ${WRAPPING_COMMAND} ]]; then
+    for ((k = i + 1; k < n; k++)); do
+      [[ "\${line[k]}" == -- ]] || continue
+      # After --: first the command to run (a path completes as files), then its arguments.
+      if ((k + 1 == n)) && [[ "$cur" != */* ]]; then
+        mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+      else
+        ${fn}_files
+      fi
       return
-    fi
-  done
+    done
+  fi
   case "$command:$prev" in
 ${valueCases.join("\n")}
   esac
   case "$command" in
 ${optionCases.join("\n")}
-      *) words="" ;;
+    *) words="" ;;
   esac
   COMPREPLY=($(compgen -W "$words --help" -- "$cur"))
 }
@@ -119,23 +139,42 @@ function renderZsh(spec: CompletionSpec): string {
       const exclusion = f.repeatable ? "'*'" : f.short ? `'(-${f.short} --${f.long})'` : "";
       return `        ${exclusion}${names}'[${zshQuote(f.describe)}]${action}'`;
     });
-    const positional = c.positionalChoices ? `        '1:shell:(${c.positionalChoices.join(" ")})'` : c.name === "wrap" ? "        '*::command:_normal'" : "        '*:metric:'";
+    const positional = c.positionalChoices ? `        '1:shell:(${c.positionalChoices.join(" ")})'` : c.name === WRAPPING_COMMAND ? "        '*::command:_normal'" : "        '*:metric:'";
     return `    (${c.name})\n      _arguments -s \\\n${[...specs, positional].join(" \\\n")}\n      ;;`;
   });
   return `#compdef ${p}
 ${HEADER("zsh", p, `${p} completion zsh > "\${fpath[1]}/_${p}"  (then restart zsh)`)}
 _${p}() {
-  local -a commands
-  commands=(
+  # Not "commands": that name is zsh's table of the commands on PATH, which _normal reads.
+  local -a subcommands
+  subcommands=(
 ${describeCommands}
   )
-  if (( CURRENT == 2 )); then
-    _describe -t commands '${p} command' commands
+  # The command is the first word that is neither a flag nor a flag's value.
+  local i=2 k command=""
+  while (( i < CURRENT )); do
+    case $words[i] in
+      (${valueFlagWords(spec).join("|")}) (( i += 2 )) ;;
+      (-*) (( i++ )) ;;
+      (*) command=$words[i]; break ;;
+    esac
+  done
+  if [[ -z $command ]]; then
+    (( i == CURRENT )) && _describe -t commands '${p} command' subcommands
     return
   fi
-  local command=$words[2]
-  shift words
-  (( CURRENT-- ))
+  if [[ $command == ${WRAPPING_COMMAND} ]]; then
+    for (( k = i + 1; k < CURRENT; k++ )); do
+      [[ $words[k] == -- ]] || continue
+      # After --, a command line of its own: the command, then what that command takes.
+      shift $k words
+      (( CURRENT -= k ))
+      _normal
+      return
+    done
+  fi
+  shift $(( i - 1 )) words
+  (( CURRENT -= i - 1 ))
   case $command in
 ${cases.join("\n")}
   esac
@@ -155,13 +194,15 @@ function fishQuote(text: string): string {
 
 function renderFish(spec: CompletionSpec): string {
   const p = spec.program;
+  const fn = `__${p.replace(/\W/g, "_")}`;
   const names = spec.commands.map((c) => c.name).join(" ");
   const lines = [`complete -c ${p} -f`];
   for (const c of spec.commands) {
     lines.push(`complete -c ${p} -n "not __fish_seen_subcommand_from ${names}" -a ${c.name} -d ${fishQuote(c.describe)}`);
   }
   for (const c of spec.commands) {
-    const when = `-n "__fish_seen_subcommand_from ${c.name}"`;
+    // Once wrap's -- is typed, the rest is the wrapped command's, not ours.
+    const when = c.name === WRAPPING_COMMAND ? `-n "__fish_seen_subcommand_from ${c.name}; and not ${fn}_wrapped"` : `-n "__fish_seen_subcommand_from ${c.name}"`;
     for (const f of c.flags) {
       const short = f.short ? ` -s ${f.short}` : "";
       const value = !f.takesValue ? "" : f.choices ? ` -x -a ${fishQuote(f.choices.join(" "))}` : f.file ? " -r -F" : " -x";
@@ -169,5 +210,19 @@ function renderFish(spec: CompletionSpec): string {
     }
     if (c.positionalChoices) lines.push(`complete -c ${p} ${when} -a ${fishQuote(c.positionalChoices.join(" "))}`);
   }
-  return `${HEADER("fish", p, `${p} completion fish > ~/.config/fish/completions/${p}.fish`)}${lines.join("\n")}\n`;
+  lines.push(`complete -c ${p} -n "${fn}_wrapped" -x -a "(${fn}_complete_wrapped)"`);
+  const functions = `function ${fn}_wrapped --description 'after ${WRAPPING_COMMAND} … --: a command line of its own'
+    __fish_seen_subcommand_from ${WRAPPING_COMMAND}; and contains -- -- (commandline -opc)
+end
+function ${fn}_complete_wrapped --description 'completes the wrapped command line as if typed alone'
+    set -l tokens (commandline -opc)
+    set -l after (string escape -- $tokens[(math (contains -i -- -- $tokens) + 1)..-1])
+    if set -q after[1]
+        complete -C "$after "(commandline -ct)
+    else
+        complete -C (commandline -ct)
+    end
+end
+`;
+  return `${HEADER("fish", p, `${p} completion fish > ~/.config/fish/completions/${p}.fish`)}${functions}${lines.join("\n")}\n`;
 }

@@ -1,4 +1,5 @@
 import { GatewayError, UsageError } from "./errors.js";
+import { parseGroupingPath } from "./grouping-key.js";
 
 /**
  * Decisions about talking to a gateway that need no I/O: where it is, when to retry, how
@@ -120,12 +121,14 @@ export function describeRefusal(details: RefusalDetails): GatewayError {
         "check --gateway (scheme, host, path prefix) and that no value became an empty or '.' path segment",
     });
   }
-  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: hintForRefusal(status, words, details.credentialsSent === true) });
+  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: hintForRefusal(status, words, url, details.credentialsSent === true) });
 }
 
-function hintForRefusal(status: number, words: string, credentialsSent: boolean): string | undefined {
+function hintForRefusal(status: number, words: string, url: string, credentialsSent: boolean): string | undefined {
   if (status === 400) {
     if (words.includes("must not have timestamps")) return "remove the timestamps from the samples";
+    const typeClash = typeClashHint(words, url);
+    if (typeClash !== undefined) return typeClash;
     if (/is not a (COUNTER|GAUGE|SUMMARY|HISTOGRAM|UNTYPED)|has type .* but should have/.test(words)) {
       return "another group (or the gateway itself) holds a metric of this name with another type; use the same type everywhere, or delete the other group";
     }
@@ -148,6 +151,62 @@ function hintForRefusal(status: number, words: string, credentialsSent: boolean)
   if (status === 413) return "something between pushgw and the gateway refuses bodies this large; push fewer series at once";
   if (status === 429 || status >= 500) return "the gateway kept failing; try again later, or raise --retries";
   return undefined;
+}
+
+/**
+ * The gateway keeps one type per metric name across all groups. Its refusal names two types:
+ * the family's ("is not a COUNTER") and the type of one metric it met ("… gauge:<…> }"),
+ * in whichever order it gathered the groups. The metric whose labels hold this request's
+ * grouping key is ours, so the other type is the one to push with.
+ */
+function typeClashHint(words: string, url: string): string | undefined {
+  const clash = /collected metric "([^"]+)" \{(.*)\} is not a (COUNTER|GAUGE|SUMMARY|HISTOGRAM|UNTYPED)\b/s.exec(words);
+  if (!clash) return undefined;
+  const name = clash[1]!;
+  const LABEL = /label:<name:"(\w+)" value:"((?:[^"\\]|\\.)*)" >/g;
+  const labels = new Map([...clash[2]!.matchAll(LABEL)].map((m) => [m[1]!, unquoteProtoText(m[2]!)]));
+  const collectedType = /\b(counter|gauge|summary|histogram|untyped):</.exec(clash[2]!.replace(LABEL, ""))?.[1];
+  if (collectedType === undefined) return undefined;
+  const key = groupingLabelsOfUrl(url);
+  const collectedIsOurs = key !== undefined && [...key].every(([n, v]) => (labels.get(n) ?? "") === v) && (key.has("instance") || (labels.get("instance") ?? "") === "");
+  const existing = (collectedIsOurs ? clash[3]! : collectedType).toLowerCase();
+  const fix =
+    existing === "untyped"
+      ? `push it untyped: METRIC arguments without --type (or with --type untyped), a file without a TYPE line for ${name}`
+      : existing === "gauge" || existing === "counter"
+        ? `push it as a ${existing}: --type ${existing} for METRIC arguments, "# TYPE ${name} ${existing}" in a file`
+        : `push it as a ${existing}, from a file with "# TYPE ${name} ${existing}"`;
+  const holds = existing === "untyped" ? `${name} untyped (as curl pushes it without a TYPE line)` : `${name} as a ${existing}`;
+  return `another group holds ${holds}, and the gateway keeps one type per metric name; ${fix}; or delete the other group`;
+}
+
+/** The grouping labels (job included) of a push URL, as the gateway reads its path. */
+function groupingLabelsOfUrl(url: string): Map<string, string> | undefined {
+  const at = url.lastIndexOf("/metrics/job");
+  const parsed = at < 0 ? undefined : parseGroupingPath(url.slice(at));
+  return parsed !== undefined && "key" in parsed ? new Map([["job", parsed.key.job], ...parsed.key.labels]) : undefined;
+}
+
+/** A protobuf text-format string body: octal byte escapes (\316\240) and C escapes. */
+function unquoteProtoText(text: string): string {
+  const bytes: number[] = [];
+  const simple: Record<string, number> = { n: 10, r: 13, t: 9, '"': 34, "'": 39, "\\": 92 };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\") {
+      bytes.push(...new TextEncoder().encode(c));
+      continue;
+    }
+    const octal = /^[0-7]{3}/.exec(text.slice(i + 1));
+    if (octal) {
+      bytes.push(parseInt(octal[0], 8));
+      i += 3;
+    } else {
+      bytes.push(simple[text[i + 1] ?? ""] ?? 92);
+      i += 1;
+    }
+  }
+  return new TextDecoder().decode(Uint8Array.from(bytes));
 }
 
 /** Why an exchange got no answer; decides whether another attempt can help and what to say. */

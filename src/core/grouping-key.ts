@@ -1,5 +1,5 @@
 import { UsageError } from "./errors.js";
-import { toBase64Url } from "./base64.js";
+import { fromBase64Url, toBase64Url } from "./base64.js";
 import { labelNameProblem } from "./names.js";
 
 /**
@@ -9,57 +9,6 @@ import { labelNameProblem } from "./names.js";
 export interface GroupingKey {
   readonly job: string;
   readonly labels: ReadonlyArray<readonly [name: string, value: string]>;
-}
-
-export interface GroupingKeyInput {
-  job: string | undefined;
-  /** undefined: leave the label out (`--no-instance`). */
-  instance: string | undefined;
-  /** `--label` values as typed, `NAME=VALUE`. */
-  labels: readonly string[];
-}
-
-/** Checks the grouping flags and turns them into a key. Every problem is a usage error. */
-export function buildGroupingKey(input: GroupingKeyInput): GroupingKey {
-  if (input.job === undefined || input.job === "") {
-    throw new UsageError("no job given", {
-      hint: "pass --job NAME (or set PUSHGW_JOB); the gateway needs a non-empty job name",
-    });
-  }
-  assertWellFormed(input.job, "--job");
-  const labels: Array<[string, string]> = [];
-  const seen = new Map<string, string>();
-  if (input.instance !== undefined) {
-    assertWellFormed(input.instance, "--instance");
-    labels.push(["instance", input.instance]);
-    seen.set("instance", "--instance");
-  }
-  for (const raw of input.labels) {
-    const eq = raw.indexOf("=");
-    if (eq < 0) {
-      throw new UsageError(`--label expects NAME=VALUE, got "${raw}" (no "=")`);
-    }
-    const name = raw.slice(0, eq);
-    const value = raw.slice(eq + 1);
-    const problem = labelNameProblem(name);
-    if (problem !== undefined) throw new UsageError(`--label ${raw}: ${problem}`);
-    if (name === "job") {
-      throw new UsageError(`--label ${raw}: the job is set with --job, not as a label`);
-    }
-    const earlier = seen.get(name);
-    if (earlier !== undefined) {
-      throw new UsageError(`--label ${raw}: label "${name}" is already set by ${earlier}`, {
-        hint:
-          name === "instance"
-            ? "use --instance to set the instance, or --no-instance to leave it out"
-            : "give each grouping label once",
-      });
-    }
-    assertWellFormed(value, `--label ${name}`);
-    seen.set(name, `an earlier --label ${name}=…`);
-    labels.push([name, value]);
-  }
-  return { job: input.job, labels };
 }
 
 /**
@@ -91,6 +40,51 @@ export function buildGroupingPath(key: GroupingKey): string {
   return path;
 }
 
+/**
+ * The grouping key a path names, read the way the gateway reads it, or why it names none.
+ * Used on paths pushgw did not just build (the spool's files): a caller that needs the path
+ * to be exactly what pushgw would send compares `buildGroupingPath` of the key with it.
+ */
+export function parseGroupingPath(path: string): { readonly key: GroupingKey } | { readonly problem: string } {
+  if (!path.startsWith("/metrics/")) return { problem: "it does not start with /metrics/" };
+  const parts = path.slice("/metrics/".length).split("/");
+  if (parts.length % 2 !== 0) return { problem: "a label name has no value after it" };
+  let job: string | undefined;
+  const labels: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < parts.length; i += 2) {
+    const field = parts[i]!;
+    const encoded = parts[i + 1]!;
+    const base64 = field.endsWith("@base64");
+    const name = base64 ? field.slice(0, -"@base64".length) : field;
+    if (i === 0 && name !== "job") return { problem: "it does not start with the job" };
+    if (i > 0) {
+      const problem = name === "job" ? 'the label name "job" appears twice' : labelNameProblem(name);
+      if (problem !== undefined) return { problem };
+    }
+    if (seen.has(name)) return { problem: `the label name "${name}" appears twice` };
+    seen.add(name);
+    const value = base64 ? decodeBase64Value(encoded) : encoded;
+    if (value === undefined) return { problem: `the value of "${name}" is not base64url of UTF-8 text` };
+    if (!base64 && (!PATH_SAFE.test(value) || value === "." || value === "..")) return { problem: `the value of "${name}" holds characters pushgw always sends base64-encoded` };
+    if (i === 0) job = value;
+    else labels.push([name, value]);
+  }
+  if (job === undefined || job === "") return { problem: "the job is empty" };
+  return { key: { job, labels } };
+}
+
+function decodeBase64Value(encoded: string): string | undefined {
+  if (encoded === "=") return "";
+  const bytes = fromBase64Url(encoded);
+  if (bytes === undefined) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** One `name/value` pair of the path, switching to `name@base64/…` when the value needs it. */
 export function encodeSegment(name: string, value: string): string {
   if (value === "") return `${name}@base64/=`;
@@ -105,10 +99,44 @@ export function formatGroupingKey(key: GroupingKey): string {
   return `{${parts.join(", ")}}`;
 }
 
-function assertWellFormed(value: string, where: string): void {
-  // A lone surrogate cannot be encoded as UTF-8; the gateway would store a value that
-  // breaks every later scrape of it.
-  if (!value.isWellFormed()) {
-    throw new UsageError(`${where}: the value is not valid Unicode (it holds a lone surrogate)`);
+/**
+ * What a grouping value may hold besides anything the URL encoding carries: no lone surrogate,
+ * which cannot be encoded as UTF-8 (the gateway would store a value that breaks every later
+ * scrape of it).
+ */
+export function isWellFormedValue(value: string): boolean {
+  return value.isWellFormed();
+}
+
+/**
+ * A wrapped job sees its wrapper's grouping key in this variable, so that a `pushgw` command
+ * inside the job with no grouping flags pushes to the same group. Written by wrap and read by
+ * every command through the two functions below, and nowhere else.
+ */
+export const WRAP_GROUPING_ENV = "PUSHGW_WRAP_GROUPING";
+
+export function encodeWrapGrouping(key: GroupingKey): string {
+  return JSON.stringify({ job: key.job, labels: key.labels });
+}
+
+/** The key a wrapper wrote; undefined for anything else, which is then ignored. */
+export function decodeWrapGrouping(text: string | undefined): GroupingKey | undefined {
+  if (text === undefined || text === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
   }
+  const { job, labels } = (value ?? {}) as { job?: unknown; labels?: unknown };
+  if (typeof job !== "string" || job === "" || !isWellFormedValue(job) || !Array.isArray(labels)) return undefined;
+  const pairs: Array<readonly [string, string]> = [];
+  for (const pair of labels as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [name, labelValue] = pair as unknown[];
+    if (typeof name !== "string" || typeof labelValue !== "string") return undefined;
+    if (labelNameProblem(name) !== undefined || name === "job" || pairs.some(([seen]) => seen === name) || !isWellFormedValue(labelValue)) return undefined;
+    pairs.push([name, labelValue]);
+  }
+  return { job, labels: pairs };
 }

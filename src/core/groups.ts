@@ -192,11 +192,14 @@ export type Matcher =
 
 const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)(.*)$/s;
 
-/** `name=value`, `name!=value`, `name=~regex`, `name!~regex`, as in PromQL (regexes anchored). */
-export function parseSelector(text: string): Matcher {
+/**
+ * `name=value`, `name!=value`, `name=~regex`, `name!~regex`, as in PromQL (regexes anchored).
+ * `where` names the selector's source in messages (`--match`).
+ */
+export function parseSelector(text: string, where: string): Matcher {
   const match = SELECTOR.exec(text);
   if (!match) {
-    throw new UsageError(`--match "${text}": expected name=value, name!=value, name=~regex or name!~regex`);
+    throw new UsageError(`${where} "${text}": expected name=value, name!=value, name=~regex or name!~regex`, { hint: "for example --match job=backup or --match instance=~'db-.*'" });
   }
   const [, name, op, rawValue] = match as unknown as [string, string, Matcher["op"], string];
   const value = unquote(rawValue.trim());
@@ -204,7 +207,12 @@ export function parseSelector(text: string): Matcher {
     try {
       return { name, op, value, regex: new RegExp(`^(?:${value})$`, "u") };
     } catch (error) {
-      throw new UsageError(`--match "${text}": invalid regular expression: ${(error as Error).message}`);
+      // V8 says "Invalid regular expression: /^(?:()$/u: Unterminated group": keep the reason,
+      // not the pattern as wrapped here.
+      const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, "");
+      throw new UsageError(`${where} "${text}": ${JSON.stringify(value)} is not a valid regular expression (${reason.charAt(0).toLowerCase()}${reason.slice(1)})`, {
+        hint: "the value is a regular expression anchored at both ends, as in PromQL; put \\ before ( ) [ ] . * + ? to match them as they are",
+      });
     }
   }
   return { name, op, value };

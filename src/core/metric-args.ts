@@ -1,7 +1,10 @@
 import { InputError } from "./errors.js";
 import { escapeHelp, type ExpositionSource } from "./exposition.js";
+import { METRIC_NAME_PATTERN } from "./names.js";
 
 export type ArgumentMetricType = "gauge" | "counter" | "untyped";
+
+const ARGUMENT_HINT = { hint: `write each metric as NAME=VALUE or 'NAME{label="value"}=VALUE' (quoted for the shell); nothing was sent` };
 
 export interface MetricArgumentsText {
   readonly text: string;
@@ -10,38 +13,52 @@ export interface MetricArgumentsText {
 }
 
 /**
- * Turns `NAME=VALUE` and `NAME{label="v"}=VALUE` arguments into exposition text with one
- * HELP/TYPE pair per metric name, so that arguments and files go through the same checks.
+ * Turns `NAME=VALUE` and `NAME{label="v"}=VALUE` arguments into exposition text, so that
+ * arguments and files go through the same checks. With no `type`, no TYPE line is written:
+ * the metric is untyped, exactly as `echo 'NAME VALUE' | curl --data-binary @-` pushed it,
+ * so it can live beside curl-pushed groups (the gateway keeps one type per metric name).
  */
 export function metricArgumentsToExposition(
   args: readonly string[],
-  type: ArgumentMetricType,
+  type: ArgumentMetricType | undefined,
   help: string | undefined,
 ): MetricArgumentsText {
   const lines: string[] = [];
   const lineToArg: number[] = [];
   const declared = new Set<string>();
   args.forEach((arg, index) => {
+    const where = `argument ${index + 1} (${arg})`;
     const eq = arg.lastIndexOf("=");
     const brace = arg.indexOf("{");
     const close = arg.lastIndexOf("}");
-    if (eq < 0 || (brace >= 0 && eq < close)) {
-      throw new InputError(`argument ${index + 1} (${arg}): expected NAME=VALUE or NAME{label="value"}=VALUE`);
+    // The labels, when given, must end the series: `m{a="1"} x=2` is not a series.
+    if (eq < 0 || (brace >= 0 && (eq < close || (close >= 0 && close !== eq - 1)))) {
+      throw new InputError(`${where}: expected NAME=VALUE or NAME{label="value"}=VALUE`, ARGUMENT_HINT);
     }
     const series = arg.slice(0, eq);
     const value = arg.slice(eq + 1);
-    if (value === "" || /\s/.test(value)) {
-      throw new InputError(`argument ${index + 1} (${arg}): value "${value}" is not a number (use a float, NaN, +Inf or -Inf)`);
+    if (/[\r\n]/.test(series)) {
+      throw new InputError(`${where}: a line break cannot be part of an argument (write \\n inside a label value)`, ARGUMENT_HINT);
     }
     const name = brace >= 0 ? series.slice(0, brace) : series;
+    // Checked here, not by the exposition parser, which would read `bad name` as a name
+    // and a value and speak of lines the user never wrote.
+    if (!METRIC_NAME_PATTERN.test(name)) {
+      throw new InputError(`${where}: invalid metric name "${name}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`, ARGUMENT_HINT);
+    }
+    if (value === "" || /\s/.test(value)) {
+      throw new InputError(`${where}: value "${value}" is not a number (use a float, NaN, +Inf or -Inf)`, ARGUMENT_HINT);
+    }
     if (!declared.has(name)) {
       declared.add(name);
       if (help !== undefined) {
         lines.push(`# HELP ${name} ${escapeHelp(help)}`);
         lineToArg.push(index);
       }
-      lines.push(`# TYPE ${name} ${type}`);
-      lineToArg.push(index);
+      if (type !== undefined) {
+        lines.push(`# TYPE ${name} ${type}`);
+        lineToArg.push(index);
+      }
     }
     lines.push(`${series} ${value}`);
     lineToArg.push(index);

@@ -4,7 +4,7 @@
  * process (this machine sets it, and it adds ~140 ms to each Node start).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { decodeUtf8, parseExposition } from "../../src/core/exposition.js";
@@ -82,6 +82,28 @@ async function createGroups(url: string, job: string, count: number): Promise<vo
       Array.from({ length: Math.min(50, count - i) }, (_, k) => fetch(`${url}/metrics/job/${job}/n/${i + k}`, { method: "POST", body: "bench_group 1\n" })),
     );
   }
+}
+
+/**
+ * The standalone executable (npm run standalone) against the npm install on this machine's
+ * Node: its size, and its start-up with V8's code cache against the npm bundle's.
+ */
+function standaloneRows(url: string): void {
+  const standalone = join(root, "dist/standalone/pushgw-linux-x64");
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  const npmBytes = readdirSync(join(root, "dist")).filter((f) => f.endsWith(".cjs")).reduce((sum, f) => sum + statSync(join(root, "dist", f)).size, 0);
+  row("standalone file (linux-x64), size", mb(statSync(standalone).size), `npm package's dist/*.cjs: ${mb(npmBytes)}, plus a Node install`, "", "");
+  const version = alternate({
+    node: () => timeOnce(process.execPath, ["-e", "0"]),
+    npm: () => timeOnce(process.execPath, [bin, "--version"]),
+    standalone: () => timeOnce(standalone, ["--version"]),
+  });
+  row("standalone start-up (`--version`)", ms(version["standalone"]!), `npm install: ${ms(version["npm"]!)}; node -e 0: ${ms(version["node"]!)}`, `${(version["standalone"]! / version["npm"]!).toFixed(2)}× npm`, "≤ 1× npm");
+  const push = alternate({
+    npm: () => timeOnce(process.execPath, [bin, "add", "-g", url, "-j", "bench", "bench_metric=1"]),
+    standalone: () => timeOnce(standalone, ["add", "-g", url, "-j", "bench", "bench_metric=1"]),
+  });
+  row("standalone: push one metric", ms(push["standalone"]!), `npm install: ${ms(push["npm"]!)}`, `${(push["standalone"]! / push["npm"]!).toFixed(2)}× npm`, "≤ 1× npm");
 }
 
 const rows: Array<[string, string, string, string, string]> = [];
@@ -174,6 +196,9 @@ try {
   for (let i = 0; i < 1000; i++) spawnSync("curl", ["-fsS", "-X", "DELETE", `${url}/metrics/job/bench-prune/n/${i}`], { stdio: "ignore" });
   const loopMs = Number(process.hrtime.bigint() - started) / 1e6;
   row("prune 1,000 groups", ms(pruneMs), `sequential curl -X DELETE loop: ${ms(loopMs)}`, `${(loopMs / pruneMs).toFixed(1)}× faster`, "≥ 5× faster");
+
+  // 7. the standalone executable
+  standaloneRows(url);
 } finally {
   await gw.stop();
 }

@@ -78,3 +78,40 @@ describe("describeRefusal hints", () => {
     expect(error.hint).toMatch(hint);
   });
 });
+
+describe("the type-clash hint names the type to push with, whichever group the gateway met first", () => {
+  const PREFIX = "pushed metrics are invalid or inconsistent with existing metrics: ";
+  const hintFor = (url: string, body: string) => describeRefusal({ method: "POST", url, status: 400, statusText: "Bad Request", body: PREFIX + body, attempts: 1 }).hint;
+  const theirs = 'collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"curl" > untyped:<value:1 > } is not a GAUGE';
+  const ours = 'collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"x" > gauge:<value:1 > } is not a UNTYPED';
+  const UNTYPED = /^another group holds m untyped \(as curl pushes it without a TYPE line\), .*: METRIC arguments without --type \(or with --type untyped\), a file without a TYPE line for m; or delete the other group$/;
+
+  it.each([
+    ["the other group's metric named", theirs],
+    ["our metric named", ours],
+  ])("%s", (_, body) => {
+    expect(hintFor("http://gw:9091/metrics/job/x", body)).toMatch(UNTYPED);
+  });
+
+  it.each([
+    // Pushed untyped into {job="x", instance="h"}; the other group holds a counter.
+    ['collected metric "m" { label:<name:"instance" value:"h" > label:<name:"job" value:"x" > untyped:<value:1 > } is not a COUNTER', "counter"],
+    ['collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"x" > counter:<value:1 > } is not a UNTYPED', "counter"],
+    // The same job without an instance is another group.
+    ['collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"x" > gauge:<value:1 > } is not a UNTYPED', "gauge"],
+  ])("%s → --type %s", (body, type) => {
+    expect(hintFor("http://gw:9091/metrics/job/x/instance/h", body)).toContain(`push it as a ${type}: --type ${type} for METRIC arguments, "# TYPE m ${type}" in a file`);
+  });
+
+  it("reads base64 segments and the gateway's octal escapes", () => {
+    // job "Προ/x": base64 in the URL, octal-escaped UTF-8 in the gateway's message.
+    const body = 'collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"\\316\\240\\317\\201\\316\\277/x" > counter:<value:1 > } is not a GAUGE';
+    expect(hintFor("http://gw/pgw/metrics/job@base64/zqDPgc6_L3g", body)).toContain("as a gauge: --type gauge");
+    expect(hintFor("http://gw/pgw/metrics/job/other", body)).toContain("as a counter: --type counter");
+  });
+
+  it("a histogram elsewhere: a file, since arguments cannot carry one", () => {
+    const body = 'collected metric "h" { label:<name:"instance" value:"" > label:<name:"job" value:"other" > histogram:<sample_count:1 sample_sum:1 bucket:<cumulative_count:1 upper_bound:1 > > } is not a UNTYPED';
+    expect(hintFor("http://gw/metrics/job/x", body)).toContain('push it as a histogram, from a file with "# TYPE h histogram"');
+  });
+});

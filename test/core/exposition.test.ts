@@ -100,12 +100,16 @@ describe("parseExposition: grouping labels and owned names", () => {
 });
 
 describe("metricArgumentsToExposition", () => {
-  const parse = (args: string[], type: "gauge" | "counter" | "untyped" = "gauge", help?: string) => {
+  const parse = (args: string[], type?: "gauge" | "counter" | "untyped", help?: string) => {
     const generated = metricArgumentsToExposition(args, type, help);
     return parseExposition(generated.text, generated.source);
   };
 
   it.each([
+    // No --type: no TYPE line, exactly what `echo 'm 1' | curl --data-binary @-` sends.
+    [["m=1"], undefined, undefined, "m 1\n"],
+    [["m=NaN", "n=-Inf"], undefined, undefined, "m NaN\nn -Inf\n"],
+    [["m=1"], undefined, "Rows.", "# HELP m Rows.\nm 1\n"],
     [["m=1"], "gauge", undefined, "# TYPE m gauge\nm 1\n"],
     [["m=NaN", "n=-Inf"], "gauge", undefined, "# TYPE m gauge\nm NaN\n# TYPE n gauge\nn -Inf\n"],
     [['m{a="x=y"}=2', 'm{a="z"}=3'], "counter", "Rows.\nDone \\ ok", '# HELP m Rows.\\nDone \\\\ ok\n# TYPE m counter\nm{a="x=y"} 2\nm{a="z"} 3\n'],
@@ -119,12 +123,21 @@ describe("metricArgumentsToExposition", () => {
     [["m="], /argument 1 \(m=\): value "" is not a number/],
     [["m=1", "n=abc"], /argument 2 \(n=abc\): value "abc" of "n" is not a number/],
     [["m=1 2"], /argument 1 \(m=1 2\): value "1 2" is not a number/],
-    [["bad-name=1"], /argument 1 \(bad-name=1\): invalid metric name/],
+    [["bad-name=1"], /argument 1 \(bad-name=1\): invalid metric name "bad-name"/],
     [['m{a="1"=2'], /argument 1 .*expected "," or "}"/],
     [["m=1", "m=2"], /argument 2 \(m=2\): series m is given twice/],
     [['m{a="1"}'], /expected NAME=VALUE/],
+    [['m{a="1"} x=2'], /^argument 1 \(m\{a="1"\} x=2\): expected NAME=VALUE or NAME\{label="value"\}=VALUE$/],
+    [["# c=1"], /^argument 1 \(# c=1\): invalid metric name "# c"/],
+    [['m{a="x\ny"}=1'], /^argument 1 [\s\S]*: a line break cannot be part of an argument/],
   ])("refuses %j", (args, message) => {
     expect(() => parse(args)).toThrow(message);
+  });
+
+  // A name and a value, not a line of the text format: the message must speak of the argument,
+  // with or without the TYPE line that --type adds.
+  it.each([undefined, "gauge"] as const)("'bad name=2' with type %s is reported as an argument", (type) => {
+    expect(() => parse(["bad name=2"], type)).toThrow(/^argument 1 \(bad name=2\): invalid metric name "bad name" \(allowed: \[a-zA-Z_:\]\[a-zA-Z0-9_:\]\*\)$/);
   });
 });
 

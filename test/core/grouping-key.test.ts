@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/core/errors.js";
-import { buildGroupingKey, buildGroupingPath, formatGroupingKey } from "../../src/core/grouping-key.js";
-import { toBase64 } from "../../src/core/base64.js";
+import { buildGroupingPath, decodeWrapGrouping, encodeWrapGrouping, parseGroupingPath, type GroupingKey } from "../../src/core/grouping-key.js";
+import { fromBase64Url, toBase64 } from "../../src/core/base64.js";
 
 /** The gateway's decoder (handler/push.go splitLabels + decodeBase64), for round-trip checks. */
 function decodeLikeGateway(path: string): Record<string, string> {
@@ -17,7 +16,7 @@ function decodeLikeGateway(path: string): Record<string, string> {
   return out;
 }
 
-const key = (job: string, labels: Array<[string, string]> = []) => buildGroupingKey({ job, instance: undefined, labels: labels.map(([n, v]) => `${n}=${v}`) });
+const key = (job: string, labels: Array<[string, string]> = []): GroupingKey => ({ job, labels });
 
 describe("buildGroupingPath: vectors from the official clients (research/peers.md §3)", () => {
   // Only vectors where every correct encoder must agree byte for byte: the rest are
@@ -87,29 +86,31 @@ describe("buildGroupingPath: values that must not reach the gateway raw", () => 
   });
 });
 
-describe("buildGroupingKey", () => {
-  it("puts the instance first, then labels in the order given", () => {
-    const k = buildGroupingKey({ job: "backup", instance: "db1", labels: ["env=prod", "tier=a=b"] });
-    expect(k.labels).toEqual([["instance", "db1"], ["env", "prod"], ["tier", "a=b"]]);
-    expect(formatGroupingKey(k)).toBe('{job="backup", instance="db1", env="prod", tier="a=b"}');
+describe("PUSHGW_WRAP_GROUPING: what wrap writes, every command reads back", () => {
+  it.each([
+    { job: "backup", labels: [] },
+    { job: "j/2 Προ", labels: [["instance", ""], ["env", "prod"], ["path", "/var/tmp"]] },
+  ] as GroupingKey[])("%j round-trips", (key) => {
+    expect(decodeWrapGrouping(encodeWrapGrouping(key))).toEqual(key);
   });
 
   it.each([
-    [{ job: undefined }, /no job given/],
-    [{ job: "" }, /no job given/],
-    [{ labels: ["env"] }, /expects NAME=VALUE/],
-    [{ labels: ["1a=x"] }, /invalid label name "1a"/],
-    [{ labels: ["a-b=x"] }, /invalid label name "a-b"/],
-    [{ labels: ["__x=1"] }, /starts with "__"/],
-    [{ labels: ["job=x"] }, /set with --job/],
-    [{ labels: ["a=1", "a=2"] }, /already set/],
-    [{ instance: "h", labels: ["instance=x"] }, /already set by --instance/],
-    [{ labels: ["a=\ud800"] }, /lone surrogate/],
-    [{ job: "j\udfff" }, /lone surrogate/],
-  ])("refuses %j", (input, message) => {
-    const full = { job: "j", instance: undefined, labels: [], ...input };
-    expect(() => buildGroupingKey(full)).toThrow(UsageError);
-    expect(() => buildGroupingKey(full)).toThrow(message);
+    undefined,
+    "",
+    "not json",
+    "null",
+    '{"job":"","labels":[]}',
+    '{"job":"x"}',
+    '{"job":"x","labels":[["1a","v"]]}',
+    '{"job":"x","labels":[["job","y"]]}',
+    '{"job":"x","labels":[["a","1"],["a","2"]]}',
+    '{"job":"x","labels":[["a"]]}',
+    '{"job":"x","labels":[["a",1]]}',
+    '{"job":"x","labels":[["a","\\ud800"]]}',
+    // What wrap wrote before the key was checked by the CLI: read as nothing, not half.
+    '{"job":"x","instance":"h","labels":["env=prod"]}',
+  ])("ignores %j", (text) => {
+    expect(decodeWrapGrouping(text)).toBeUndefined();
   });
 });
 
@@ -122,5 +123,69 @@ describe("toBase64", () => {
     ["üser:pä", Buffer.from("üser:pä").toString("base64")],
   ])("%s", (text, expected) => {
     expect(toBase64(text)).toBe(expected);
+  });
+});
+
+describe("parseGroupingPath: reads back what buildGroupingPath builds, and nothing else", () => {
+  it.each([
+    ["plain", key("backup", [["instance", "db-1"]])],
+    ["slash in job", key("a/b")],
+    ["empty value (delete accepts it)", key("j", [["team", ""]])],
+    ["dot dot", key("..", [["v", "."]])],
+    ["Unicode", key("titan", [["name", "Προμηθεύς"], ["emoji", "🚀"]])],
+    ["percent and at", key("j", [["v", "user@host%2F"]])],
+    ["order kept", key("j", [["z", "1"], ["a", "2"]])],
+  ])("%s round-trips", (_, k) => {
+    const path = buildGroupingPath(k);
+    const parsed = parseGroupingPath(path);
+    expect(parsed).toEqual({ key: { job: k.job, labels: k.labels } });
+  });
+
+  it.each([
+    ["the issue's theft path", "@127.0.0.1:52051/steal", /does not start with \/metrics\//],
+    ["another API", "/api/v1/metrics", /does not start with \/metrics\//],
+    ["no job", "/metrics/instance/x", /does not start with the job/],
+    ["a name without a value", "/metrics/job/j/instance", /no value after it/],
+    ["job twice", "/metrics/job/j/job/k", /"job" appears twice/],
+    ["a label twice", "/metrics/job/j/a/1/a/2", /"a" appears twice/],
+    ["bad label name", "/metrics/job/j/a-b/1", /invalid label name "a-b"/],
+    ["reserved label name", "/metrics/job/j/__name__/1", /starts with "__"/],
+    ["empty job", "/metrics/job@base64/=", /the job is empty/],
+    ["empty plain job", "/metrics/job/", /the job is empty|holds characters/],
+    ["not base64url", "/metrics/job@base64/a+b", /not base64url/],
+    ["not UTF-8", "/metrics/job@base64/_w", /not base64url of UTF-8/],
+    ["percent-escape", "/metrics/job/a%2Fb", /always sends base64-encoded/],
+    ["dot segment", "/metrics/job/j/v/..", /always sends base64-encoded/],
+    ["query", "/metrics/job/j?x=1", /always sends base64-encoded/],
+    ["URL authority", "/metrics/job/j/v/@evil:80", /always sends base64-encoded/],
+  ])("%s is refused", (_, path, problem) => {
+    const parsed = parseGroupingPath(path);
+    expect("problem" in parsed && parsed.problem).toMatch(problem);
+  });
+
+  it.each([
+    ["padded base64", "/metrics/job@base64/YQ=="],
+    ["base64 where plain would do", "/metrics/job@base64/YQ"],
+    ["plain label order kept but base64 for the empty value spelled differently", "/metrics/job/j/a@base64/"],
+  ])("%s parses, but is not what pushgw builds", (_, path) => {
+    const parsed = parseGroupingPath(path);
+    expect("key" in parsed ? buildGroupingPath(parsed.key) : path + "?").not.toBe(path);
+  });
+});
+
+describe("fromBase64Url", () => {
+  it.each([
+    ["", []],
+    ["YQ", [0x61]],
+    ["YWI", [0x61, 0x62]],
+    ["YWJj", [0x61, 0x62, 0x63]],
+    ["YQ==", [0x61]],
+    ["_-8", [0xff, 0xef]],
+  ])("%s", (text, bytes) => {
+    expect(Array.from(fromBase64Url(text) ?? [-1])).toEqual(bytes);
+  });
+
+  it.each(["Y", "YQ=", "YR", "a+b", "a/b", "YQ===", "Y Q"])("refuses %s", (text) => {
+    expect(fromBase64Url(text)).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
 import { decodeGroups, formatAge, groupingKeyOf, isOverdue, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
-/** A group as the gateway's JSON API shows it (research §5.1), trimmed to what matters. */
+/** A group as the gateway's JSON API (/api/v1/metrics) shows it, trimmed to what matters. */
 function apiGroup(labels: Record<string, string>, pushTime: string, failureTime = "0", extra: Record<string, unknown> = {}) {
   const sampleLabels = { instance: "", ...labels };
   return {
@@ -98,15 +98,19 @@ describe("selectors", () => {
     ["job = backup", true],
     ["job=~Back|backup", true],
   ])("%s → %s", (selector, expected) => {
-    expect(matchesAll(labels, [parseSelector(selector)])).toBe(expected);
+    expect(matchesAll(labels, [parseSelector(selector, "--match")])).toBe(expected);
   });
 
   it.each(["job", "=x", "1a=x", "job=~(", "job~x"])("refuses %j", (selector) => {
-    expect(() => parseSelector(selector)).toThrow(/--match/);
+    expect(() => parseSelector(selector, "--match")).toThrow(/--match/);
+  });
+
+  it("says in one line what is wrong with a regular expression", () => {
+    expect(() => parseSelector("job=~(", "--match")).toThrow(/^--match "job=~\(": "\(" is not a valid regular expression \(unterminated group\)$/);
   });
 
   it("needs every matcher to hold", () => {
-    expect(matchesAll(labels, [parseSelector("job=backup"), parseSelector("instance=db-2")])).toBe(false);
+    expect(matchesAll(labels, [parseSelector("job=backup", "--match"), parseSelector("instance=db-2", "--match")])).toBe(false);
     expect(matchesAll(labels, [])).toBe(true);
   });
 });

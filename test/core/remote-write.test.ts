@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
-import { buildGroupingKey } from "../../src/core/grouping-key.js";
+import type { GroupingKey } from "../../src/core/grouping-key.js";
 import { encodeWriteRequest, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../../src/core/remote-write.js";
 
 /** A Snappy block decoder for literals and copies (the reference format), to check ours. */
@@ -64,7 +64,7 @@ describe("snappyBlock", () => {
 });
 
 describe("remote write", () => {
-  const key = buildGroupingKey({ job: "backup", instance: "db-1", labels: ["env=prod", "tier="] });
+  const key: GroupingKey = { job: "backup", labels: [["instance", "db-1"], ["env", "prod"], ["tier", ""]] };
   const samples = parseExposition('# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 5\nh_sum 4.5\nh_count 5\nm{z="1",a="2"} NaN\nn -Inf\n', { name: "t" }, { collectSamples: true }).samples;
 
   it("one series per sample, the key's labels added, sorted, empty values left out", () => {
@@ -94,7 +94,7 @@ describe("remote write", () => {
 
 describe("victoriaMetricsImportPath", () => {
   it("puts every grouping label in an extra_label parameter, encoded", () => {
-    const path = victoriaMetricsImportPath(buildGroupingKey({ job: "a b", instance: "h", labels: ["path=/var/tmp", "q=x&y=z"] }));
+    const path = victoriaMetricsImportPath({ job: "a b", labels: [["instance", "h"], ["path", "/var/tmp"], ["q", "x&y=z"]] });
     expect(path).toBe("/api/v1/import/prometheus?extra_label=job%3Da%20b&extra_label=instance%3Dh&extra_label=path%3D%2Fvar%2Ftmp&extra_label=q%3Dx%26y%3Dz");
   });
 });

@@ -1,9 +1,12 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ensureTool } from "../helpers/prometheus.js";
 import { BIN, runCli } from "../helpers/run-cli.js";
+import { typeAndTab } from "../helpers/tmux-shell.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // The shells the scripts are tested in (installed from Debian's packages where we can).
@@ -27,7 +30,9 @@ describe("completion scripts", () => {
 
 describe("in real bash", () => {
   const complete = (...words: string[]) => {
-    const script = `source ${FILES.bash}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _pushgw; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    // What bash sets before calling the function: the words, and the line up to the cursor.
+    const line = words.join(" ");
+    const script = `source ${FILES.bash}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; COMP_LINE='${line}'; COMP_POINT=${line.length}; _pushgw; printf '%s\\n' "\${COMPREPLY[@]}"`;
     return execFileSync("bash", ["--norc", "-c", script], { cwd: root, encoding: "utf8" }).trim().split("\n").filter(Boolean);
   };
   it.each([
@@ -63,50 +68,36 @@ describe("in real fish", () => {
   });
 });
 
-describe("in real zsh (in tmux)", () => {
-  function typeAndComplete(line: string, tabs: number): string {
-    const session = `pushgw-zsh-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const tmux = (...args: string[]) => execFileSync("tmux", ["-f", "/dev/null", ...args], { encoding: "utf8" });
-    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", `env -i PATH=${root}bin:/usr/bin:/bin TERM=xterm zsh -f`);
-    try {
-      const waitFor = (predicate: (screen: string) => boolean): string => {
-        let screen = "";
-        for (let i = 0; i < 50; i++) {
-          screen = tmux("capture-pane", "-t", session, "-p");
-          if (predicate(screen)) return screen;
-          spawnSync("sleep", ["0.1"]);
-        }
-        return screen;
-      };
-      tmux("send-keys", "-t", session, `PS1='%% '; fpath=(${root}completions $fpath); autoload -U compinit; compinit -u -D; clear`, "Enter");
-      waitFor((s) => s.trim() === "%");
-      tmux("send-keys", "-t", session, line);
-      for (let i = 0; i < tabs; i++) {
-        const before = tmux("capture-pane", "-t", session, "-p");
-        tmux("send-keys", "-t", session, "Tab");
-        waitFor((s) => s !== before);
-      }
-      // Settled: the same screen twice, 200 ms apart.
-      let previous = "";
-      let screen = tmux("capture-pane", "-t", session, "-p");
-      for (let i = 0; i < 25 && screen !== previous; i++) {
-        spawnSync("sleep", ["0.2"]);
-        previous = screen;
-        screen = tmux("capture-pane", "-t", session, "-p");
-      }
-      return screen.split("\n")[0]!.trimEnd();
-    } finally {
-      tmux("kill-session", "-t", session);
-    }
-  }
+describe("in the real shells, under tmux: type, press Tab, read the screen", () => {
+  // A directory to complete paths in, and a command of our own on PATH.
+  const place = mkdtempSync(join(tmpdir(), "pushgw-completion-"));
+  mkdirSync(join(place, "sub"));
+  writeFileSync(join(place, "sub", "data.prom"), "m 1\n");
+  mkdirSync(join(place, "bin"));
+  writeFileSync(join(place, "bin", "zzpgw-job"), "#!/bin/sh\n", { mode: 0o755 });
+  const options = { completions: join(root, "completions"), path: `${root}bin:${join(place, "bin")}:/usr/bin:/bin`, cwd: place };
+  const SHELL_NAMES = ["bash", "zsh", "fish"] as const;
 
-  it("completes a command", () => {
-    expect(typeAndComplete("pushgw pu", 1)).toBe("% pushgw push");
-  });
-  it("completes a flag and its value", () => {
-    expect(typeAndComplete("pushgw push --type c", 1)).toBe("% pushgw push --type counter");
-    expect(typeAndComplete("pushgw wrap --max-r", 1)).toBe("% pushgw wrap --max-runtime");
-  });
+  // `after` is typed once Tab is done: "X" right after a "/" shows that no space was added.
+  const cases: Array<[string, string, string]> = [
+    ["a command", "pushgw pu", "pushgw push X"],
+    ["a flag's value from its choices", "pushgw push --type c", "pushgw push --type counter X"],
+    ["a flag", "pushgw wrap --max-r", "pushgw wrap --max-runtime X"],
+    ["a directory after --file, no space after the slash", "pushgw push -f su", "pushgw push -f sub/X"],
+    ["then a file in it", "pushgw push -f sub/da", "pushgw push -f sub/data.prom X"],
+    ["the command after wrap's --", "pushgw wrap -j x -- zzpgw-j", "pushgw wrap -j x -- zzpgw-job X"],
+    ["a path as the command after --, a step at a time", "pushgw wrap -j x -- /usr/loc", "pushgw wrap -j x -- /usr/local/X"],
+    ["files as the wrapped command's arguments", "pushgw wrap -j x -- cat su", "pushgw wrap -j x -- cat sub/X"],
+    ["a command after a global flag and its value", "pushgw -g http://gw:9091 ad", "pushgw -g http://gw:9091 add X"],
+    ["a command after a global switch", "pushgw -q ad", "pushgw -q add X"],
+  ];
+  for (const shell of SHELL_NAMES) {
+    describe(shell, () => {
+      it.each(cases)(`%s: %j`, (_, line, expected) => {
+        expect(typeAndTab(shell, line, { ...options, after: "X" })).toBe(expected);
+      });
+    });
+  }
 });
 
 it("the binary used here is the packaged one", () => {

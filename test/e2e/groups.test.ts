@@ -23,7 +23,7 @@ const jobsOf = async (job: string) => (await readGroups(gw.url)).filter((g) => g
 /**
  * Keys that are awkward to delete: empty values, slashes, Unicode, dots, no instance.
  * Never both {job=X} and {job=X, instance=""}: those two expose the same series, and the
- * second push poisons the gateway (research §1.3).
+ * second push poisons the gateway: it refuses every push until one of the two is deleted.
  */
 const AWKWARD: Array<Record<string, string>> = [
   { instance: "", tier: "" },
@@ -39,12 +39,13 @@ async function pushAwkward(job: string): Promise<void> {
     if (Object.values(labels).includes("")) {
       // pushgw refuses empty grouping values; other clients make such groups, so curl does.
       const path = Object.entries(labels).map(([name, value]) => `/${name}@base64/${Buffer.from(value).toString("base64url") || "="}`).join("");
-      const made = spawnSync("curl", ["-sS", "-f", "--data-binary", "# TYPE m gauge\nm 1\n", `${gw.url}/metrics/job/${job}${path}`]);
+      const made = spawnSync("curl", ["-sS", "-f", "--data-binary", "m 1\n", `${gw.url}/metrics/job/${job}${path}`]);
       expect(made.status, made.stderr.toString()).toBe(0);
       continue;
     }
     const flags = Object.entries(labels).flatMap(([name, value]) => (name === "instance" ? ["-i", value] : ["-l", `${name}=${value}`]));
-    const args = ["add", "-j", job, ...(labels["instance"] === undefined ? ["--no-instance"] : []), ...flags, "-t", "gauge", "m=1"];
+    // Untyped, as curl pushes it: every m in this file's gateway must have one type.
+    const args = ["add", "-j", job, ...(labels["instance"] === undefined ? ["--no-instance"] : []), ...flags, "m=1"];
     const run = await pushgw(args);
     expect(run.stderr, args.join(" ")).toBe("");
   }
@@ -91,7 +92,7 @@ describe("list", () => {
     expect(await pushgw(["list", "--match", "job=none-such"])).toMatchObject({ code: 0, stdout: "", stderr: "no group matches\n" });
     const bad = await pushgw(["list", "--match", "job=~("]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--match "job=~\(": invalid regular expression/);
+    expect(bad.stderr).toMatch(/^pushgw: --match "job=~\(": "\(" is not a valid regular expression \(unterminated group\)\nhint: /);
   });
 });
 
@@ -144,13 +145,15 @@ describe("prune", () => {
   it("deletes groups whose last successful push is older than D, keeps fresh ones; --dry-run deletes nothing", async () => {
     await pushgw(["add", "-j", "old", "-i", "one", "m=1"]);
     await pushgw(["add", "-j", "old", "-i", "two/x", "m=1"]);
-    // Wide margins: on a loaded machine each pushgw run may take a second or more.
-    await sleep(4000);
+    // Wide margins, and "fresh" pushed again right before each prune: on a loaded machine a
+    // pushgw run may take seconds, and the test must not depend on how many.
+    await sleep(6000);
     await pushgw(["add", "-j", "fresh", "m=1"]);
-    const dry = await pushgw(["prune", "--older-than", "3s", "--match", "job=~old|fresh", "--dry-run"]);
-    expect(dry.stdout).toMatch(/^would delete \{job="old", instance="one"\}  last push \ds ago\nwould delete \{job="old", instance="two\/x"\}  last push \ds ago\n$/);
+    const dry = await pushgw(["prune", "--older-than", "5s", "--match", "job=~old|fresh", "--dry-run"]);
+    expect(dry.stdout).toMatch(/^would delete \{job="old", instance="one"\} {2}last push \d+s ago\nwould delete \{job="old", instance="two\/x"\} {2}last push \d+s ago\n$/);
     expect(await jobsOf("old")).toHaveLength(2);
-    const run = await pushgw(["prune", "--older-than", "3s", "--match", "job=~old|fresh", "--yes"]);
+    await pushgw(["add", "-j", "fresh", "m=1"]);
+    const run = await pushgw(["prune", "--older-than", "5s", "--match", "job=~old|fresh", "--yes"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("prune: deleted 2 group(s)\n");
     expect(await jobsOf("old")).toEqual([]);
@@ -178,7 +181,7 @@ describe("prune", () => {
     const proxy = await startFaultProxy(gw.url, [], async ({ method, index }) => {
       if (method !== "GET" || index !== 0) return;
       return async () => {
-        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "# TYPE m gauge\nm 2\n" });
+        const again = await fetch(`${gw.url}/metrics/job/race/instance/stays`, { method: "POST", body: "m 2\n" });
         expect(again.status).toBe(200);
         await sleep(1200);
       };
@@ -206,13 +209,11 @@ describe("prune", () => {
     }
     expect(await jobsOf("bulk")).toHaveLength(1000);
     await sleep(1100);
-    const started = Date.now();
+    // How long it takes is measured by `npm run bench` (prune 1,000 groups), not here.
     const run = await pushgw(["prune", "--older-than", "1s", "--match", "job=bulk", "--yes"]);
-    const took = Date.now() - started;
     expect(run.stderr).toBe("prune: deleted 1000 group(s)\n");
     expect(run.code).toBe(0);
     expect(await jobsOf("bulk")).toEqual([]);
-    process.stdout.write(`prune of 1000 groups took ${took} ms\n`);
   }, 60_000);
 });
 

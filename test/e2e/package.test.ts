@@ -34,11 +34,13 @@ describe("the npm package", () => {
     expect(installed("--help")).toMatch(/Commands:[\s\S]*pushgw push[\s\S]*pushgw wrap/);
   });
 
-  it("ships the bundle, the completions, the README and the licence, and no source", () => {
+  it("ships the bundle, the completions, the man page, the README and the licence, and no source", () => {
     const pkg = join(prefix, "lib", "node_modules", "pushgw");
-    for (const file of ["bin/pushgw", "dist/pushgw.cjs", "dist/launch.cjs", "bin/package.json", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "README.md", "LICENSE"]) {
+    for (const file of ["bin/pushgw", "bin/package.json", "dist/pushgw.cjs", "dist/launch.cjs", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "man/pushgw.1", "README.md", "LICENSE"]) {
       expect(existsSync(join(pkg, file)), file).toBe(true);
     }
+    // npm links the page named by package.json's "man" where man finds it under the prefix.
+    expect(existsSync(join(prefix, "share", "man", "man1", "pushgw.1"))).toBe(true);
     expect(existsSync(join(pkg, "src"))).toBe(false);
     expect(existsSync(join(pkg, "node_modules"))).toBe(false);
   });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition, parseSampleValue } from "../../src/core/exposition.js";
-import { buildGroupingKey, buildGroupingPath } from "../../src/core/grouping-key.js";
+import { buildGroupingPath, type GroupingKey } from "../../src/core/grouping-key.js";
 import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { expositionLike } from "../helpers/generators.js";
 
@@ -64,7 +64,7 @@ describe("against the real gateway", () => {
   it("the grouping-key encoder carries any Unicode job and value exactly through the gateway", async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), fc.string({ unit: "binary", maxLength: 12 }), async (job, value) => {
-        const key = buildGroupingKey({ job, instance: undefined, labels: [`v=${value}`, "tag=prop"] });
+        const key: GroupingKey = { job, labels: [["v", value], ["tag", "prop"]] };
         const response = await fetch(gw.url + buildGroupingPath(key), { method: "PUT", body: "# TYPE unicode_probe gauge\nunicode_probe 1\n" });
         expect(response.status, JSON.stringify({ job, value })).toBe(200);
         const groups = await readGroups(gw.url);

@@ -142,8 +142,11 @@ describe("--spool", () => {
     await runCli(["add", "-g", gw.url, "-j", "owner", "-t", "gauge", "kind_clash=1"]);
     const flushed = await runCli(["flush", "--spool", spool]);
     expect(flushed.code).toBe(1);
-    expect(flushed.stderr).toMatch(/refused, and set aside in .*set-aside[\s\S]*1 refused and set aside/);
-    expect(readdirSync(join(spool, "set-aside"))).toHaveLength(1);
+    expect(flushed.stderr).toMatch(/refused, and set aside in .*set-aside[\s\S]*delivered 0, 1 set aside/);
+    // Kept in a folder named as the gateway's queue is, so --retry-set-aside knows where it belongs.
+    const [folder, ...others] = readdirSync(join(spool, "set-aside"));
+    expect(others).toEqual([]);
+    expect(readdirSync(join(spool, "set-aside", folder!))).toHaveLength(1);
   });
 
   it("wrap: a dead gateway keeps the job's status; the outcome waits in the spool and arrives later", async () => {

@@ -76,19 +76,19 @@ describe("the job runs as if unwrapped", () => {
 
 describe("every exit path", () => {
   it.each([
-    ["exit 42", [node, job("exit.mjs"), "42"], 42],
-    ["killed by SIGKILL", [node, job("self-kill.mjs"), "SIGKILL"], 137],
-    ["killed by SIGTERM", [node, job("self-kill.mjs"), "SIGTERM"], 143],
-    ["not found", ["/nonexistent/backup.sh"], 127],
-    ["a directory", [tmp], 126],
-  ])("%s: the wrapper exits with it and pushes it as job_exit_code", async (name, command, expected) => {
+    ["exit 42", [node, job("exit.mjs"), "42"], 42, /^pushgw: \{job="exit-exit_42"\}: the job failed with exit status 42/],
+    ["killed by SIGKILL", [node, job("self-kill.mjs"), "SIGKILL"], 137, /the job was killed by SIGKILL: exit status 137/],
+    ["killed by SIGTERM", [node, job("self-kill.mjs"), "SIGTERM"], 143, /the job was killed by SIGTERM: exit status 143/],
+    ["not found", ["/nonexistent/backup.sh"], 127, /^pushgw: wrap: cannot run \/nonexistent\/backup\.sh: no such file/],
+    ["a directory", [tmp], 126, /^pushgw: wrap: cannot run .*: permission denied/],
+  ])("%s: the wrapper exits with it and pushes it as job_exit_code", async (name, command, expected, says) => {
     const jobName = `exit-${name.replace(/\W/g, "_")}`;
     const run = await wrap(jobName, [], command);
     expect(run.code).toBe(expected);
     const g = await group(jobName);
     expect(value(g, "job_exit_code")).toBe(expected);
     expect(value(g, "job_success")).toBe(0);
-    if (expected >= 126 && expected <= 127) expect(run.stderr).toMatch(/pushgw: wrap: cannot run .*: (no such file|permission denied)/);
+    expect(run.stderr).toMatch(says);
   });
 
   it("--max-runtime: SIGTERM, then SIGKILL after --kill-grace, exit 124", async () => {
@@ -164,19 +164,8 @@ describe("pushes", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
-  it("a gateway that never answers holds the wrapper no longer than the final push's budget", async () => {
-    const proxy = await startFaultProxy(gw.url, Array.from({ length: 50 }, () => ({ kind: "hang" as const })));
-    try {
-      const started = Date.now();
-      const run = await runCli(["wrap", "-j", "hung", "-g", proxy.url, "--timeout", "4s", "--retries", "20", "--", node, job("exit.mjs"), "0"], { timeoutMs: 60_000 });
-      const took = Date.now() - started;
-      expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/no answer/);
-      expect(took).toBeLessThan(40_000);
-    } finally {
-      await proxy.stop();
-    }
-  }, 60_000);
+  // The final push's 30 s budget against a gateway that never answers: test/app/wrap.test.ts,
+  // in simulated time; test/e2e/wrap-survival.test.ts checks a short bound end to end.
 
   it("--strict: exit 1 when the job succeeded but its outcome was not pushed; a failed job keeps its status", async () => {
     const ok = await runCli(["wrap", "-j", "strict", "-g", "http://127.0.0.1:9", "--retries", "0", "--strict", "--", node, job("exit.mjs"), "0"]);
@@ -302,14 +291,16 @@ describe("cron's world", () => {
 });
 
 describe("usage", () => {
+  // Each wrapped command would create the marker: it must never run.
+  const marker = join(tmp, "never-created");
+  const touch = ["sh", "-c", `touch ${marker}`];
   it.each([
     [["wrap", "-j", "x"], /no command given/],
-    [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/],
-    [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/],
-    [["wrap", "-j", "x", "--prefix", "1bad", "--", "true"], /--prefix: "1bad"/],
-    [["wrap", "-j", "x", "sh", "-c", "true"], /Unknown argument: c[\s\S]*put -- before the wrapped command/],
+    [["wrap", "-j", "x", "--grace", "1h", "--", ...touch], /--grace only makes sense with --expect-every/],
+    [["wrap", "-j", "x", "--max-runtime", "0s", "--", ...touch], /--max-runtime must be longer than 0/],
+    [["wrap", "-j", "x", "--prefix", "1bad", "--", ...touch], /--prefix: "1bad"/],
+    [["wrap", "-j", "x", ...touch], /^pushgw: wrap: unknown flag -c\nhint: put -- before the wrapped command/],
   ])("%j", async (args, message) => {
-    const marker = join(tmp, "never-created");
     mkdirSync(tmp, { recursive: true });
     const run = await runCli(args, { env });
     expect(run.code).toBe(2);

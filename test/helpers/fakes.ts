@@ -1,5 +1,21 @@
-import type { Clock, Deps, Http, HttpRequest, HttpResult, Input, Output } from "../../src/app/ports.js";
+import type { Clock, Deps, Http, HttpRequest, HttpResult, Input, JobSpec, Output, RelayAnswer } from "../../src/app/ports.js";
 import type { ToolError } from "../../src/core/errors.js";
+import type { JobOutcome } from "../../src/core/wrap.js";
+
+/** What the fake job runner does when wrap runs a job. */
+export interface FakeJob {
+  readonly outcome: JobOutcome;
+  /** Simulated time the job takes. */
+  readonly durationMs?: number;
+  /** What the job writes into PUSHGW_METRICS_FILE. */
+  readonly metrics?: string;
+  readonly notes?: string[];
+  readonly internalErrors?: unknown[];
+  /** The scratch file cannot be made (TMPDIR unusable). */
+  readonly noScratchFile?: boolean;
+  /** Runs while the job runs (a pushgw inside the job reaching the relay, say). */
+  readonly during?: (world: FakeWorld) => Promise<void>;
+}
 
 /** In-memory ports for use-case tests: a scripted HTTP peer, a clock that only pretends to sleep. */
 export interface FakeWorld {
@@ -7,10 +23,21 @@ export interface FakeWorld {
   readonly requests: HttpRequest[];
   readonly sleeps: number[];
   readonly printed: { result: string[]; info: string[]; verbose: string[]; warn: string[]; error: ToolError[] };
+  /** The jobs wrap ran, as it described them. */
+  readonly jobs: JobSpec[];
+  /** The relay's handler, while a wrapper serves one: what a pushgw inside the job would reach. */
+  relayHandler: ((request: unknown) => Promise<RelayAnswer>) | undefined;
+  /** The simulated clock's time (monotonic and wall clock are the same here). */
+  now(): number;
 }
 
-export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): FakeWorld {
+/**
+ * `replies`: the gateway's answers in order, or a function giving each. A timeout costs the
+ * request's whole --timeout of simulated time.
+ */
+export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => HttpResult), input: Partial<Input> = {}, job?: FakeJob): FakeWorld {
   const requests: HttpRequest[] = [];
+  const jobs: JobSpec[] = [];
   const sleeps: number[] = [];
   let now = 1_800_000_000_000;
   const clock: Clock = {
@@ -24,8 +51,9 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
   const http: Http = {
     send: async (request) => {
       requests.push(request);
-      const reply = replies.shift();
+      const reply = typeof replies === "function" ? replies(request) : replies.shift();
       if (!reply) throw new Error(`no scripted reply for request ${requests.length}`);
+      if (reply.kind === "failure" && reply.reason === "timeout") now += request.timeoutMs;
       return reply;
     },
     proxyFor: () => undefined,
@@ -44,14 +72,30 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
   const deps: Deps = {
     http: async () => http,
     jobs: async () => {
-      throw new Error("this test runs no jobs");
+      if (job === undefined) throw new Error("this test runs no jobs");
+      return {
+        run: async (spec) => {
+          jobs.push(spec);
+          await job.during?.(world);
+          now += job.durationMs ?? 1000;
+          return { outcome: job.outcome, output: undefined, notes: job.notes ?? [], internalErrors: job.internalErrors ?? [] };
+        },
+        createScratchFile: async () => {
+          if (job.noScratchFile) throw Object.assign(new Error("no such file or directory, mkdtemp '/gone/pushgw-XXXXXX'"), { code: "ENOENT" });
+          return { path: "/scratch/metrics.prom", dir: "/scratch", read: async () => new TextEncoder().encode(job.metrics ?? ""), remove: async () => {} };
+        },
+      };
     },
     spool: async () => {
       throw new Error("this test uses no spool");
     },
-    relay: async () => {
-      throw new Error("this test uses no relay");
-    },
+    relay: async () => ({
+      serve: async (_path, handle) => {
+        world.relayHandler = handle;
+        return { close: async () => void (world.relayHandler = undefined) };
+      },
+      send: async () => ({ unreachable: "no relay in this test" }),
+    }),
     clock,
     input: {
       stdinIsTerminal: true,
@@ -67,7 +111,8 @@ export function fakeWorld(replies: HttpResult[], input: Partial<Input> = {}): Fa
     random: () => 0.5,
     version: "9.9.9",
   };
-  return { deps, requests, sleeps, printed };
+  const world: FakeWorld = { deps, requests, sleeps, printed, jobs, relayHandler: undefined, now: () => now };
+  return world;
 }
 
 export const reply = (status: number, body = "", headers: Record<string, string> = {}): HttpResult => ({

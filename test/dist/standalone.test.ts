@@ -1,0 +1,101 @@
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTool } from "../helpers/prometheus.js";
+import { family, findGroup, readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { ARM64_LIBRARIES, ensureDebianFile, run, STANDALONE, VERSION } from "../helpers/standalone.js";
+
+let gw: RunningGateway;
+// A copy in a directory of its own: the only pushgw the tests below can reach.
+const alone = mkdtempSync(join(tmpdir(), "pushgw-standalone-"));
+const executable = join(alone, "pushgw-linux-x64");
+
+beforeAll(async () => {
+  copyFileSync(STANDALONE.x64, executable);
+  gw = await startPushgateway();
+});
+afterAll(async () => {
+  await gw?.stop();
+  rmSync(alone, { recursive: true, force: true });
+});
+
+const value = async (labels: Record<string, string>, name: string) => family(findGroup(await readGroups(gw.url), labels), name)?.metrics[0]?.value;
+
+describe("the standalone executable (linux-x64)", () => {
+  it("prints its version with an empty environment", async () => {
+    const r = await run(executable, ["--version"], {});
+    expect(r).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
+  });
+
+  it("pushes with an empty environment (no PATH, no HOME, no Node), silently", async () => {
+    const r = await run(executable, ["add", "-g", gw.url, "-j", "standalone", "--no-instance", "-l", "env=empty", "standalone_pushed=42"], {});
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await value({ job: "standalone", env: "empty" }, "standalone_pushed")).toBe("42");
+  });
+
+  it("refuses bad input with exit 2 and a message, and sends nothing", async () => {
+    const r = await run(executable, ["add", "-g", gw.url, "-j", "standalone", "--no-instance", "-l", "env=bad", "not a metric=1"], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pushgw: /);
+    expect(findGroup(await readGroups(gw.url), { job: "standalone", env: "bad" })).toBeUndefined();
+  });
+
+  it("under wrap, a nested `pushgw add` in the job runs this same executable, even with no PATH", async () => {
+    const job = 'me=$(command -v pushgw) && echo "$me" && readlink "$me" && pushgw add standalone_nested=7';
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-wrap", "--no-instance", "--", "/bin/sh", "-c", job], {});
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [linkPath, target] = r.stdout.trim().split("\n");
+    expect(target).toBe(executable);
+    // The nested push landed in the wrapper's group, next to the wrapper's own metrics.
+    expect(await value({ job: "standalone-wrap" }, "standalone_nested")).toBe("7");
+    expect(await value({ job: "standalone-wrap" }, "job_success")).toBe("1");
+    // The private directory holding the link is gone once the job has ended.
+    expect(linkPath).toMatch(/\/pushgw-self-[^/]+\/pushgw$/);
+    expect(existsSync(linkPath!)).toBe(false);
+  });
+
+  it("under wrap with cron's PATH, the job's PATH keeps it after the link's directory", async () => {
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-path", "--no-instance", "--", "/bin/sh", "-c", 'echo "$PATH"'], { PATH: "/usr/bin:/bin" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\/[^:]+\/pushgw-self-[^/:]+:\/usr\/bin:\/bin\n$/);
+  });
+
+  it("exits with the job's status when the nested command fails", async () => {
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-fail", "--no-instance", "--", "/bin/sh", "-c", "pushgw add 'bad metric=1'; exit 3"], {});
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^pushgw: /m);
+    expect(await value({ job: "standalone-fail" }, "job_exit_code")).toBe("3");
+  });
+});
+
+describe("the standalone executable (linux-arm64, under qemu-user)", () => {
+  const qemu = ensureTool("qemu-aarch64-static", "qemu-user-static");
+  ensureDebianFile(join(ARM64_LIBRARIES, "lib/ld-linux-aarch64.so.1"), "libc6-arm64-cross");
+  ensureDebianFile(join(ARM64_LIBRARIES, "lib/libstdc++.so.6"), "libstdc++6-arm64-cross");
+  const arm64 = (args: string[]) => run(qemu, ["-L", ARM64_LIBRARIES, STANDALONE.arm64, ...args], {}, 90_000);
+
+  it("is an arm64 ELF executable, and the x64 one an x86-64 one", () => {
+    // e_machine, at byte 18 of the ELF header: 183 is AArch64, 62 is x86-64.
+    const machine = (file: string) => {
+      const header = Buffer.alloc(20);
+      const fd = openSync(file, "r");
+      readSync(fd, header, 0, 20, 0);
+      closeSync(fd);
+      return [header.subarray(0, 4).toString("latin1"), header.readUInt16LE(18)];
+    };
+    expect(machine(STANDALONE.arm64)).toEqual(["\x7fELF", 183]);
+    expect(machine(STANDALONE.x64)).toEqual(["\x7fELF", 62]);
+  });
+
+  it("prints its version with an empty environment", async () => {
+    expect(await arm64(["--version"])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
+  });
+
+  it("pushes to the real gateway", async () => {
+    const r = await arm64(["add", "-g", gw.url, "-j", "standalone-arm64", "--no-instance", "arm64_pushed=64"]);
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await value({ job: "standalone-arm64" }, "arm64_pushed")).toBe("64");
+  });
+});

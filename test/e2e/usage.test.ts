@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGroupsSorted, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { runCli } from "../helpers/run-cli.js";
+
+let gw: RunningGateway;
+beforeAll(async () => {
+  gw = await startPushgateway();
+  // Something to lose: a bad command line must leave it alone.
+  await fetch(`${gw.url}/metrics/job/keep`, { method: "PUT", body: "m 1\n" });
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+describe("a mistake on the command line: one line saying what is wrong, one hint, exit 2, nothing sent", () => {
+  it.each([
+    [["add", "-j", "x", "--dry-ru", "m=1"], "add: unknown flag --dry-ru", "did you mean --dry-run?"],
+    [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],
+    [["prune", "--older-then", "7d", "--yes"], "prune: unknown flag --older-then", "did you mean --older-than?"],
+    [["delete", "-j", "x", "--no-instanc"], "delete: unknown flag --no-instanc", "did you mean --no-instance?"],
+    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
+    [["list", "--match", "job=~("], '--match "job=~(": "(" is not a valid regular expression (unterminated group)', undefined],
+    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list; see pushgw add --help for add's"],
+    [["add", "-j", "x", "bad name=2"], 'argument 1 (bad name=2): invalid metric name "bad name" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)', undefined],
+    [["add", "-j"], "--job needs a value", "see pushgw add --help"],
+  ])("%j", async (argv, message, hint) => {
+    const run = await runCli([...argv, "-g", gw.url]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`pushgw: ${message}`);
+    expect(lines[1]).toMatch(/^hint: /);
+    if (hint !== undefined) expect(lines[1]).toBe(`hint: ${hint}`);
+    expect(lines[2]).toBe("");
+    expect((await readGroupsSorted(gw.url)).map((g) => g.labels["job"])).toEqual(["keep"]);
+  });
+});
