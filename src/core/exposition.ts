@@ -527,7 +527,7 @@ class Parser {
     const lineEnd = this.lineEnd;
     // The position lives in a local while scanning: this is the innermost loop of a big push.
     let pos = this.pos + 1; // after '{'
-    let c = 0;
+    let c: number;
     for (;;) {
       for (c = text.charCodeAt(pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
       if (pos >= lineEnd) this.fail(`label set is not closed with "}"`);

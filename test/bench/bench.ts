@@ -107,7 +107,7 @@ function standaloneRows(url: string): void {
 }
 
 const rows: Array<[string, string, string, string, string]> = [];
-let parserTable = "";
+const parserTable: string[] = [];
 const row = (what: string, ours: string, against: string, ratio: string, target: string) => rows.push([what, ours, against, ratio, target]);
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
@@ -183,7 +183,7 @@ try {
     if (slowest === undefined || mbs < slowest.mbs) slowest = { name: shape.name, mbs };
   }
   row(`parser throughput (decode + check), slowest of ${SHAPES.length} shapes`, `${slowest!.mbs.toFixed(0)} MB/s`, `slowest: ${slowest!.name}`, "", "≥ 100 MB/s on every shape");
-  parserTable = ["| shape (100,000 series) | size | decode + check | throughput |", "| --- | --- | --- | --- |", ...shapeRows].join("\n");
+  parserTable.push("| shape (100,000 series) | size | decode + check | throughput |", "| --- | --- | --- | --- |", ...shapeRows);
 
   // 6. prune of 1,000 groups against a sequential curl DELETE loop over the same groups.
   // The 100,000-series group goes first: every push makes the gateway re-check all it holds.
@@ -207,4 +207,4 @@ const header = ["measure", "pushgw", "side by side", "ratio", "target"];
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 // Other work on the machine slows both sides of a ratio, but not equally: say how busy it was.
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, medians of ${RUNS} alternating runs, load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`;
-console.log(`\n${table}\n\n${parserTable}\n\nMachine: ${machine}; NODE_EXTRA_CA_CERTS unset.`);
+console.log(`\n${table}\n\n${parserTable.join("\n")}\n\nMachine: ${machine}; NODE_EXTRA_CA_CERTS unset.`);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { cacheDirectory } from "../../src/adapters/v8-code-cache.js";
 import { family, findGroup, readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { NODE, runCli, type CliRun } from "../helpers/run-cli.js";
@@ -117,7 +117,7 @@ describe("the code cache", () => {
   });
 
   it.each([
-    ["garbage", (data: Buffer) => Buffer.from("not a V8 code cache at all")],
+    ["garbage", () => Buffer.from("not a V8 code cache at all")],
     ["truncated", (data: Buffer) => data.subarray(0, Math.floor(data.length / 2))],
     ["empty", () => Buffer.alloc(0)],
     // The header still says it is ours; only the checksum pushgw turns on catches this.
