@@ -14,7 +14,6 @@ import { formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { decodeGroups, deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
 import { isSecretHeaderName } from "../core/secrets.js";
 import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.js";
-import { openTextfileGateway } from "./textfile-gateway.js";
 
 /**
  * The one way pushgw talks to its gateways. Built once per run, before anything is sent (and
@@ -146,7 +145,8 @@ export interface OpenGatewayOptions {
 export async function openGateway(transport: TransportOptions, deps: Deps, options: OpenGatewayOptions): Promise<Gateway> {
   const target = transport.target ?? "pushgateway";
   refuseCommandForTarget(options.command, target);
-  if (target === "textfile") return openTextfileGateway(transport, deps);
+  // Loaded only for that target: a push to a gateway pays nothing for it (node:crypto included).
+  if (target === "textfile") return (await import("./textfile-gateway.js")).openTextfileGateway(transport, deps);
   if (["list", "prune", "delete --match"].includes(options.command) && transport.gateways.length !== 1) {
     throw new UsageError(`${options.command} works on one gateway at a time; ${transport.gateways.length} were given`, { hint: "run it once per gateway" });
   }
