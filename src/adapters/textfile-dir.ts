@@ -19,8 +19,8 @@ const GUARD_PREFIX = ".takeover-";
 const TOKEN_GRACE_MS = 3_000;
 /** No file pushgw writes is larger; a larger `*.prom` is left out of the checks. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
-/** Between two looks at a taken lock: short, with jitter, so 30 waiting runs do not move in step. */
-const LOCK_POLL_MS = [2, 20] as const;
+/** Between two looks at a taken lock: from the first to the second, doubling, with jitter, so that 30 waiting runs do not move in step. */
+const LOCK_POLL_MS = [2, 50] as const;
 
 /**
  * The textfile directory on disk. node_exporter reads every `*.prom` file in it at each scrape;
@@ -55,20 +55,24 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
 
   const waitForLock = async (name: string, waitMs: number): Promise<() => Promise<void>> => {
     const deadline = Date.now() + waitMs;
+    const lockPath = join(root, `.${name}${LOCK_SUFFIX}`);
     // A token of its own for each hold: two writes of one group in this process (wrap's own
     // push and one relayed from its job) wait for each other like two processes.
     const me = `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`;
-    for (;;) {
-      const release = await takeLock(root, me, selfStart, `.${name}${LOCK_SUFFIX}`);
-      if (release !== undefined) return release;
+    for (let pause: number = LOCK_POLL_MS[0]; ; pause = Math.min(pause * 2, LOCK_POLL_MS[1])) {
+      // Placing a token costs a synced file: while a live run holds the lock, only look.
+      const held = await readToken(lockPath);
+      if (held === undefined || (await isStale(lockPath, held, 0, selfStart))) {
+        const release = await takeLock(root, me, selfStart, `.${name}${LOCK_SUFFIX}`);
+        if (release !== undefined) return release;
+      }
       if (Date.now() >= deadline) {
-        const holder = (await readToken(join(root, `.${name}${LOCK_SUFFIX}`)))?.split(" ")[0];
+        const holder = (await readToken(lockPath))?.split(" ")[0];
         throw new GatewayError(`${join(root, name)}: not written: another pushgw${holder && /^\d+$/.test(holder) ? ` (pid ${holder})` : ""} held its lock for longer than ${waitMs} ms`, {
-          hint: "a pushgw writing that group hangs, or many write it at once: try again, or give a longer --timeout",
+          hint: "a pushgw writing that group hangs, or very many write it at once: try again, or give a longer --timeout",
         });
       }
-      const [low, high] = LOCK_POLL_MS;
-      await new Promise((r) => setTimeout(r, low + Math.random() * (high - low)));
+      await new Promise((r) => setTimeout(r, Math.min(pause * (0.5 + Math.random()), Math.max(0, deadline - Date.now()))));
     }
   };
 

@@ -44,7 +44,10 @@ export async function openTextfileGateway(transport: TransportOptions, deps: Dep
     if (typeof key === "string") return { kind: "failed", url: store.dir, retryable: false, error: new GatewayError(`${call.method} ${call.path}: ${key}`) };
     const name = textfileName(key);
     const url = pathOf(name);
-    const waitMs = limits.deadline === undefined ? transport.timeoutMs : Math.max(0, Math.min(transport.timeoutMs, limits.deadline - deps.clock.monotonic()));
+    // Waiting for another run's lock is waiting in a queue, as a push waits for a busy gateway:
+    // as long as a push with its retries may take, and never past wrap's budget.
+    const patience = (transport.retry.retries + 1) * transport.timeoutMs;
+    const waitMs = limits.deadline === undefined ? patience : Math.max(0, Math.min(patience, limits.deadline - deps.clock.monotonic()));
     try {
       if (call.method === "DELETE") {
         const removed = await store.update(name, waitMs, async (current) => ({ write: current === undefined ? undefined : null, result: current !== undefined }));

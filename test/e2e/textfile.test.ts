@@ -332,7 +332,7 @@ describe("hostile directories and files", () => {
     expect(readdirSync(place)).toEqual([name]);
   });
 
-  it("a lock held by a live process makes the write wait, then fail after --timeout (exit 1), the file untouched", async () => {
+  it("a lock held by a live process makes the write wait, then fail after (--retries + 1) × --timeout (exit 1), the file untouched", async () => {
     const place = newDir();
     expect((await runCli(["push", ...tf(place), "-j", "held", "--no-instance", "m=1"])).code).toBe(0);
     const name = textfileName({ job: "held", labels: [] });
@@ -341,9 +341,9 @@ describe("hostile directories and files", () => {
     const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
     const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
     writeFileSync(join(place, `.${name}.lock`), `${process.pid} ${start} 0123abcd`);
-    const run = await runCli(["add", ...tf(place), "-j", "held", "--no-instance", "--timeout", "1s", "m=2"]);
+    const run = await runCli(["add", ...tf(place), "-j", "held", "--no-instance", "--timeout", "1s", "--retries", "1", "m=2"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`another pushgw (pid ${process.pid}) held its lock for longer than 1000 ms`);
+    expect(run.stderr).toContain(`another pushgw (pid ${process.pid}) held its lock for longer than 2000 ms`);
     expect(readFileSync(join(place, name), "utf8")).toBe(before);
   });
 
