@@ -35,6 +35,8 @@ interface FlagRow<V> {
   readonly repeatable?: boolean;
   /** --no-X is offered (and, for a flag that takes a value, means "leave it out"). */
   readonly negatable?: boolean;
+  /** The value may be left out (`--lock` or `--lock FILE`); the reader gets "" then. */
+  readonly optionalValue?: boolean;
   /** The value is a path: completion offers file names. */
   readonly file?: boolean;
   /** The only values allowed, offered by completion. */
@@ -324,6 +326,19 @@ export const FLAGS = {
     commands: ["wrap"],
     parse: (t, from) => duration(t, from),
   }),
+  lock: text({
+    file: true,
+    optionalValue: true,
+    describe: "run only if no other run of this group holds the lock (FILE, default: named after the group); else exit 75",
+    group: "Wrap:",
+    commands: ["wrap"],
+  }),
+  "lock-wait": text({
+    describe: "with --lock: wait up to D for the lock instead of giving up at once (implies --lock)",
+    group: "Wrap:",
+    commands: ["wrap"],
+    parse: (t, from) => duration(t, from),
+  }),
 
   // flush
   "retry-set-aside": toggle({
@@ -393,7 +408,7 @@ export function declareFlags<T>(y: Argv<T>, command: CommandName, groupOrder: re
       // A switch is a boolean to yargs; anything else stays the text that was typed (no type:
       // yargs would show "[string]" beside every flag).
       type: row.takesValue ? undefined : "boolean",
-      requiresArg: row.takesValue && !row.negatable,
+      requiresArg: row.takesValue && !row.negatable && !row.optionalValue,
       describe: describeFlag(name, command) + helpSuffix(row),
       group: group === "Options:" ? undefined : group,
       hidden: row.hiddenIn?.includes(command) === true,

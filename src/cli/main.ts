@@ -62,6 +62,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     },
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     relay: () => import("../adapters/relay-socket.js").then((m) => m.createSocketRelay()),
+    locks: () => import("../adapters/flock-lock.js").then((m) => m.createFlockLocks()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     clock: systemClock,
     input: createStdioInput(),
