@@ -81,7 +81,7 @@ export interface GatewayCall {
 
 /** What became of one call to one gateway. */
 export type CallOutcome =
-  | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string }
+  | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string | undefined>> }
   | { readonly kind: "failed"; readonly url: string; readonly error: GatewayError; readonly retryable: boolean; readonly status?: number | undefined }
   /** --spool: not delivered now, saved to be sent later in order. */
   | { readonly kind: "spooled"; readonly url: string; readonly where: string; readonly reason: GatewayError | undefined };
@@ -131,8 +131,8 @@ interface Endpoint {
 }
 
 export interface OpenGatewayOptions {
-  /** The command, for refusals: delete, list, prune and flush need a Pushgateway. */
-  readonly command: "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush";
+  /** The command, for refusals: delete, list, prune, flush and doctor need a Pushgateway. */
+  readonly command: "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush" | "doctor";
   /** The spool's writer, for runs with --spool (push, add, delete, wrap). */
   readonly spoolWriter?: SpoolWriter | undefined;
 }
@@ -141,7 +141,7 @@ export interface OpenGatewayOptions {
 export async function openGateway(transport: TransportOptions, deps: Deps, options: OpenGatewayOptions): Promise<Gateway> {
   const target = transport.target ?? "pushgateway";
   refuseCommandForTarget(options.command, target);
-  if (["list", "prune", "delete --match"].includes(options.command) && transport.gateways.length !== 1) {
+  if (["list", "prune", "delete --match", "doctor"].includes(options.command) && transport.gateways.length !== 1) {
     throw new UsageError(`${options.command} works on one gateway at a time; ${transport.gateways.length} were given`, { hint: "run it once per gateway" });
   }
   const tls = await readTlsMaterial(transport.tls ?? {}, deps);
@@ -239,7 +239,7 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
 /** delete, list, prune and flush need a Pushgateway: time-series stores keep no groups. */
 function refuseCommandForTarget(command: OpenGatewayOptions["command"], target: Target): void {
   if (target === "pushgateway" || ["push", "add", "wrap"].includes(command)) return;
-  throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : command === "flush" ? "flush to" : "delete"}`, {
+  throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : command === "flush" ? "flush to" : command === "doctor" ? "examine" : "delete"}`, {
     hint:
       target === "remote-write"
         ? "a remote-write receiver stores samples, not groups: series go stale by themselves once nothing pushes them"
@@ -383,7 +383,7 @@ export async function sendWithRetries(
           }),
         };
       }
-      return { kind: "delivered", url: request.url, status: result.status, body: result.body };
+      return { kind: "delivered", url: request.url, status: result.status, body: result.body, headers: result.headers };
     }
     if (!isRetryableStatus(result.status) || lastAttempt) {
       return {

@@ -15,10 +15,10 @@ import { closestMatch } from "../core/suggest.js";
  * are all made from this table.
  */
 
-export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "alert-rules", "completion"] as const;
+export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor", "alert-rules", "completion"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
+export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
 
 /** A value as yargs hands it over: a string, several when the flag was repeated, a boolean for a switch or --no-X. */
 type Raw = string | boolean | ReadonlyArray<string | boolean> | undefined;
@@ -168,9 +168,9 @@ const toggle = (row: Omit<FlagRow<boolean>, "takesValue" | "read"> & { on?: bool
 
 // --- the table ------------------------------------------------------------------------------
 
-const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush"] as const satisfies readonly CommandName[];
+const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor"] as const satisfies readonly CommandName[];
 const GROUPING = ["push", "add", "delete", "wrap"] as const satisfies readonly CommandName[];
-const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:" } as const;
+const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:" } as const;
 
 export const FLAGS = {
   // Where to push
@@ -219,7 +219,7 @@ export const FLAGS = {
     describe: "compress bodies (Content-Encoding: gzip; Pushgateway 1.5.0+)",
     group: GATEWAY_GROUP,
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["delete", "list", "prune"],
+    hiddenIn: ["delete", "list", "prune", "doctor"],
   }),
   target: textWithDefault({
     env: "PUSHGW_TARGET",
@@ -228,7 +228,7 @@ export const FLAGS = {
     describe: "what --gateway is: a Pushgateway, a remote-write endpoint, or VictoriaMetrics",
     group: GATEWAY_GROUP,
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["delete", "list", "prune", "flush"],
+    hiddenIn: ["delete", "list", "prune", "flush", "doctor"],
     parse: (t, from): Target => choice(t, from, TARGETS),
   }),
   spool: text({
@@ -237,7 +237,7 @@ export const FLAGS = {
     describe: "save pushes that cannot be delivered here, send them later",
     group: { ...GATEWAY_GROUP, flush: "Spool:" },
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["list", "prune"],
+    hiddenIn: ["list", "prune", "doctor"],
   }),
   quiet: toggle({ short: "q", describe: "print nothing but errors", group: "Output:", commands: TALKING_TO_A_GATEWAY, conflicts: "verbose" }),
   verbose: toggle({ short: "v", describe: "print each request and its status (never credentials)", group: "Output:", commands: TALKING_TO_A_GATEWAY }),
@@ -284,17 +284,26 @@ export const FLAGS = {
   }),
   yes: toggle({
     short: "y",
-    describe: { delete: "with --match: delete without asking (needed without a terminal)", prune: "delete without asking (needed without a terminal)" },
-    group: "Selecting groups:",
-    commands: ["delete", "prune"],
+    describe: {
+      delete: "with --match: delete without asking (needed without a terminal)",
+      prune: "delete without asking (needed without a terminal)",
+      doctor: "with --fix: repair without asking (needed without a terminal)",
+    },
+    group: { delete: "Selecting groups:", prune: "Selecting groups:", doctor: "Repairs:" },
+    commands: ["delete", "prune", "doctor"],
   }),
   "older-than": text({
-    describe: { list: "only groups whose last successful push is older than D", prune: "delete groups whose last successful push is older than D" },
+    describe: {
+      list: "only groups whose last successful push is older than D",
+      prune: "delete groups whose last successful push is older than D",
+      doctor: "also report groups with no successful push for longer than D (--fix deletes them)",
+    },
     group: "Selecting groups:",
-    commands: ["list", "prune"],
+    commands: ["list", "prune", "doctor"],
     parse: (t, from) => duration(t, from),
   }),
-  json: toggle({ describe: "a JSON array, one object per group", group: "Output:", commands: ["list"] }),
+  json: toggle({ describe: { list: "a JSON array, one object per group", doctor: "the report as one JSON object" }, group: "Output:", commands: ["list", "doctor"] }),
+  fix: toggle({ describe: "run the repairs the report names, after asking (as prune does)", group: "Repairs:", commands: ["doctor"] }),
 
   // Wrap
   "max-runtime": text({

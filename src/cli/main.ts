@@ -8,6 +8,7 @@ import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
 import { printAlertRules } from "../app/alert-rules.js";
 import { flushSpool } from "../app/flush.js";
+import { runDoctor } from "../app/doctor.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     completion: run(printCompletion),
     alertRules: run(printAlertRules),
     flush: run(flushSpool),
+    doctor: run(runDoctor),
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
