@@ -29,6 +29,7 @@ function describeCommand(definition: CommandDefinition): CommandSpec {
       choices: row.choices,
       file: row.file === true,
       repeatable: row.repeatable === true,
+      ...(row.optionalValue ? { optionalValue: true } : {}),
     });
     if (row.negatable) flags.push({ long: `no-${name}`, short: undefined, describe: `no ${name}`, takesValue: false, choices: undefined, file: false, repeatable: false });
   }

@@ -14,6 +14,8 @@ export interface FlagSpec {
   readonly file: boolean;
   /** May be given more than once (--label, --gateway). */
   readonly repeatable: boolean;
+  /** The value may be left out (`--lock` or `--lock FILE`). */
+  readonly optionalValue?: boolean;
 }
 
 export interface CommandSpec {

@@ -348,7 +348,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["prune", "--older-then", "7d"], "prune: unknown flag --older-then", "did you mean --older-than?"],
     [["add", "-j", "x", "--no-instanc", "m=1"], "add: unknown flag --no-instanc", "did you mean --no-instance?"],
     [["add", "-j", "x", "--no-start-push", "m=1"], "add: unknown flag --no-start-push", "--start-push is a flag of wrap; see pushgw add --help for add's"],
-    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list; see pushgw add --help for add's"],
+    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list and doctor; see pushgw add --help for add's"],
     [["list", "-j", "x"], "list: unknown flag -j", "see pushgw list --help"],
     [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
     [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
