@@ -8,7 +8,6 @@ import { removeGroups } from "../app/prune.js";
 import { printCompletion } from "../app/completion.js";
 import { printAlertRules } from "../app/alert-rules.js";
 import { flushSpool } from "../app/flush.js";
-import { runDoctor } from "../app/doctor.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput } from "../adapters/terminal-output.js";
@@ -39,7 +38,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     completion: run(printCompletion),
     alertRules: run(printAlertRules),
     flush: run(flushSpool),
-    doctor: run(runDoctor),
+    // Loaded when asked for: the other commands need not parse it at start-up.
+    doctor: async (options, output) => run((await import("../app/doctor.js")).runDoctor)(options, output),
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
