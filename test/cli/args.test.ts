@@ -273,7 +273,21 @@ describe("wrap", () => {
   });
 
   it.each([
+    ["no --lock", ["--", "true"], undefined],
+    ["a bare --lock: the group's own file", ["--lock", "--", "true"], { file: undefined, waitMs: undefined }],
+    ["a bare --lock before another flag", ["--lock", "-q", "--", "true"], { file: undefined, waitMs: undefined }],
+    ["--lock FILE", ["--lock", "/var/lock/x.lock", "--", "true"], { file: "/var/lock/x.lock", waitMs: undefined }],
+    ["--lock-wait alone implies --lock", ["--lock-wait", "5m", "--", "true"], { file: undefined, waitMs: 300_000 }],
+    ["--lock FILE --lock-wait D", ["--lock=/l", "--lock-wait", "500ms", "--", "true"], { file: "/l", waitMs: 500 }],
+  ])("%s", async (_, argv, lock) => {
+    const [, options] = await parse(["wrap", "-j", "x", ...argv]);
+    expect((options as { lock?: unknown }).lock).toEqual(lock);
+    expect(options).toMatchObject({ argv: ["true"] });
+  });
+
+  it.each([
     [["wrap", "-j", "x"], /^wrap: no command given$/, /put the command after --/],
+    [["wrap", "-j", "x", "--lock-wait", "soon", "--", "true"], /--lock-wait/, undefined],
     [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/, undefined],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/, undefined],
     [["wrap", "-j", "x", "--prefix", "1x", "--", "true"], /--prefix: "1x" cannot start a metric name/, undefined],
@@ -320,6 +334,23 @@ describe("list, prune and flush", () => {
       retrySetAside: false,
     });
     expect((await parse(["flush", "--spool", "/s", "--retry-set-aside"]))[1]).toMatchObject({ retrySetAside: true, transport: { spoolDir: "/s" } });
+  });
+});
+
+describe("doctor", () => {
+  it("reads the report by default; --older-than, --json, --fix, --yes", async () => {
+    const [name, options, output] = await parse(["doctor"]);
+    expect(name).toBe("doctor");
+    expect(options).toEqual({ transport: DEFAULT_TRANSPORT, olderThanMs: undefined, json: false, fix: false, yes: false });
+    expect(output).toEqual(NORMAL);
+    expect((await parse(["doctor", "--older-than", "7d", "--json", "--fix", "-y"]))[1]).toMatchObject({ olderThanMs: 7 * 86_400_000, json: true, fix: true, yes: true });
+  });
+
+  it.each([
+    [["doctor", "--match", "job=x"], "doctor: unknown flag --match"],
+    [["doctor", "--dry-run"], "doctor: unknown flag --dry-run"],
+  ])("refuses %j", async (argv, message) => {
+    expect((await refusal(argv)).message).toBe(message);
   });
 });
 
