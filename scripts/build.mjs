@@ -1,22 +1,31 @@
-// Bundles the CLI into dist/ so that a run loads one file instead of hundreds of modules.
-// Dynamic imports (undici, execa) become separate chunks, loaded only by the commands that
-// need them.
-import { build } from "esbuild";
-import { readFile, rm } from "node:fs/promises";
+// Bundles the CLI into dist/ so that a run loads a few files instead of hundreds of modules.
+//
+// esbuild splits the bundle at pushgw's dynamic import()s, so the code only some commands need
+// (undici, execa, the spool) sits in chunks of its own that other runs never read or parse.
+// Each output file is then turned into CommonJS: bin/pushgw runs them through vm.Script with a
+// V8 code cache on Node 20 (which has no compile cache of its own; src/adapters/v8-code-cache.ts),
+// and through require() with Node's compile cache on Node 22+. dist/pushgw.cjs exports
+// main(argv); dist/launch.cjs is the Node 20 launcher.
+import { build, transform } from "esbuild";
+import { editPackages } from "./esbuild-edits.mjs";
+import { createHash } from "node:crypto";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
+const dist = new URL("../dist/", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await rm(dist, { recursive: true, force: true });
+
 await build({
   entryPoints: { pushgw: "src/cli/main.ts" },
-  outdir: "dist",
+  outdir: fileURLToPath(dist),
+  outExtension: { ".js": ".cjs" },
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
-  // Smaller text parses faster, and parsing is most of a run's start-up; names are kept so
-  // that a stack trace in a bug report still says where.
+  // Smaller text parses faster, and parsing is most of a run's start-up.
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: false,
@@ -26,6 +35,44 @@ await build({
   logLevel: "warning",
   define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
   alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
-  // Bundled CommonJS (undici) calls require() for Node's built-ins.
-  banner: { js: 'import { createRequire as __pushgwCreateRequire } from "node:module"; const require = __pushgwCreateRequire(import.meta.url);' },
+  plugins: [editPackages],
+});
+
+// To CommonJS, file by file: imports between chunks become require()s, dynamic import()s
+// become lazy require()s, and import.meta.url (yargs reads it for createRequire) is the file's
+// own URL, as it was in ES module form.
+const outputs = (await readdir(dist)).filter((name) => name.endsWith(".cjs")).sort();
+const contents = new Map();
+for (const name of outputs) {
+  const esm = await readFile(new URL(name, dist), "utf8");
+  const { code } = await transform(esm, {
+    format: "cjs",
+    target: "node20",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { "import.meta.url": "__pushgwFileUrl" },
+    // import("./chunk.cjs") becomes a lazy require(), so chunks load through the same loader.
+    supported: { "dynamic-import": false },
+    banner: esm.includes("import.meta.url") ? 'var __pushgwFileUrl = require("node:url").pathToFileURL(__filename).href;' : "",
+    logLevel: "warning",
+  });
+  contents.set(name, code);
+}
+for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
+
+// The launcher keys its caches by the build, hashed here once rather than at every start.
+const buildHash = createHash("sha256");
+for (const [name, code] of contents) buildHash.update(name).update("\0").update(code).update("\0");
+await build({
+  entryPoints: { launch: "src/adapters/v8-code-cache.ts" },
+  outdir: fileURLToPath(dist),
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)) },
 });

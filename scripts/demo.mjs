@@ -14,7 +14,9 @@ function findGateway() {
     try {
       accessSync(p, constants.X_OK);
       return p;
-    } catch {}
+    } catch {
+      // not there; try the next
+    }
   }
   if (process.getuid?.() === 0) {
     console.log("Installing Debian's prometheus-pushgateway ...");

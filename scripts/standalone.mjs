@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
+import { editPackages } from "./esbuild-edits.mjs";
 
 export const NODE_VERSION = "20.20.2";
 export const TARGETS = {
@@ -68,6 +69,8 @@ async function bundle() {
     logLevel: "warning",
     define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version), "import.meta.url": "__pushgwModuleUrl" },
     alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
+    // The same start-up edits as the npm bundle (no http2, tls or crypto for a plain push).
+    plugins: [editPackages],
     // yargs' ESM shim asks for its own URL; in the executable that is the executable.
     banner: { js: 'var __pushgwModuleUrl = require("node:url").pathToFileURL(process.execPath).href;' },
   });

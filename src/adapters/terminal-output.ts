@@ -44,7 +44,6 @@ export function createTerminalOutput(settings: OutputSettings, env: NodeJS.Proce
     dim: (t) => out.dim(t),
     stale: (t) => out.yellow(t),
     failed: (t) => out.red(t),
-    ok: (t) => out.green(t),
   };
   const progressShown = process.stderr.isTTY === true && !settings.quiet;
   let progressWidth = 0;

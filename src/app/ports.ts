@@ -88,7 +88,7 @@ export interface Output {
   progressDone(): void;
 }
 
-export type Tone = "plain" | "dim" | "stale" | "failed" | "ok";
+export type Tone = "plain" | "dim" | "stale" | "failed";
 
 export interface JobSpec {
   readonly argv: readonly string[];

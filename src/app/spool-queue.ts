@@ -55,7 +55,7 @@ export function createSpoolWriter(): SpoolWriter {
         return { kind: "failed", url, retryable: true, error: new GatewayError(`${call.method} ${url}: not sent: earlier calls to this group wait in the spool, and this one ${why}`) };
       }
     };
-    let waiting: readonly SpoolEntry[] = [];
+    let waiting: readonly SpoolEntry[];
     try {
       const listed = await spool.list(baseUrl);
       reportInvalid(listed.setAside, deps);

@@ -1,6 +1,6 @@
 import { UsageError } from "../core/errors.js";
 import { closestMatch } from "../core/suggest.js";
-import { COMMAND_NAMES, flagNames, flagRow, flagsOf, type CommandName, type FlagName } from "./flags.js";
+import { COMMAND_NAMES, flagNames, flagRow, flagsOf, type CommandName } from "./flags.js";
 
 /**
  * yargs' complaints, said the way a person needs them: what is wrong in one line, and one

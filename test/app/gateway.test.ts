@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openGateway, writeFailure, type CallOutcome, type TransportOptions } from "../../src/app/gateway.js";
-import type { Deps, Http, HttpRequest } from "../../src/app/ports.js";
+import type { Deps, Http } from "../../src/app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import { GatewayError } from "../../src/core/errors.js";
 import { connectionRefused, fakeWorld, reply, timedOut } from "../helpers/fakes.js";

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.js";
-import { decodeUtf8, parseExposition } from "../../src/core/exposition.js";
+import { decodeUtf8, MAX_INPUT_BYTES, parseExposition } from "../../src/core/exposition.js";
 import { metricArgumentsToExposition } from "../../src/core/metric-args.js";
 
 const dir = new URL("../fixtures/exposition/", import.meta.url);
@@ -31,6 +31,21 @@ describe("parseExposition: valid fixtures", () => {
     expect(parseExposition("\ufeffm 1\n", { name: "x" }).text).toBe("m 1\n");
     const original = '# HELP m  two  spaces\nm{a="b"}   1\n';
     expect(parseExposition(original, { name: "x" }).text).toBe(original);
+  });
+
+  it.each([
+    ["m 1 \n", "m 1\n"],
+    ["m 1\t \t\nn 2\n", "m 1\nn 2\n"],
+    ['m{a="b "} 1  \n', 'm{a="b "} 1\n'],
+    ["# TYPE m gauge \nm 1\n", "# TYPE m gauge\nm 1\n"],
+    ["# TYPE m gauge\t\r\nm 1 \r\n", "# TYPE m gauge\nm 1\n"],
+    ["  m 1\n", "  m 1\n"],
+    // HELP text runs to the line's end: the gateway keeps its trailing blanks, and so does pushgw.
+    ["# HELP m text  \nm 1\n", "# HELP m text  \nm 1\n"],
+    ["# a comment \nm 1\n", "# a comment \nm 1\n"],
+    ["m 1 ", "m 1\n"],
+  ])("repairs trailing blanks after a value or a type (the gateway refuses them): %j", (input, sent) => {
+    expect(parseExposition(input, { name: "x" }).text).toBe(sent);
   });
 });
 
@@ -138,6 +153,66 @@ describe("decodeUtf8", () => {
     [[0xc0, 0xaf], 1, 0],
   ])("refuses %j at line %d, offset %d", (bytes, line, offset) => {
     expect(() => decodeUtf8(Uint8Array.from(bytes), { name: "f" })).toThrow(new RegExp(`f:${line}: invalid UTF-8 .*at offset ${offset}\\)`));
+  });
+});
+
+describe("values as the gateway reads them (Go's strconv.ParseFloat; each checked against the real gateway)", () => {
+  it.each(["1", "-1.5", ".5", "+.5", "5.", "5.e3", "1e-400", "4.9e-324", "1E308", "1.7976931348623157e308", "00012", "+0", "-0", "Inf", "+Inf", "-inf", "Infinity", "+infinity", "NaN", "nan", "NAN"])(
+    "accepts %s",
+    (value) => {
+      expect(parseExposition(`m ${value}\n`, { name: "x" }).sampleCount).toBe(1);
+    },
+  );
+
+  it.each([
+    ["1e400", /beyond what a 64-bit float holds/],
+    ["-1e309", /beyond what a 64-bit float holds/],
+    ["1.7976931348623159e308", /beyond what a 64-bit float holds/],
+    ["1" + "0".repeat(309), /beyond what a 64-bit float holds/],
+    ["-NaN", /not a number/],
+    ["+NaN", /not a number/],
+    ["1e", /not a number/],
+    ["1e+", /not a number/],
+    [".", /not a number/],
+    ["0x10", /not a number/],
+    ["1_000", /not a number/],
+    ["infinit", /not a number/],
+    ["1.5.2", /not a number/],
+  ])("refuses %s", (value, message) => {
+    expect(() => parseExposition(`m ${value}\n`, { name: "x" })).toThrow(message);
+  });
+
+  it("a histogram bound beyond float64 is refused like a value", () => {
+    expect(() => parseExposition('# TYPE h histogram\nh_bucket{le="-1e400"} 1\n', { name: "x" })).toThrow(/label le="-1e400" of "h_bucket" is beyond what a 64-bit float holds/);
+  });
+});
+
+describe("many labels in one sample", () => {
+  const wide = (count: number, extra = "") => `m{${Array.from({ length: count }, (_, i) => `l${i}="${i}"`).join(",")}${extra}} 1\n`;
+
+  // Comparing each label with every earlier one took 45 s for 100,000 labels: the test's
+  // time limit would end that; found by hash, they take milliseconds.
+  it("100,000 labels: accepted", () => {
+    expect(parseExposition(wide(100_000), { name: "x" }).sampleCount).toBe(1);
+  });
+
+  it("a label repeated after 100,000 others is still found", () => {
+    expect(() => parseExposition(wide(100_000, ',l99998="again"'), { name: "x" })).toThrow(/label "l99998" appears twice in one sample/);
+  });
+
+  it.each([15, 16, 17, 40])("a repeat is found whatever the count around the switch to hashing (%i labels)", (count) => {
+    for (const repeated of [0, count - 1]) {
+      expect(() => parseExposition(wide(count, `,l${repeated}="again"`), { name: "x" })).toThrow(new RegExp(`label "l${repeated}" appears twice`));
+    }
+    expect(parseExposition(wide(count, `,other="x"`), { name: "x" }).sampleCount).toBe(1);
+  });
+});
+
+describe("input larger than pushgw can check", () => {
+  it("is refused for its size, not as invalid UTF-8", () => {
+    // Zero pages from the allocator: the size is refused before a byte is read.
+    const huge = new Uint8Array(MAX_INPUT_BYTES + 1);
+    expect(() => decodeUtf8(huge, { name: "stdin" })).toThrow(/^stdin: more than 536870887 bytes \(512 MiB\), the most pushgw can check in one push$/);
   });
 });
 

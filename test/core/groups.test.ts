@@ -3,7 +3,7 @@ import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
 import { decodeGroups, formatAge, groupingKeyOf, isOverdue, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
-/** A group as the gateway's JSON API shows it (research §5.1), trimmed to what matters. */
+/** A group as the gateway's JSON API (/api/v1/metrics) shows it, trimmed to what matters. */
 function apiGroup(labels: Record<string, string>, pushTime: string, failureTime = "0", extra: Record<string, unknown> = {}) {
   const sampleLabels = { instance: "", ...labels };
   return {

@@ -43,8 +43,10 @@ function mounted(options: Parameters<typeof mountTmpfs>[0]): string {
 const deadGateway = async () => `http://127.0.0.1:${await unusedPort()}`;
 
 // With --timeout 1s --retries 1: the job's second, at most one attempt of the start push still
-// in flight (1 s), then the final push (two attempts and a pause), and Node's own start.
-const BOUND_MS = 8_000;
+// in flight (1 s), then the final push (two attempts and a pause), and Node's own start: about
+// 5 s, and some more on a loaded machine. A wrapper that waited for a gateway (the 30 s budget)
+// or for a spool, a proxy or a pipe would take far longer.
+const BOUND_MS = 15_000;
 
 interface Setup {
   readonly gateway: string;

@@ -8,9 +8,20 @@ export const expositionLike = (): fc.Arbitrary<string> => {
   const value = fc.oneof(fc.constantFrom("1", "0", "-1.5", "1e3", "NaN", "+Inf", "-Inf", "inf", "0x10", "1,5", "", "abc", ".5", "5."), fc.double().map(String));
   const label = fc.tuple(labelName, labelValue).map(([n, v]) => `${n}="${v}"`);
   const labels = fc.array(label, { maxLength: 3 }).map((ls) => (ls.length === 0 ? "" : `{${ls.join(",")}}`));
-  const sample = fc.tuple(name, labels, fc.constantFrom(" ", "\t", "  "), value, fc.constantFrom("", "", "", " 1600000000000", " # {a=\"b\"} 1")).map(([n, l, sp, v, tail]) => `${n}${l}${sp}${v}${tail}`);
-  const typeLine = fc.tuple(name, fc.constantFrom("counter", "gauge", "histogram", "summary", "untyped", "info", "GAUGE")).map(([n, t]) => `# TYPE ${n} ${t}`);
-  const helpLine = fc.tuple(name, fc.constantFrom("Help.", "with \\\\ escape", "bad \\x escape", "")).map(([n, h]) => `# HELP ${n} ${h}`);
+  // Blanks where people leave them: before a line, between its parts, and after a value or a
+  // type (the gateway refuses those last two; pushgw repairs them) or a HELP text (kept).
+  const blanks = fc.constantFrom(" ", "\t", "  ", " \t");
+  const lead = fc.constantFrom("", "", "", " ", "\t");
+  const trail = fc.constantFrom("", "", "", " ", "\t", " \t ");
+  const sample = fc
+    .tuple(lead, name, labels, blanks, value, fc.constantFrom("", "", "", " 1600000000000", ' # {a="b"} 1'), trail)
+    .map(([l, n, ls, sp, v, tail, t]) => `${l}${n}${ls}${sp}${v}${tail}${t}`);
+  const typeLine = fc
+    .tuple(fc.constantFrom("#", "# ", "#\t"), blanks, name, blanks, fc.constantFrom("counter", "gauge", "histogram", "summary", "untyped", "info", "GAUGE", "gauge_histogram"), trail)
+    .map(([hash, sp1, n, sp2, t, tr]) => `${hash}${hash === "#" ? " " : ""}TYPE${sp1}${n}${sp2}${t}${tr}`);
+  const helpLine = fc
+    .tuple(blanks, name, blanks, fc.constantFrom("Help.", "with \\\\ escape", "bad \\x escape", ""), trail)
+    .map(([sp1, n, sp2, h, tr]) => `# HELP${sp1}${n}${sp2}${h}${tr}`);
   const line = fc.oneof({ weight: 6, arbitrary: sample }, { weight: 2, arbitrary: typeLine }, { weight: 1, arbitrary: helpLine }, { weight: 1, arbitrary: fc.constantFrom("", "# a comment", "#", "  ") });
   return fc.array(line, { minLength: 1, maxLength: 8 }).map((lines) => `${lines.join("\n")}\n`);
 };

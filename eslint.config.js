@@ -1,0 +1,33 @@
+// Lint, run by `npm test`: typescript-eslint's recommended rules, and the layers of src/ kept
+// apart (src/core decides and does no I/O; src/app uses ports only; adapters never reach the CLI).
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+const layer = (files, message, patterns) => ({
+  files,
+  rules: { "no-restricted-imports": ["error", { patterns: patterns.map((group) => ({ group, message })) }] },
+});
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", ".bench/", ".ci/", "completions/", "man/", "alerting/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: globals.node },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      // `String.raw`-free regexes for control characters are deliberate (terminal escapes, the text format).
+      "no-control-regex": "off",
+    },
+  },
+  layer(["src/core/**"], "src/core decides and does no I/O: it imports nothing of app, adapters, cli, and no I/O library", [
+    ["**/app/**", "**/adapters/**", "**/cli/**"],
+    ["node:fs", "node:fs/*", "node:net", "node:http", "node:child_process", "node:os", "undici", "undici/*", "execa", "chalk", "yargs", "yargs/*"],
+  ]),
+  layer(["src/app/**"], "src/app reaches the outside world through the ports in app/ports.ts only", [
+    ["**/adapters/**", "**/cli/**"],
+    ["node:fs", "node:fs/*", "node:net", "node:http", "node:child_process", "undici", "undici/*", "execa", "chalk", "yargs", "yargs/*"],
+  ]),
+  layer(["src/adapters/**"], "adapters implement ports; they never import the CLI", [["**/cli/**"]]),
+);

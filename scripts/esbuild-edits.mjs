@@ -1,0 +1,59 @@
+// Edits to bundled packages for start-up time, as an esbuild plugin: scripts/build.mjs uses
+// it, and so can any other script that bundles src/cli/main.ts (a standalone executable).
+import { readFile } from "node:fs/promises";
+
+/**
+ * Small edits to bundled packages, each for start-up time. Each names the exact text it
+ * replaces and fails the build when that text is gone (the package changed: look again).
+ */
+const EDITS = [
+  {
+    // undici's HTTP/1 client requires its HTTP/2 client at load time, which loads node:http2
+    // and with it tls and all of crypto (pbkdf2, scrypt, keygen, x509…): about 40 more
+    // built-in modules, some 10 ms, for a plain http:// push that never negotiates HTTP/2
+    // (pushgw never sets allowH2). The require moves to the first HTTP/2 connection.
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    from: "const connectH2 = require('./client-h2.js')",
+    to: "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)",
+  },
+  {
+    // yargs renders the command's whole help text after starting its handler, so that a
+    // handler calling showHelp() later still finds it: about 6 ms of every run, for text
+    // pushgw never shows then (its handlers do not call showHelp, and a failure prints one
+    // line and a hint). --help renders the help as before.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+    from: "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
+    to: "",
+  },
+  {
+    // A new yargs instance registers --version with a version it guesses by searching for a
+    // package.json: it lists every directory from the current one (cron's: $HOME) up to /,
+    // and reads and parses any package.json it meets. pushgw then sets --version itself, so
+    // the search is only cost: about 2 ms of every run, more in a large home directory.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    from: "        yargs.help();\n        yargs.version();\n",
+    to: "        yargs.help();\n",
+  },
+  {
+    // human-signals builds a table by signal number at load time (about 4 ms of every wrap,
+    // a quadratic search) that execa never reads; marked pure, esbuild drops it.
+    file: /[\\/]human-signals[\\/]build[\\/]src[\\/]main\.js$/,
+    from: "export const signalsByNumber=getSignalsByNumber();",
+    to: "export const signalsByNumber=/* @__PURE__ */ getSignalsByNumber();",
+  },
+];
+
+export const editPackages = {
+  name: "edit-packages",
+  setup(b) {
+    for (const edit of EDITS) {
+      b.onLoad({ filter: edit.file }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        if (source.split(edit.from).length !== 2) {
+          throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/build.mjs`);
+        }
+        return { contents: source.replace(edit.from, edit.to), loader: "js" };
+      });
+    }
+  },
+};

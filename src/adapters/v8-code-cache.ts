@@ -1,0 +1,225 @@
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isAbsolute, join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { Script } from "node:vm";
+
+/**
+ * The launcher bin/pushgw uses on Node 20, which has no compile cache of its own: it runs the
+ * CommonJS bundle through vm.Script with a V8 code cache kept in the user's XDG cache
+ * directory. Compiling the bundle is most of a short run's start-up on Node 20; with the
+ * cache, V8 deserialises the functions the last run compiled instead.
+ *
+ * The cache is an optimisation and nothing more: missing, stale, corrupt, unreadable or
+ * unwritable, it is skipped and the run goes on as if there were none. Because it is code
+ * that will run, it is only read from a directory that is the user's own and not writable by
+ * others, only from a regular file the user owns (never through a symlink), only after V8
+ * has checked it (version, flags, source, and a checksum turned on below), and it is written
+ * under a fresh name with exclusive create, then renamed into place.
+ */
+
+/** Set by scripts/build.mjs: a hash of every file in dist/ but this one. */
+declare const __PUSHGW_BUILD_HASH__: string | undefined;
+
+/** Caches are a few MB; anything much larger is not one of ours. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+const SUFFIX = ".v8cache";
+/** Builds of pushgw besides the running one whose caches are kept, per Node version. */
+const KEEP_OTHER_BUILDS = 2;
+
+// Flags are part of what V8 checks in a code cache, so the ones pushgw sets while running
+// must already be set when the cache is made and when it is read:
+// - the checksum over the cache's contents, which release builds of V8 leave off (a cache
+//   with a flipped bit would otherwise be run);
+// - --liftoff-only, which the HTTP adapter sets for undici's WebAssembly parser (see there).
+const V8_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
+
+export interface CacheLocation {
+  readonly directory: string;
+  readonly file: string;
+}
+
+/**
+ * `$XDG_CACHE_HOME/pushgw`, else `$HOME/.cache/pushgw`; none when neither is an absolute path
+ * (cron on some systems runs without HOME: then there is simply no cache).
+ */
+export function cacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
+  const xdg = env["XDG_CACHE_HOME"];
+  if (xdg && isAbsolute(xdg)) return join(xdg, "pushgw");
+  const home = env["HOME"];
+  if (home && isAbsolute(home)) return join(home, ".cache", "pushgw");
+  return undefined;
+}
+
+/** What a cache belongs to: a Node version and architecture, and one build of dist/. */
+export function cacheKey(nodeVersion: string, arch: string, buildHash: string): string {
+  return `pushgw-${nodeVersion}-${arch}-${buildHash}`;
+}
+
+/**
+ * Creates the directory if need be (mode 0700) and checks it is safe to read code from: a
+ * real directory (not a symlink), owned by this user, not writable by group or others.
+ */
+export function prepareCacheDirectory(directory: string): boolean {
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const info = lstatSync(directory);
+    if (!info.isDirectory()) return false;
+    if (typeof process.getuid === "function" && info.uid !== process.getuid()) return false;
+    return (info.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The cache's bytes, or undefined when there is none or it is not plainly ours. */
+export function readCache(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size === 0 || info.size > MAX_CACHE_BYTES) return undefined;
+    if (typeof process.getuid === "function" && info.uid !== process.getuid()) return undefined;
+    if ((info.mode & 0o022) !== 0) return undefined;
+    const data = Buffer.allocUnsafe(info.size);
+    let read = 0;
+    while (read < data.length) {
+      const n = readSync(fd, data, read, data.length - read, read);
+      if (n === 0) return undefined;
+      read += n;
+    }
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Writes under a fresh name created exclusively (O_EXCL never follows a planted symlink),
+ * then renames it over the cache's name (a rename replaces a symlink, it does not write
+ * through it). Concurrent runs each write their own file; the last rename wins, and every
+ * version renamed in is whole. Failures leave no temporary file behind.
+ */
+export function writeCache(location: CacheLocation, data: Uint8Array): boolean {
+  const temporary = `${location.file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, location.file);
+    return true;
+  } catch {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // never created, or already gone
+    }
+    return false;
+  }
+}
+
+/**
+ * Removes the caches of older builds for this Node version and architecture, keeping the
+ * current one and the KEEP_OTHER_BUILDS written last (two installs used in turn, a global one
+ * and a checkout, would otherwise delete each other's caches at every run), and the temporary
+ * files a killed run left. Other Node versions' caches stay: people switch between them.
+ */
+function pruneStaleCaches(directory: string, key: string): void {
+  try {
+    const sameNode = key.slice(0, key.lastIndexOf("-") + 1);
+    const now = Date.now();
+    const builds = new Map<string, { files: string[]; newest: number }>();
+    for (const name of readdirSync(directory)) {
+      if (!name.startsWith("pushgw-")) continue;
+      const path = join(directory, name);
+      const modified = lstatSync(path).mtimeMs;
+      // A temporary file younger than a minute may be another run's write in progress.
+      if (name.endsWith(".tmp")) {
+        if (now - modified > 60_000) unlinkSync(path);
+        continue;
+      }
+      if (!name.endsWith(SUFFIX) || !name.startsWith(sameNode) || name.startsWith(`${key}-`)) continue;
+      const build = name.slice(0, name.indexOf("-", sameNode.length));
+      const entry = builds.get(build) ?? { files: [], newest: 0 };
+      entry.files.push(path);
+      entry.newest = Math.max(entry.newest, modified);
+      builds.set(build, entry);
+    }
+    const older = [...builds.values()].sort((a, b) => b.newest - a.newest).slice(KEEP_OTHER_BUILDS);
+    for (const build of older) for (const path of build.files) unlinkSync(path);
+  } catch {
+    // tidying is best effort
+  }
+}
+
+interface LoadedFile {
+  readonly script: Script;
+  readonly cache: CacheLocation | undefined;
+  readonly cacheUsed: boolean;
+}
+
+/**
+ * Loads dist/'s CommonJS files through vm.Script, each with its own code cache; anything
+ * else they require (Node's built-ins) goes to Node's require.
+ */
+class CachedLoader {
+  private readonly modules = new Map<string, { exports: unknown }>();
+  private readonly loaded: LoadedFile[] = [];
+  private readonly nodeRequire: NodeJS.Require;
+
+  constructor(
+    private readonly distDirectory: string,
+    private readonly cacheDirectory: string | undefined,
+    private readonly key: string,
+  ) {
+    this.nodeRequire = createRequire(join(distDirectory, "pushgw.cjs"));
+  }
+
+  load(name: string): unknown {
+    const existing = this.modules.get(name);
+    if (existing) return existing.exports;
+    const filename = join(this.distDirectory, name);
+    const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
+    const cachedData = cache && readCache(cache.file);
+    const source = readFileSync(filename, "utf8");
+    // The same wrapper Node puts around a CommonJS module, on the first line so that line
+    // numbers in stack traces stay those of the file.
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+      filename,
+      ...(cachedData ? { cachedData } : {}),
+    });
+    this.loaded.push({ script, cache, cacheUsed: cachedData !== undefined && script.cachedDataRejected !== true });
+    const module = { exports: {} };
+    this.modules.set(name, module);
+    const require = (id: string): unknown => (id.startsWith("./") && id.endsWith(".cjs") ? this.load(id.slice(2)) : this.nodeRequire(id));
+    (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, filename, this.distDirectory);
+    return module.exports;
+  }
+
+  /** Writes a cache for every file that had no usable one. */
+  saveCaches(): void {
+    let wrote = false;
+    for (const file of this.loaded) {
+      // Made after the run, a cache holds every function the run compiled, not just the top level.
+      if (file.cache && !file.cacheUsed) wrote = writeCache(file.cache, file.script.createCachedData()) || wrote;
+    }
+    if (wrote && this.cacheDirectory !== undefined) pruneStaleCaches(this.cacheDirectory, this.key);
+  }
+}
+
+/** Runs dist/pushgw.cjs's `main(argv)` with code caches, then saves the caches that were missing. */
+export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  for (const flag of V8_FLAGS) setFlagsFromString(flag);
+  const directory = cacheDirectory(env);
+  const usable = directory !== undefined && typeof __PUSHGW_BUILD_HASH__ === "string" && prepareCacheDirectory(directory);
+  const loader = new CachedLoader(distDirectory, usable ? directory : undefined, cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__)));
+  const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
+  await main(argv);
+  loader.saveCaches();
+}

@@ -1,0 +1,66 @@
+import type { MetricType } from "./exposition.js";
+
+/**
+ * The families the Pushgateway (1.5.1, as Debian ships it and the tests run) exposes about
+ * itself on /metrics, beside everything pushed. A pushed family of the same name but another
+ * type, or a family named like one of its summaries' series, makes the gateway refuse the
+ * whole push (400, "gathered metric family … has type UNTYPED but should have COUNTER").
+ * Names under these prefixes that are not listed here are free: the gateway has no such family.
+ */
+export const GATEWAY_OWN_FAMILIES: ReadonlyMap<string, MetricType> = new Map<string, MetricType>([
+  ["go_gc_duration_seconds", "summary"],
+  ["go_goroutines", "gauge"],
+  ["go_info", "gauge"],
+  ["go_memstats_alloc_bytes", "gauge"],
+  ["go_memstats_alloc_bytes_total", "counter"],
+  ["go_memstats_buck_hash_sys_bytes", "gauge"],
+  ["go_memstats_frees_total", "counter"],
+  ["go_memstats_gc_sys_bytes", "gauge"],
+  ["go_memstats_heap_alloc_bytes", "gauge"],
+  ["go_memstats_heap_idle_bytes", "gauge"],
+  ["go_memstats_heap_inuse_bytes", "gauge"],
+  ["go_memstats_heap_objects", "gauge"],
+  ["go_memstats_heap_released_bytes", "gauge"],
+  ["go_memstats_heap_sys_bytes", "gauge"],
+  ["go_memstats_last_gc_time_seconds", "gauge"],
+  ["go_memstats_lookups_total", "counter"],
+  ["go_memstats_mallocs_total", "counter"],
+  ["go_memstats_mcache_inuse_bytes", "gauge"],
+  ["go_memstats_mcache_sys_bytes", "gauge"],
+  ["go_memstats_mspan_inuse_bytes", "gauge"],
+  ["go_memstats_mspan_sys_bytes", "gauge"],
+  ["go_memstats_next_gc_bytes", "gauge"],
+  ["go_memstats_other_sys_bytes", "gauge"],
+  ["go_memstats_stack_inuse_bytes", "gauge"],
+  ["go_memstats_stack_sys_bytes", "gauge"],
+  ["go_memstats_sys_bytes", "gauge"],
+  ["go_threads", "gauge"],
+  ["process_cpu_seconds_total", "counter"],
+  ["process_max_fds", "gauge"],
+  ["process_open_fds", "gauge"],
+  ["process_resident_memory_bytes", "gauge"],
+  ["process_start_time_seconds", "gauge"],
+  ["process_virtual_memory_bytes", "gauge"],
+  ["process_virtual_memory_max_bytes", "gauge"],
+  ["pushgateway_build_info", "gauge"],
+  ["pushgateway_http_push_duration_seconds", "summary"],
+  ["pushgateway_http_push_size_bytes", "summary"],
+  ["pushgateway_http_requests_total", "counter"],
+]);
+
+/** How a pushed family clashes with one of the gateway's own, or undefined when it does not. */
+export function gatewayFamilyClash(name: string, type: MetricType): { readonly own: string; readonly ownType: MetricType } | undefined {
+  // Every own name starts with "g" or "p": most names are ruled out without a lookup.
+  const first = name.charCodeAt(0);
+  if (first !== 0x67 && first !== 0x70) return undefined;
+  const ownType = GATEWAY_OWN_FAMILIES.get(name);
+  if (ownType !== undefined) return ownType === type ? undefined : { own: name, ownType };
+  // `go_gc_duration_seconds_count` as a family of its own collides with the gateway's summary.
+  for (const suffix of ["_sum", "_count", "_bucket"]) {
+    if (!name.endsWith(suffix)) continue;
+    const base = name.slice(0, -suffix.length);
+    const baseType = GATEWAY_OWN_FAMILIES.get(base);
+    if (baseType === "histogram" || (baseType === "summary" && suffix !== "_bucket")) return { own: base, ownType: baseType };
+  }
+  return undefined;
+}

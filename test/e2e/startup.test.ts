@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { runCli } from "../helpers/run-cli.js";
+
+/**
+ * Start-up stays lean: every built-in module Node loads costs start-up time, and a plain
+ * http:// push needs none of these. A future import that drags one back fails here (the
+ * benchmark says how much they cost: about 10 ms for http2, which brings tls and crypto).
+ */
+const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^(internal\/)?http2\b/, "http2 (undici's HTTP/2 client, loaded with its HTTP/1 one)"],
+  [/^(_?tls|internal\/tls)\b/, "tls (brought by http2; a plain http:// push has no TLS)"],
+  [/^(crypto$|internal\/crypto\/(pbkdf2|scrypt|hkdf|keygen|keys|diffiehellman|x509|cipher|sig)$)/, "crypto's key derivation and keys"],
+  [/^zlib$/, "zlib (only --gzip needs it)"],
+  [/^(internal\/)?readline\b/, "readline (only prompts need it; node:fs/promises and fs streams load it too)"],
+  [/^(internal\/)?fs\/promises$/, "node:fs/promises (loads readline's interface)"],
+  [/^perf_hooks$/, "perf_hooks (loaded by the first performance.now())"],
+];
+
+const work = mkdtempSync(join(tmpdir(), "pushgw-startup-"));
+const preload = join(work, "record-modules.cjs");
+let gw: RunningGateway;
+
+beforeAll(async () => {
+  gw = await startPushgateway();
+  // Written at exit, so that it sees everything the run loaded, lazily or not.
+  writeFileSync(
+    preload,
+    `process.on("exit", () => require("node:fs").writeFileSync(process.env.PUSHGW_MODULE_LIST, process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)).join("\\n")));\n`,
+  );
+});
+afterAll(async () => {
+  await gw?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function modulesLoadedBy(args: readonly string[], name: string, input?: string): Promise<string[]> {
+  const list = join(work, `${name}.txt`);
+  const run = await runCli(args, { env: { NODE_OPTIONS: `--require ${preload}`, PUSHGW_MODULE_LIST: list }, ...(input === undefined ? {} : { input }) });
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return readFileSync(list, "utf8").split("\n");
+}
+
+function forbiddenIn(modules: readonly string[]): string[] {
+  return modules.flatMap((m) => FORBIDDEN.filter(([pattern]) => pattern.test(m)).map(([, why]) => `${m}: ${why}`));
+}
+
+describe("start-up stays lean", () => {
+  it("`pushgw add` to a plain http gateway loads no http2, tls, crypto keys, zlib, readline or perf_hooks", async () => {
+    const modules = await modulesLoadedBy(["add", "-g", gw.url, "-j", "lean", "lean_m=1"], "add");
+    // The list is real: the push did load Node's HTTP client.
+    expect(modules).toContain("http");
+    expect(forbiddenIn(modules)).toEqual([]);
+  });
+
+  it("so does `pushgw push` of a file piped in", async () => {
+    const modules = await modulesLoadedBy(["push", "-g", gw.url, "-j", "lean", "-f", "-"], "push", "lean_piped 1\n");
+    expect(forbiddenIn(modules)).toEqual([]);
+  });
+
+  it("--gzip does load zlib (the check above can see it)", async () => {
+    const modules = await modulesLoadedBy(["add", "-g", gw.url, "-j", "lean", "--gzip", "lean_m=2"], "gzip");
+    expect(modules).toContain("zlib");
+  });
+});
