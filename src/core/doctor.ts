@@ -532,7 +532,7 @@ function listWords(words: readonly string[]): string {
 
 // --- rendering ---------------------------------------------------------------------------
 
-export type ReportTone = "plain" | "dim" | "stale" | "failed" | "ok";
+export type ReportTone = "plain" | "dim" | "stale" | "failed";
 
 /** The report on a terminal: one line per fact, each with its tone. */
 export function renderReport(diagnosis: Diagnosis, options: { fixing: boolean }): Array<{ text: string; tone: ReportTone }> {
@@ -551,7 +551,7 @@ export function renderReport(diagnosis: Diagnosis, options: { fixing: boolean })
   const problems = diagnosis.findings.filter((f) => f.severity === "problem").length;
   const notes = diagnosis.findings.length - problems;
   const repairs = repairsOf(diagnosis).length;
-  if (problems === 0) add(`no problems${notes > 0 ? ` (${notes} note${notes === 1 ? "" : "s"})` : ""}`, "ok");
+  if (problems === 0) add(`no problems${notes > 0 ? ` (${notes} note${notes === 1 ? "" : "s"})` : ""}`);
   else {
     const fixable = diagnosis.findings.filter((f) => f.severity === "problem" && f.repairs.length > 0).length;
     const tail = repairs === 0 ? "" : options.fixing ? "" : `; pushgw doctor --fix repairs ${fixable === problems ? (problems === 1 ? "it" : "all of them") : `${fixable} of them`}`;
