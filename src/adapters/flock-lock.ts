@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { HeldLock, Locks } from "../app/ports.js";
 import { UsageError } from "../core/errors.js";
-import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileName, lockFileProblem, parseSkipCount, type FileFacts } from "../core/lock.js";
+import { lockFileName } from "../core/lock-name.js";
+import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../core/lock.js";
 
 const { O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDWR } = constants;
 

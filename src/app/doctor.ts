@@ -81,10 +81,15 @@ function print(diagnosis: Diagnosis, options: DoctorOptions, deps: Deps, fixing:
 /** Asks the gateway what doctor needs to know; nothing here changes it. */
 async function examine(gateway: Gateway, options: DoctorOptions, deps: Deps): Promise<Diagnosis> {
   const baseUrl = gateway.baseUrls[0]!;
-  const get = (path: string, retries?: number) => gateway.sendTo(baseUrl, { method: "GET", path }, retries === undefined ? {} : { retries });
-  const sentAt = deps.clock.now();
+  // Each answer's Date header, with when it was asked for and came: the gateway's clock.
+  const clockReadings: Array<number | undefined> = [];
+  const get = async (path: string, retries?: number): Promise<CallOutcome> => {
+    const sentAt = deps.clock.now();
+    const outcome = await gateway.sendTo(baseUrl, { method: "GET", path }, retries === undefined ? {} : { retries });
+    if (outcome.kind === "delivered") clockReadings.push(clockSkewMs(outcome.headers?.["date"], sentAt, deps.clock.now()));
+    return outcome;
+  };
   const health = await get("/-/healthy");
-  const receivedAt = deps.clock.now();
   if (health.kind === "failed" && health.status === undefined) {
     return diagnose(unreachable(baseUrl, health.error.message), undefined, deps.clock.now(), options);
   }
@@ -104,7 +109,7 @@ async function examine(gateway: Gateway, options: DoctorOptions, deps: Deps): Pr
     ready: probe(ready),
     status,
     metricsEndpoint: metrics.kind === "failed" && !isSuccess(metrics.status) ? { ok: false, why: whyFailed(metrics), answer: metrics.error.message } : { ok: true },
-    clockSkewMs: health.kind === "delivered" ? clockSkewMs(health.headers?.["date"], sentAt, receivedAt) : undefined,
+    clockSkewMs: clockReadings.find((reading) => reading !== undefined),
     groupsProblem,
   };
   return diagnose(facts, groups, deps.clock.now(), options);

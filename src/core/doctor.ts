@@ -502,7 +502,8 @@ export function parseGatewayStatus(body: string): GatewayStatus | undefined {
 /**
  * The gateway's clock minus this host's, from the Date header (whole seconds, cut down) of an
  * answer asked for at `sentAtMs` and received at `receivedAtMs`; undefined when the header is
- * missing or the exchange took too long to tell.
+ * missing or the exchange took too long to tell (the first one, which loads the HTTP client
+ * and connects, may on a busy machine: the next answers on the same connection then tell).
  */
 export function clockSkewMs(dateHeader: string | undefined, sentAtMs: number, receivedAtMs: number): number | undefined {
   if (dateHeader === undefined || receivedAtMs - sentAtMs > 2000) return undefined;

@@ -1,6 +1,3 @@
-import { createHash } from "node:crypto";
-import type { GroupingKey } from "./grouping-key.js";
-
 /**
  * `wrap --lock`: at most one run of a group at a time on this host. The lock is an flock(2) on
  * an open file, which the kernel drops when the wrapper's last descriptor of it closes, however
@@ -15,23 +12,6 @@ export const SKIPPED_EXIT_CODE = 75;
 export function lockDirectoryCandidates(env: Readonly<Record<string, string | undefined>>, tmpdir: string): string[] {
   const runtime = env["XDG_RUNTIME_DIR"];
   return [...(runtime !== undefined && runtime.startsWith("/") ? [runtime] : []), "/run/lock", tmpdir];
-}
-
-/**
- * `pushgw-<uid>-<job and values>-<hash>.lock`: readable, unique per grouping key (the hash is of
- * the exact key, label order aside, as the gateway sees it), and per user, so that two users'
- * jobs of the same name in /run/lock or /tmp never meet.
- */
-export function lockFileName(key: GroupingKey, uid: number | undefined): string {
-  const labels = [...key.labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const exact = JSON.stringify([key.job, labels]);
-  const readable = [key.job, ...labels.map(([, value]) => value)]
-    .join("-")
-    .replace(/[^A-Za-z0-9._-]+/g, "_")
-    .replace(/^[.]/, "_")
-    .slice(0, 80);
-  const hash = createHash("sha256").update(exact).digest("hex").slice(0, 12);
-  return `pushgw-${uid ?? "u"}-${readable}-${hash}.lock`;
 }
 
 /** The file beside the lock that counts the runs skipped, guarded by its own lock. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileName, lockFileProblem, parseSkipCount, type FileFacts } from "../../src/core/lock.js";
+import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../../src/core/lock.js";
+import { lockFileName } from "../../src/core/lock-name.js";
 
 describe("the default lock file", () => {
   it.each([
