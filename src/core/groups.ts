@@ -160,9 +160,9 @@ export function groupingKeyOf(group: Group): GroupingKey {
   return { job: job ?? "", labels: Object.entries(rest) };
 }
 
-/** `pushgw delete --job x --instance h --label a=b`: the command that deletes exactly this group (at `gateway`, when given). */
-export function deleteCommandFor(group: Group, gateway?: string): string {
-  return `pushgw delete ${groupFlags(group.labels, gateway)}`;
+/** `pushgw delete --job x --instance h --label a=b`: the command that deletes exactly this group. */
+export function deleteCommandFor(group: Group): string {
+  return `pushgw delete ${groupFlags(group.labels)}`;
 }
 
 /** `[--gateway URL] --job x --instance h --label a=b`: exactly this group, for a pushgw command. */
