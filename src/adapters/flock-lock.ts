@@ -30,8 +30,10 @@ export function createFlockLocks(): Locks {
   return {
     async defaultFile(key) {
       const name = lockFileName(key, process.geteuid?.());
+      // The first that is a directory this user may make files in (/run/lock is root's alone on some systems).
       for (const dir of lockDirectoryCandidates(process.env, tmpdir())) {
-        if ((await stat(dir).catch(() => undefined))?.isDirectory()) return join(dir, name);
+        const usable = (await stat(dir).catch(() => undefined))?.isDirectory() && (await access(dir, constants.W_OK | constants.X_OK).then(() => true, () => false));
+        if (usable) return join(dir, name);
       }
       return join(tmpdir(), name);
     },
