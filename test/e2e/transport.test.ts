@@ -75,9 +75,18 @@ describe("TLS and basic auth, against the gateway's own --web.config.file", () =
     expect(insecure.stderr).toMatch(/warning: --insecure: the gateway's TLS certificate is not checked/);
   });
 
+  it("https:// to a plain-http port fails at once, saying to use http://, without an OpenSSL dump", async () => {
+    const port = new URL(plainGateway.url).port;
+    const run = await runCli(["add", "-g", `https://127.0.0.1:${port}`, "-v", "-j", "x", "m=1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`hint: the gateway does not speak TLS on this port; use http://127.0.0.1:${port}`);
+    expect(run.stderr).not.toMatch(/ssl3_get_record|deps\/openssl|retry 1/);
+  });
+
   it("client certificates: refused without, accepted with --cert and --key", async () => {
     const without = await runCli(["add", "-g", mtlsUrl, "--cacert", certs.caCert, "--retries", "0", "-j", "mtls", "m=1"]);
     expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/hint: .*it may want a client certificate \(--cert and --key\)/);
     const withCert = await runCli(["add", "-g", mtlsUrl, "--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey, "-j", "mtls", "m=1"]);
     expect(withCert).toMatchObject({ code: 0, stderr: "" });
     const listed = await runCli(["list", "--json", "-g", mtlsUrl, "--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey]);
