@@ -18,13 +18,13 @@ _pushgw() {
   local prev="${line[n-1]}"
   for ((i = 1; i < n; i++)); do
     case "${line[i]}" in
-      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--textfile-dir|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--older-than) ((i++)) ;;
+      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--textfile-dir|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--lock|--lock-wait|--older-than) ((i++)) ;;
       -*) ;;
       *) command="${line[i]}"; break ;;
     esac
   done
   if [[ -z "$command" ]]; then
-    ((i == n)) && COMPREPLY=($(compgen -W "push add delete wrap list prune flush alert-rules completion --help --version" -- "$cur"))
+    ((i == n)) && COMPREPLY=($(compgen -W "push add delete wrap list prune flush doctor alert-rules completion --help --version" -- "$cur"))
     return
   fi
   if [[ "$command" == wrap ]]; then
@@ -116,6 +116,8 @@ _pushgw() {
     wrap:--prefix) COMPREPLY=(); return ;;
     wrap:--expect-every) COMPREPLY=(); return ;;
     wrap:--grace) COMPREPLY=(); return ;;
+    wrap:--lock) _pushgw_files; return ;;
+    wrap:--lock-wait) COMPREPLY=(); return ;;
     list:--gateway|list:-g) COMPREPLY=(); return ;;
     list:--timeout) COMPREPLY=(); return ;;
     list:--retries) COMPREPLY=(); return ;;
@@ -158,16 +160,30 @@ _pushgw() {
     flush:--key) _pushgw_files; return ;;
     flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
     flush:--spool) _pushgw_files; return ;;
+    doctor:--gateway|doctor:-g) COMPREPLY=(); return ;;
+    doctor:--timeout) COMPREPLY=(); return ;;
+    doctor:--retries) COMPREPLY=(); return ;;
+    doctor:--header|doctor:-H) COMPREPLY=(); return ;;
+    doctor:--user|doctor:-u) COMPREPLY=(); return ;;
+    doctor:--password-file) _pushgw_files; return ;;
+    doctor:--bearer-token-file) _pushgw_files; return ;;
+    doctor:--cacert) _pushgw_files; return ;;
+    doctor:--cert) _pushgw_files; return ;;
+    doctor:--key) _pushgw_files; return ;;
+    doctor:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    doctor:--spool) _pushgw_files; return ;;
+    doctor:--older-than) COMPREPLY=(); return ;;
     alert-rules:--prefix) COMPREPLY=(); return ;;
   esac
   case "$command" in
     push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
     add) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
     delete) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --match --yes -y" ;;
-    wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace" ;;
+    wrap) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --max-runtime --kill-grace --prefix --start-push --no-start-push --quiet-success --strict --expect-every --grace --lock --lock-wait" ;;
     list) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --match --older-than --json" ;;
     prune) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --dry-run --match --yes -y --older-than" ;;
     flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --retry-set-aside" ;;
+    doctor) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --yes -y --older-than --json --fix" ;;
     alert-rules) words="--prefix --dashboard" ;;
     completion) words=" bash zsh fish" ;;
     *) words="" ;;

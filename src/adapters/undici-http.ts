@@ -78,6 +78,7 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
           headers: {
             location: header(response.headers["location"]),
             "retry-after": header(response.headers["retry-after"]),
+            date: header(response.headers["date"]),
           },
           body: text,
           truncated,

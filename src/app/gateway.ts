@@ -84,7 +84,7 @@ export interface GatewayCall {
 
 /** What became of one call to one gateway. */
 export type CallOutcome =
-  | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string }
+  | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string | undefined>> }
   /** `input`: refused before anything was written, for what the target would drop (--target textfile): exit 2, as for bad input. */
   | { readonly kind: "failed"; readonly url: string; readonly error: GatewayError; readonly retryable: boolean; readonly status?: number | undefined; readonly input?: true }
   /** --spool: not delivered now, saved to be sent later in order. */
@@ -135,8 +135,8 @@ interface Endpoint {
 }
 
 export interface OpenGatewayOptions {
-  /** The command, for refusals: delete, list and prune need groups, flush a spool. */
-  readonly command: "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush";
+  /** The command, for refusals: delete, list and prune need groups; flush and doctor a Pushgateway. */
+  readonly command: "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush" | "doctor";
   /** The spool's writer, for runs with --spool (push, add, delete, wrap). */
   readonly spoolWriter?: SpoolWriter | undefined;
 }
@@ -147,7 +147,7 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
   refuseCommandForTarget(options.command, target);
   // Loaded only for that target: a push to a gateway pays nothing for it (node:crypto included).
   if (target === "textfile") return (await import("./textfile-gateway.js")).openTextfileGateway(transport, deps);
-  if (["list", "prune", "delete --match"].includes(options.command) && transport.gateways.length !== 1) {
+  if (["list", "prune", "delete --match", "doctor"].includes(options.command) && transport.gateways.length !== 1) {
     throw new UsageError(`${options.command} works on one gateway at a time; ${transport.gateways.length} were given`, { hint: "run it once per gateway" });
   }
   const tls = await readTlsMaterial(transport.tls ?? {}, deps);
@@ -249,12 +249,19 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
 function refuseCommandForTarget(command: OpenGatewayOptions["command"], target: Target): void {
   if (target === "pushgateway" || ["push", "add", "wrap"].includes(command)) return;
   if (target === "textfile") {
-    if (command !== "flush") return;
-    throw new UsageError("flush has nothing to do with --target textfile: files are written at once, and nothing is spooled", {
-      hint: "a write that fails (a full disk, a lock held too long) says so at once; run it again",
-    });
+    if (command === "flush") {
+      throw new UsageError("flush has nothing to do with --target textfile: files are written at once, and nothing is spooled", {
+        hint: "a write that fails (a full disk, a lock held too long) says so at once; run it again",
+      });
+    }
+    if (command === "doctor") {
+      throw new UsageError("doctor examines a Pushgateway; --target textfile has none", {
+        hint: "pushgw list --target textfile shows the directory's groups; node_exporter's node_textfile_scrape_error says whether it read them",
+      });
+    }
+    return;
   }
-  throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : command === "flush" ? "flush to" : "delete"}`, {
+  throw new UsageError(`${command} needs a Pushgateway; --target ${target} has no groups to ${command === "list" ? "list" : command === "flush" ? "flush to" : command === "doctor" ? "examine" : "delete"}`, {
     hint:
       target === "remote-write"
         ? "a remote-write receiver stores samples, not groups: series go stale by themselves once nothing pushes them"
@@ -398,7 +405,7 @@ export async function sendWithRetries(
           }),
         };
       }
-      return { kind: "delivered", url: request.url, status: result.status, body: result.body };
+      return { kind: "delivered", url: request.url, status: result.status, body: result.body, headers: result.headers };
     }
     if (!isRetryableStatus(result.status) || lastAttempt) {
       return {

@@ -2,6 +2,7 @@ import type { ToolError } from "../core/errors.js";
 import type { TransportFailureReason } from "../core/delivery.js";
 import type { JobOutcome } from "../core/wrap.js";
 import type { SpooledCall } from "../core/spool.js";
+import type { GroupingKey } from "../core/grouping-key.js";
 
 /**
  * What the use cases need from the outside world. `cli/main.ts` builds the real ones from
@@ -233,6 +234,27 @@ export interface Relay {
   send(path: string, call: RelayedCall, timeoutMs: number): Promise<RelayAnswer | { readonly unreachable: string }>;
 }
 
+/** An flock(2) held on an open file; the kernel drops it when the wrapper ends, however it ends. */
+export interface HeldLock {
+  readonly path: string;
+  /** The whole number kept in the file (0 when there is none); only the skip count file holds one. */
+  readCount(): Promise<number>;
+  writeCount(count: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** wrap --lock's files (adapters/flock-lock.ts). */
+export interface Locks {
+  /** The group's lock file when --lock names none: in $XDG_RUNTIME_DIR, else /run/lock, else the temp dir. */
+  defaultFile(key: GroupingKey): Promise<string>;
+  /**
+   * Opens `path` (creating it, never through a link) and locks it: at once, or waiting up to
+   * `waitMs`. "busy" when another process holds it. A file or directory that cannot be trusted,
+   * or no flock(1) to lock with, is a UsageError.
+   */
+  take(path: string, waitMs: number | undefined): Promise<HeldLock | "busy">;
+}
+
 /** How chatty the command may be, from -q / -v. */
 export interface OutputSettings {
   readonly quiet: boolean;
@@ -249,6 +271,8 @@ export interface Deps {
   readonly out: Output;
   /** The wrapper's relay; loaded only by wrap and by a pushgw inside a wrapped job. */
   readonly relay: () => Promise<Relay>;
+  /** wrap --lock's locks; loaded only by runs that use it. */
+  readonly locks: () => Promise<Locks>;
   /** The spool in a directory; loaded only by runs that use --spool. */
   readonly spool: (dir: string) => Promise<Spool>;
   /** The textfile directory (--target textfile); loaded only by runs that use it. */

@@ -5,6 +5,7 @@ import {
   describeOutcome,
   ownedFamilies,
   renderEndMetrics,
+  renderSkipMetrics,
   renderStartMetrics,
   wrapMetricNames,
   wrapperExitCode,
@@ -14,7 +15,8 @@ import {
 } from "../core/wrap.js";
 import { formatDuration } from "../core/duration.js";
 import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
-import type { Deps, RelayServer, ScratchFile } from "./ports.js";
+import type { Deps, HeldLock, RelayServer, ScratchFile } from "./ports.js";
+import { skipCountFile, SKIPPED_EXIT_CODE } from "../core/lock.js";
 import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
 import { buildWriteCall } from "./write-call.js";
 import { createSpoolWriter } from "./spool-queue.js";
@@ -31,8 +33,17 @@ export interface WrapOptions {
   readonly killGraceMs: number;
   readonly expectation: Expectation | undefined;
   readonly dryRun: boolean;
+  /** --lock [FILE] and --lock-wait D: at most one run of the group at a time on this host. */
+  readonly lock?: RunLockOptions | undefined;
   /** The longest the final push may take; FINAL_PUSH_BUDGET_MS unless a test says otherwise. */
   readonly finalPushBudgetMs?: number;
+}
+
+export interface RunLockOptions {
+  /** The lock file; undefined: one named after the grouping key (Locks.defaultFile). */
+  readonly file: string | undefined;
+  /** Wait this long for the lock; undefined: give up at once. */
+  readonly waitMs: number | undefined;
 }
 
 /**
@@ -71,6 +82,10 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
+  // Taken before anything else is made for the job, and held until its outcome is pushed, so
+  // that the next run's start push can never land before this run's end.
+  const lock = options.lock === undefined ? undefined : await takeRunLock(options.lock, key, deps);
+  if (lock?.kind === "busy") return skipRun(lock.path, key, names, options, gateway, deps);
   const runner = await deps.jobs();
   const metricsFile = await runner.createScratchFile().catch((error: unknown) => {
     deps.out.warn(`the job runs without ${METRICS_FILE_ENV}: no temporary file could be made (${describe(error)}); check TMPDIR`);
@@ -150,8 +165,59 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   } else if (startProblem !== undefined) {
     deps.out.warn(`the start of the job was not pushed (the outcome was): ${startProblem.message}`);
   }
+  await lock?.held.release().catch(() => undefined);
   if (finalProblem !== undefined && options.strict && exitCode === 0) return 1;
   return exitCode;
+}
+
+/** How long a skipped run waits for the skip count's own lock (other skipped runs counting). */
+const SKIP_COUNT_WAIT_MS = 10_000;
+
+async function takeRunLock(options: RunLockOptions, key: GroupingKey, deps: Deps): Promise<{ kind: "held"; held: HeldLock } | { kind: "busy"; path: string }> {
+  const locks = await deps.locks();
+  const path = options.file ?? (await locks.defaultFile(key));
+  const taken = await locks.take(path, options.waitMs);
+  if (taken === "busy") return { kind: "busy", path };
+  deps.out.verbose(`holding the lock ${taken.path}`);
+  return { kind: "held", held: taken };
+}
+
+/**
+ * The lock is held by another run: the job is not started. One line says so (-q silences it),
+ * and the group gets the count of skipped runs and the time of this one, for the
+ * PushgwJobOverlapping alert. The count is kept beside the lock file and pushed under that
+ * file's own lock, so that skipped runs racing each other count every one, in order.
+ */
+async function skipRun(path: string, key: GroupingKey, names: WrapMetricNames, options: WrapOptions, gateway: Gateway, deps: Deps): Promise<number> {
+  const waited = options.lock?.waitMs;
+  deps.out.info(
+    `pushgw: ${formatGroupingKey(key)}: not started: ${waited === undefined ? "the previous run still holds" : `after --lock-wait ${formatDuration(waited)} another run still held`} the lock ${path} (exit status ${SKIPPED_EXIT_CODE})`,
+  );
+  const skippedAtMs = deps.clock.now();
+  let counter: HeldLock | undefined;
+  try {
+    const taken = await (await deps.locks()).take(skipCountFile(path), SKIP_COUNT_WAIT_MS);
+    if (taken === "busy") deps.out.verbose(`the skip count ${skipCountFile(path)} stayed locked; only the time of this skip is pushed`);
+    else counter = taken;
+  } catch (error) {
+    deps.out.warn(`the skipped run is not counted: ${error instanceof ToolError ? error.message : describe(error)}`);
+  }
+  try {
+    let count: number | undefined;
+    if (counter !== undefined) {
+      count = (await counter.readCount()) + 1;
+      if (!options.dryRun) await counter.writeCount(count);
+    }
+    const problem = await push(renderSkipMetrics(names, skippedAtMs, count), key, options, gateway, deps, skippedAtMs, {
+      deadline: deps.clock.monotonic() + (options.finalPushBudgetMs ?? FINAL_PUSH_BUDGET_MS),
+    }).catch(unexpected);
+    if (problem !== undefined) deps.out.warn(`the skipped run was not pushed: ${problem.message}`);
+  } catch (error) {
+    deps.out.warn(`the skipped run is not counted: ${describe(error)}`);
+  } finally {
+    await counter?.release().catch(() => undefined);
+  }
+  return SKIPPED_EXIT_CODE;
 }
 
 /** Opens the relay for pushgw runs inside the job; without one, they push by themselves. */

@@ -6,6 +6,7 @@ import type { RemoveGroupsOptions } from "../app/prune.js";
 import type { PushOptions } from "../app/push.js";
 import type { WrapOptions } from "../app/wrap.js";
 import type { FlushOptions } from "../app/flush.js";
+import type { DoctorOptions } from "../app/doctor.js";
 import type { OutputSettings } from "../app/ports.js";
 
 /**
@@ -22,4 +23,5 @@ export interface App {
   completion(options: CompletionOptions, output: OutputSettings): Promise<void>;
   alertRules(options: AlertRulesOptions, output: OutputSettings): Promise<void>;
   flush(options: FlushOptions, output: OutputSettings): Promise<void>;
+  doctor(options: DoctorOptions, output: OutputSettings): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { listCommand, pruneCommand } from "./commands/groups.js";
 import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
 import { flushCommand } from "./commands/flush.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { isPushgwCommand } from "./command.js";
 import { flagNames, flagRow, type CommandName } from "./flags.js";
 import type { CliEnvironment } from "./options.js";
@@ -23,6 +24,7 @@ export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
     listCommand(app, cli),
     pruneCommand(app, cli),
     flushCommand(app, cli),
+    doctorCommand(app, cli),
     alertRulesCommand(app, cli),
   ];
   commands.push(completionCommand(app, cli, () => commands));
@@ -56,7 +58,7 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     return definition?.positional === undefined ? 0 : definition.usage.includes("..") ? Infinity : 1;
   };
   return y
-    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, alert-rules or completion")
+    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, doctor, alert-rules or completion")
     .strict()
     .help()
     .alias("help", "h")

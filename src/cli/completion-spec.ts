@@ -30,6 +30,7 @@ function describeCommand(definition: CommandDefinition): CommandSpec {
       file: row.file === true,
       directory: row.directory === true,
       repeatable: row.repeatable === true,
+      ...(row.optionalValue ? { optionalValue: true } : {}),
     });
     if (row.negatable) flags.push({ long: `no-${name}`, short: undefined, describe: `no ${name}`, takesValue: false, choices: undefined, file: false, directory: false, repeatable: false });
   }

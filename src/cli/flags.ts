@@ -15,10 +15,10 @@ import { closestMatch } from "../core/suggest.js";
  * are all made from this table.
  */
 
-export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "alert-rules", "completion"] as const;
+export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor", "alert-rules", "completion"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
+export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
 
 /** A value as yargs hands it over: a string, several when the flag was repeated, a boolean for a switch or --no-X. */
 type Raw = string | boolean | ReadonlyArray<string | boolean> | undefined;
@@ -35,6 +35,8 @@ interface FlagRow<V> {
   readonly repeatable?: boolean;
   /** --no-X is offered (and, for a flag that takes a value, means "leave it out"). */
   readonly negatable?: boolean;
+  /** The value may be left out (`--lock` or `--lock FILE`); the reader gets "" then. */
+  readonly optionalValue?: boolean;
   /** The value is a path: completion offers file names. */
   readonly file?: boolean;
   /** The value is a directory: completion offers directory names only. */
@@ -168,9 +170,9 @@ const toggle = (row: Omit<FlagRow<boolean>, "takesValue" | "read"> & { on?: bool
 
 // --- the table ------------------------------------------------------------------------------
 
-const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush"] as const satisfies readonly CommandName[];
+const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor"] as const satisfies readonly CommandName[];
 const GROUPING = ["push", "add", "delete", "wrap"] as const satisfies readonly CommandName[];
-const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:" } as const;
+const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:" } as const;
 
 export const FLAGS = {
   // Where to push
@@ -219,7 +221,7 @@ export const FLAGS = {
     describe: "compress bodies (Content-Encoding: gzip; Pushgateway 1.5.0+)",
     group: GATEWAY_GROUP,
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["delete", "list", "prune"],
+    hiddenIn: ["delete", "list", "prune", "doctor"],
   }),
   target: textWithDefault({
     env: "PUSHGW_TARGET",
@@ -228,7 +230,7 @@ export const FLAGS = {
     describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
     group: GATEWAY_GROUP,
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["flush"],
+    hiddenIn: ["flush", "doctor"],
     parse: (t, from): Target => choice(t, from, TARGETS),
   }),
   "textfile-dir": text({
@@ -244,7 +246,7 @@ export const FLAGS = {
     describe: "save pushes that cannot be delivered here, send them later",
     group: { ...GATEWAY_GROUP, flush: "Spool:" },
     commands: TALKING_TO_A_GATEWAY,
-    hiddenIn: ["list", "prune"],
+    hiddenIn: ["list", "prune", "doctor"],
   }),
   quiet: toggle({ short: "q", describe: "print nothing but errors", group: "Output:", commands: TALKING_TO_A_GATEWAY, conflicts: "verbose" }),
   verbose: toggle({ short: "v", describe: "print each request and its status (never credentials)", group: "Output:", commands: TALKING_TO_A_GATEWAY }),
@@ -291,17 +293,26 @@ export const FLAGS = {
   }),
   yes: toggle({
     short: "y",
-    describe: { delete: "with --match: delete without asking (needed without a terminal)", prune: "delete without asking (needed without a terminal)" },
-    group: "Selecting groups:",
-    commands: ["delete", "prune"],
+    describe: {
+      delete: "with --match: delete without asking (needed without a terminal)",
+      prune: "delete without asking (needed without a terminal)",
+      doctor: "with --fix: repair without asking (needed without a terminal)",
+    },
+    group: { delete: "Selecting groups:", prune: "Selecting groups:", doctor: "Repairs:" },
+    commands: ["delete", "prune", "doctor"],
   }),
   "older-than": text({
-    describe: { list: "only groups whose last successful push is older than D", prune: "delete groups whose last successful push is older than D" },
+    describe: {
+      list: "only groups whose last successful push is older than D",
+      prune: "delete groups whose last successful push is older than D",
+      doctor: "also report groups with no successful push for longer than D (--fix deletes them)",
+    },
     group: "Selecting groups:",
-    commands: ["list", "prune"],
+    commands: ["list", "prune", "doctor"],
     parse: (t, from) => duration(t, from),
   }),
-  json: toggle({ describe: "a JSON array, one object per group", group: "Output:", commands: ["list"] }),
+  json: toggle({ describe: { list: "a JSON array, one object per group", doctor: "the report as one JSON object" }, group: "Output:", commands: ["list", "doctor"] }),
+  fix: toggle({ describe: "run the repairs the report names, after asking (as prune does)", group: "Repairs:", commands: ["doctor"] }),
 
   // Wrap
   "max-runtime": text({
@@ -329,6 +340,19 @@ export const FLAGS = {
   }),
   grace: text({
     describe: "extra time past --expect-every before alerting (default: 10%, at least 5m)",
+    group: "Wrap:",
+    commands: ["wrap"],
+    parse: (t, from) => duration(t, from),
+  }),
+  lock: text({
+    file: true,
+    optionalValue: true,
+    describe: "run only if no other run of this group holds the lock (FILE, default: named after the group); else exit 75",
+    group: "Wrap:",
+    commands: ["wrap"],
+  }),
+  "lock-wait": text({
+    describe: "with --lock: wait up to D for the lock instead of giving up at once (implies --lock)",
     group: "Wrap:",
     commands: ["wrap"],
     parse: (t, from) => duration(t, from),
@@ -402,7 +426,7 @@ export function declareFlags<T>(y: Argv<T>, command: CommandName, groupOrder: re
       // A switch is a boolean to yargs; anything else stays the text that was typed (no type:
       // yargs would show "[string]" beside every flag).
       type: row.takesValue ? undefined : "boolean",
-      requiresArg: row.takesValue && !row.negatable,
+      requiresArg: row.takesValue && !row.negatable && !row.optionalValue,
       describe: describeFlag(name, command) + helpSuffix(row),
       group: group === "Options:" ? undefined : group,
       hidden: row.hiddenIn?.includes(command) === true,

@@ -38,6 +38,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     completion: run(printCompletion),
     alertRules: run(printAlertRules),
     flush: run(flushSpool),
+    // Loaded when asked for: the other commands need not parse it at start-up.
+    doctor: async (options, output) => run((await import("../app/doctor.js")).runDoctor)(options, output),
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
@@ -62,6 +64,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     },
     jobs: () => import("../adapters/execa-runner.js").then((m) => m.createExecaRunner()),
     relay: () => import("../adapters/relay-socket.js").then((m) => m.createSocketRelay()),
+    locks: () => import("../adapters/flock-lock.js").then((m) => m.createFlockLocks()),
     spool: (dir) => (spool ??= import("../adapters/file-spool.js").then((m) => m.createFileSpool(dir))),
     textfiles: (dir) => import("../adapters/textfile-dir.js").then((m) => m.createTextfileDir(dir)),
     clock: systemClock,

@@ -17,6 +17,9 @@ export interface AlertRule {
 /** Quiet time before alerting that a gateway receives no pushes at all. */
 export const NO_PUSHES_WINDOW = "2h";
 
+/** How long PushgwJobOverlapping fires after a run was skipped because the previous one held the lock. */
+export const OVERLAP_WINDOW_SECONDS = 3600;
+
 /** The alert's grouping labels in a template, `[ instance="db-1" job="backup" ]` (the metric name left out). */
 const GROUP = '[{{ range $name, $value := $labels }}{{ if ne $name "__name__" }} {{ $name }}="{{ $value }}"{{ end }}{{ end }} ]';
 
@@ -53,6 +56,16 @@ export function alertRules(prefix: string): AlertRule[] {
       description:
         `Group ${GROUP} started a run longer ago than its --expect-every interval or its --max-runtime ` +
         `and has not reported an end: it hangs, or its wrapper was killed before it could push the outcome.`,
+    },
+    {
+      alert: "PushgwJobOverlapping",
+      // A skipped run pushes only the time it was skipped: the alert lasts an hour after the last one.
+      expr: `time() - ${m.lastSkipped} < ${OVERLAP_WINDOW_SECONDS}`,
+      severity: "warning",
+      summary: `${who} is overlapping itself: a run was skipped because the previous one still held its lock`,
+      description:
+        `A run of group ${GROUP} was not started {{ $value | humanizeDuration }} ago: the previous run still held ` +
+        `its pushgw wrap --lock. The job takes longer than the interval it is started at. The alert ends an hour after the last skipped run.`,
     },
     {
       alert: "PushgatewayPushFailed",

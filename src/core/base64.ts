@@ -7,6 +7,11 @@ export function toBase64Url(text: string): string {
   return encodeBase64(utf8Encoder.encode(text), BASE64URL_ALPHABET, false);
 }
 
+/** RFC 4648 §5 base64url of bytes, unpadded: a label value that is not UTF-8, as the gateway holds it. */
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return encodeBase64(bytes, BASE64URL_ALPHABET, false);
+}
+
 /** RFC 4648 §4 base64 of the UTF-8 bytes, padded (HTTP Basic credentials). */
 export function toBase64(text: string): string {
   return encodeBase64(utf8Encoder.encode(text), BASE64_ALPHABET, true);

@@ -16,6 +16,8 @@ export interface FlagSpec {
   readonly directory: boolean;
   /** May be given more than once (--label, --gateway). */
   readonly repeatable: boolean;
+  /** The value may be left out (`--lock` or `--lock FILE`). */
+  readonly optionalValue?: boolean;
 }
 
 export interface CommandSpec {

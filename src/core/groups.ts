@@ -23,11 +23,20 @@ export interface Group {
   readonly lastJobStartTime: number | null;
   /** wrap --max-runtime plus --kill-grace, in seconds, when the group carries it. */
   readonly maxRuntimeSeconds: number | null;
+  /** Each pushed family's type (COUNTER, GAUGE, …) and HELP text as the gateway holds them. */
+  readonly families: Readonly<Record<string, FamilyShape>>;
+}
+
+export interface FamilyShape {
+  readonly type: string;
+  readonly help: string | undefined;
 }
 
 const GATEWAY_FAMILIES = new Set(["push_time_seconds", "push_failure_time_seconds"]);
 
 interface FamilyJson {
+  type?: unknown;
+  help?: unknown;
   metrics?: Array<{ labels?: Record<string, string>; value?: string }>;
 }
 
@@ -102,7 +111,12 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
     running: familySampleValue(raw, "_running") === 1,
     lastJobStartTime: familySampleValue(raw, "_last_start_timestamp_seconds") ?? null,
     maxRuntimeSeconds: familySampleValue(raw, "_max_runtime_seconds") ?? null,
+    families: Object.fromEntries(metrics.map((name) => [name, familyShape(raw[name] as FamilyJson)])),
   };
+}
+
+function familyShape(family: FamilyJson): FamilyShape {
+  return { type: typeof family.type === "string" ? family.type : "UNKNOWN", help: typeof family.help === "string" && family.help !== "" ? family.help : undefined };
 }
 
 function isFamily(value: unknown): boolean {
@@ -149,11 +163,17 @@ export function groupingKeyOf(group: Group): GroupingKey {
 
 /** `pushgw delete --job x --instance h --label a=b`: the command that deletes exactly this group. */
 export function deleteCommandFor(group: Group): string {
-  const { job, ...rest } = group.labels;
-  const flags = [`--job ${shellWord(job ?? "")}`];
+  return `pushgw delete ${groupFlags(group.labels)}`;
+}
+
+/** `[--gateway URL] --job x --instance h --label a=b`: exactly this group, for a pushgw command. */
+export function groupFlags(labels: Readonly<Record<string, string>>, gateway?: string): string {
+  const { job, ...rest } = labels;
+  const flags = gateway === undefined ? [] : [`--gateway ${shellWord(gateway)}`];
+  flags.push(`--job ${shellWord(job ?? "")}`);
   if (rest["instance"] === undefined) flags.push("--no-instance");
   for (const [name, value] of Object.entries(rest)) flags.push(name === "instance" ? `--instance ${shellWord(value)}` : `--label ${shellWord(`${name}=${value}`)}`);
-  return `pushgw delete ${flags.join(" ")}`;
+  return flags.join(" ");
 }
 
 /** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */

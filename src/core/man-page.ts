@@ -41,7 +41,7 @@ function flagTerm(flag: FlagSpec): string {
   const names = [flag.short ? bold(`-${flag.short}`) : undefined, bold(`--${flag.long}`)].filter(Boolean).join(", ");
   if (!flag.takesValue) return names;
   const value = flag.choices ? flag.choices.map(roffText).join("|") : italic(flag.long.toUpperCase().replace(/-/g, "_"));
-  return `${names} ${value}`;
+  return `${names} ${flag.optionalValue ? `[${value}]` : value}`;
 }
 
 function flagItem(flag: FlagSpec, defaultValue: string | undefined): string {
@@ -161,9 +161,13 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["75", "Not delivered, saved in the spool (--spool); pushgw flush or the next run sends it."],
     ].flatMap(([code, meaning]) => [".TP", bold(code!), roffText(meaning!)]),
     ".PP",
+    roffText("doctor exits 0 when the gateway and its groups are healthy (notes aside), 1 when something needs attention; with --fix, as the gateway is after the repairs."),
+    ".PP",
     roffText(
       "wrap exits with the job's own status; 128+N if the job was killed by signal N (or the wrapper got signal N); 124 after --max-runtime; " +
-        "126 if the command could not be executed; 127 if it was not found. A failed push never changes it, unless --strict (then 1 when the job succeeded).",
+        "126 if the command could not be executed; 127 if it was not found. A failed push never changes it, unless --strict (then 1 when the job succeeded). " +
+        "With --lock, a run that finds the lock held does not start the job and exits 75 (EX_TEMPFAIL, as lckdo(1)); a lock that cannot be taken safely " +
+        "(no util-linux flock(1), a lock file or directory someone else could replace) is exit 2, before the job starts.",
     ),
     ".SH ENVIRONMENT",
     ...[
@@ -194,6 +198,10 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["/usr/share/pushgw/pushgw.rules.yml", "Prometheus alert rules for wrapped jobs (the Debian package; the same as pushgw alert-rules prints)."],
       ["/usr/share/pushgw/pushgw-dashboard.json", "A Grafana dashboard for wrapped jobs (pushgw alert-rules --dashboard)."],
       ["/usr/share/bash-completion/completions/pushgw, /usr/share/zsh/vendor-completions/_pushgw, /usr/share/fish/vendor_completions.d/pushgw.fish", "Tab completion (the Debian package; pushgw completion SHELL prints the same)."],
+      [
+        "$XDG_RUNTIME_DIR/pushgw-UID-JOB-VALUES-HASH.lock",
+        "wrap --lock's lock file for one group (else in /run/lock, else in the temp dir), and beside it .skipped, the count of runs skipped; flock(1) locks, which the kernel drops when the wrapper ends.",
+      ],
       ["DIR given to --spool", "Pushes that could not be delivered, one JSON file each (mode 0600), sent by pushgw flush or the next run; refused ones are moved to DIR/set-aside/."],
       [
         "DIR given to --textfile-dir",

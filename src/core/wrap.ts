@@ -69,6 +69,8 @@ export interface WrapMetricNames {
   readonly expectedInterval: string;
   readonly expectedGrace: string;
   readonly maxRuntime: string;
+  readonly skippedOverlap: string;
+  readonly lastSkipped: string;
 }
 
 export function wrapMetricNames(prefix: string): WrapMetricNames {
@@ -87,6 +89,8 @@ export function wrapMetricNames(prefix: string): WrapMetricNames {
     expectedInterval: `${prefix}_expected_interval_seconds`,
     expectedGrace: `${prefix}_expected_grace_seconds`,
     maxRuntime: `${prefix}_max_runtime_seconds`,
+    skippedOverlap: `${prefix}_skipped_overlap_total`,
+    lastSkipped: `${prefix}_last_skipped_timestamp_seconds`,
   };
 }
 
@@ -102,11 +106,13 @@ const HELP: Record<keyof WrapMetricNames, string> = {
   expectedInterval: "How often the job is expected to succeed (--expect-every), in seconds.",
   expectedGrace: "Extra time allowed past the expected interval (--grace), in seconds.",
   maxRuntime: "Longest a run may take before the wrapper stops it for good (--max-runtime plus --kill-grace), in seconds.",
+  skippedOverlap: "Runs not started because the previous run still held the wrap --lock (counted on this host).",
+  lastSkipped: "Unix time a run was last not started because the previous run still held the wrap --lock.",
 };
 
-function gauge(names: WrapMetricNames, key: keyof WrapMetricNames, value: number): string {
+function gauge(names: WrapMetricNames, key: keyof WrapMetricNames, value: number, type: "gauge" | "counter" = "gauge"): string {
   const name = names[key];
-  return `# HELP ${name} ${escapeHelp(HELP[key])}\n# TYPE ${name} gauge\n${name} ${formatNumber(value)}\n`;
+  return `# HELP ${name} ${escapeHelp(HELP[key])}\n# TYPE ${name} ${type}\n${name} ${formatNumber(value)}\n`;
 }
 
 function formatNumber(value: number): string {
@@ -159,4 +165,22 @@ export function renderEndMetrics(names: WrapMetricNames, run: RunRecord, expecta
 /** The families wrap pushes itself; the job's own metrics may not use them. */
 export function ownedFamilies(names: WrapMetricNames): Map<string, string> {
   return new Map(Object.values(names).map((name) => [name, "pushed by pushgw wrap itself; choose another name"]));
+}
+
+/**
+ * Pushed by a run that found the lock held (wrap --lock) and did not start the job: how many
+ * runs were skipped so far, and when the last was. Nothing else in the group is touched (POST).
+ */
+export function renderSkipMetrics(names: WrapMetricNames, skippedAtMs: number, count: number | undefined): string {
+  return (count === undefined ? "" : gauge(names, "skippedOverlap", count, "counter")) + gauge(names, "lastSkipped", skippedAtMs / 1000);
+}
+
+/** A run whose wrapper died before it could say the job ended, marked ended (`pushgw doctor --fix`). */
+export function renderNotRunning(names: WrapMetricNames): string {
+  return gauge(names, "running", 0);
+}
+
+/** The help line wrap gives a metric, for a command that pushes the same family by hand. */
+export function wrapMetricHelp(key: keyof WrapMetricNames): string {
+  return HELP[key];
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { TransportOptions } from "../../src/app/gateway.js";
 import { FINAL_PUSH_BUDGET_MS, wrapJob, type WrapOptions } from "../../src/app/wrap.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
-import { fakeWorld, reply, timedOut, type FakeJob } from "../helpers/fakes.js";
+import type { Deps, Locks } from "../../src/app/ports.js";
+import { fakeWorld, reply, timedOut, type FakeJob, type FakeWorld } from "../helpers/fakes.js";
 
 /** wrap's decisions with fake ports: simulated time, so budgets of half a minute run at once. */
 const transport = (extra: Partial<TransportOptions> = {}): TransportOptions => ({
@@ -94,5 +95,88 @@ describe("wrap, with fake ports", () => {
     expect(answer).toEqual({ outcomes: [{ kind: "delivered", url: "http://gw:9091/metrics/job/backup/instance/db-1" }] });
     const nested = world.requests.find((r) => r.body === "rows 42\n");
     expect(nested?.headers["authorization"]).toBe(`Basic ${Buffer.from("alice:pw").toString("base64")}`);
+  });
+});
+
+/** flock as a set of held paths: what another process holds is in `held` before the run. */
+function fakeLocks(held: Set<string>, counts: Map<string, number>, events: string[]): Locks {
+  return {
+    defaultFile: async (key) => `/run/lock/pushgw-0-${key.job}.lock`,
+    take: async (path) => {
+      if (held.has(path)) return "busy";
+      held.add(path);
+      events.push(`take ${path}`);
+      return {
+        path,
+        readCount: async () => counts.get(path) ?? 0,
+        writeCount: async (count) => void counts.set(path, count),
+        release: async () => {
+          held.delete(path);
+          events.push(`release ${path}`);
+        },
+      };
+    },
+  };
+}
+
+describe("wrap --lock, with fake ports", () => {
+  const LOCK = "/run/lock/pushgw-0-backup.lock";
+  const withLocks = (world: FakeWorld, held: string[], counts = new Map<string, number>(), events: string[] = []): Deps => ({
+    ...world.deps,
+    locks: async () => fakeLocks(new Set(held), counts, events),
+  });
+
+  it("the lock held: the job does not start; the skip is counted and pushed; exit 75", async () => {
+    const world = fakeWorld(() => reply(200), {}, exited(0));
+    const counts = new Map([[`${LOCK}.skipped`, 4]]);
+    expect(await wrapJob(options({ lock: { file: undefined, waitMs: undefined } }), withLocks(world, [LOCK], counts))).toBe(75);
+    expect(world.jobs).toEqual([]);
+    expect(world.printed.info).toEqual([`pushgw: {job="backup", instance="db-1"}: not started: the previous run still holds the lock ${LOCK} (exit status 75)`]);
+    expect(world.requests.map((r) => `${r.method} ${r.url}`)).toEqual(["POST http://gw:9091/metrics/job/backup/instance/db-1"]);
+    expect(world.requests[0]!.body).toBe(
+      "# HELP job_skipped_overlap_total Runs not started because the previous run still held the wrap --lock (counted on this host).\n" +
+        "# TYPE job_skipped_overlap_total counter\njob_skipped_overlap_total 5\n" +
+        "# HELP job_last_skipped_timestamp_seconds Unix time a run was last not started because the previous run still held the wrap --lock.\n" +
+        "# TYPE job_last_skipped_timestamp_seconds gauge\njob_last_skipped_timestamp_seconds 1800000000\n",
+    );
+    expect(counts.get(`${LOCK}.skipped`)).toBe(5);
+  });
+
+  it("the skip count stays locked (other skipped runs): only the time is pushed", async () => {
+    const world = fakeWorld(() => reply(200), {}, exited(0));
+    expect(await wrapJob(options({ lock: { file: LOCK, waitMs: undefined } }), withLocks(world, [LOCK, `${LOCK}.skipped`]))).toBe(75);
+    expect(world.requests[0]!.body).not.toContain("job_skipped_overlap_total");
+    expect(world.requests[0]!.body).toContain("job_last_skipped_timestamp_seconds 1800000000\n");
+  });
+
+  it("a gateway that is down when a run is skipped: said, exit 75 all the same, within the push budget", async () => {
+    const world = fakeWorld(() => timedOut, {}, exited(0));
+    expect(await wrapJob(options({ lock: { file: LOCK, waitMs: 60_000 } }), withLocks(world, [LOCK]))).toBe(75);
+    expect(world.printed.info[0]).toMatch(/not started: after --lock-wait 1m another run still held the lock/);
+    expect(world.printed.warn.join("\n")).toMatch(/^the skipped run was not pushed: /m);
+    expect(world.now() - 1_800_000_000_000).toBeLessThanOrEqual(FINAL_PUSH_BUDGET_MS + 4000);
+  });
+
+  it("--dry-run prints the skip's push, and counts nothing", async () => {
+    const world = fakeWorld(() => reply(200), {}, exited(0));
+    const counts = new Map<string, number>();
+    expect(await wrapJob(options({ dryRun: true, lock: { file: LOCK, waitMs: undefined } }), withLocks(world, [LOCK], counts))).toBe(75);
+    expect(world.requests).toEqual([]);
+    expect(world.printed.result.join("\n")).toContain("job_skipped_overlap_total 1\n");
+    expect(counts.size).toBe(0);
+  });
+
+  it("the lock free: the job runs, and the lock is held until its outcome is pushed", async () => {
+    const events: string[] = [];
+    const world = fakeWorld(
+      (request) => {
+        events.push(`${request.method} ${request.body?.toString().includes("job_running 0") ? "outcome" : "start"}`);
+        return reply(200);
+      },
+      {},
+      exited(3),
+    );
+    expect(await wrapJob(options({ lock: { file: undefined, waitMs: undefined } }), withLocks(world, [], new Map(), events))).toBe(3);
+    expect(events).toEqual([`take ${LOCK}`, "POST start", "POST outcome", `release ${LOCK}`]);
   });
 });

@@ -16,6 +16,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     completion: async (options, output) => void calls.push(["completion", options, output]),
     alertRules: async (options, output) => void calls.push(["alertRules", options, output]),
     flush: async (options, output) => void calls.push(["flush", options, output]),
+    doctor: async (options, output) => void calls.push(["doctor", options, output]),
   };
   return { app, calls };
 }
@@ -272,7 +273,21 @@ describe("wrap", () => {
   });
 
   it.each([
+    ["no --lock", ["--", "true"], undefined],
+    ["a bare --lock: the group's own file", ["--lock", "--", "true"], { file: undefined, waitMs: undefined }],
+    ["a bare --lock before another flag", ["--lock", "-q", "--", "true"], { file: undefined, waitMs: undefined }],
+    ["--lock FILE", ["--lock", "/var/lock/x.lock", "--", "true"], { file: "/var/lock/x.lock", waitMs: undefined }],
+    ["--lock-wait alone implies --lock", ["--lock-wait", "5m", "--", "true"], { file: undefined, waitMs: 300_000 }],
+    ["--lock FILE --lock-wait D", ["--lock=/l", "--lock-wait", "500ms", "--", "true"], { file: "/l", waitMs: 500 }],
+  ])("%s", async (_, argv, lock) => {
+    const [, options] = await parse(["wrap", "-j", "x", ...argv]);
+    expect((options as { lock?: unknown }).lock).toEqual(lock);
+    expect(options).toMatchObject({ argv: ["true"] });
+  });
+
+  it.each([
     [["wrap", "-j", "x"], /^wrap: no command given$/, /put the command after --/],
+    [["wrap", "-j", "x", "--lock-wait", "soon", "--", "true"], /--lock-wait/, undefined],
     [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/, undefined],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/, undefined],
     [["wrap", "-j", "x", "--prefix", "1x", "--", "true"], /--prefix: "1x" cannot start a metric name/, undefined],
@@ -322,6 +337,23 @@ describe("list, prune and flush", () => {
   });
 });
 
+describe("doctor", () => {
+  it("reads the report by default; --older-than, --json, --fix, --yes", async () => {
+    const [name, options, output] = await parse(["doctor"]);
+    expect(name).toBe("doctor");
+    expect(options).toEqual({ transport: DEFAULT_TRANSPORT, olderThanMs: undefined, json: false, fix: false, yes: false });
+    expect(output).toEqual(NORMAL);
+    expect((await parse(["doctor", "--older-than", "7d", "--json", "--fix", "-y"]))[1]).toMatchObject({ olderThanMs: 7 * 86_400_000, json: true, fix: true, yes: true });
+  });
+
+  it.each([
+    [["doctor", "--match", "job=x"], "doctor: unknown flag --match"],
+    [["doctor", "--dry-run"], "doctor: unknown flag --dry-run"],
+  ])("refuses %j", async (argv, message) => {
+    expect((await refusal(argv)).message).toBe(message);
+  });
+});
+
 describe("alert-rules and completion", () => {
   it("alert-rules: prefix and dashboard", async () => {
     expect(await parse(["alert-rules"])).toEqual(["alertRules", { prefix: "job", dashboard: false }, NORMAL]);
@@ -347,11 +379,11 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["prune", "--older-then", "7d"], "prune: unknown flag --older-then", "did you mean --older-than?"],
     [["add", "-j", "x", "--no-instanc", "m=1"], "add: unknown flag --no-instanc", "did you mean --no-instance?"],
     [["add", "-j", "x", "--no-start-push", "m=1"], "add: unknown flag --no-start-push", "--start-push is a flag of wrap; see pushgw add --help for add's"],
-    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list; see pushgw add --help for add's"],
+    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list and doctor; see pushgw add --help for add's"],
     [["list", "-j", "x"], "list: unknown flag -j", "see pushgw list --help"],
-    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
-    [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
-    [["-g", "http://gw:9091", "ad", "-j", "x"], "unknown command ad", "did you mean add? The commands: push, add, delete, wrap, list, prune, flush, alert-rules and completion"],
+    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
+    [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
+    [["-g", "http://gw:9091", "ad", "-j", "x"], "unknown command ad", "did you mean add? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
     [["list", "foo"], 'list: unexpected argument "foo"', "list takes no arguments besides its flags; see pushgw list --help"],
     [["completion", "zsh", "extra"], 'completion: unexpected argument "extra"', "see pushgw completion --help"],
     [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],

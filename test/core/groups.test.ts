@@ -34,6 +34,7 @@ describe("decodeGroups", () => {
       running: false,
       lastJobStartTime: null,
       maxRuntimeSeconds: null,
+      families: { backup_size: { type: "GAUGE", help: undefined } },
     });
   });
 
@@ -128,6 +129,7 @@ describe("selectStaleGroups", () => {
     running: false,
     lastJobStartTime: null,
     maxRuntimeSeconds: null,
+    families: {},
   });
   it.each([
     ["pushed 2 h ago, older than 1 h", group(now / 1000 - 7200, null), true],

@@ -27,7 +27,7 @@ describe("the shipped rules and dashboard", () => {
   it("pass `promtool check rules`", () => {
     const promtool = ensureTool("promtool", "prometheus");
     const run = spawnSync(promtool, ["check", "rules", rulesFile], { encoding: "utf8" });
-    expect(run.stdout + run.stderr).toContain("SUCCESS: 5 rules found");
+    expect(run.stdout + run.stderr).toContain("SUCCESS: 6 rules found");
     expect(run.status).toBe(0);
   });
 

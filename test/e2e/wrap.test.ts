@@ -65,7 +65,7 @@ describe("the job runs as if unwrapped", () => {
     const success = value(await group("flaky"), "job_last_success_timestamp_seconds");
     const run = await wrap("flaky", [], [node, job("exit.mjs"), "3", "", "it broke"]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^it broke\npushgw: \{job="flaky"\}: the job failed with exit status 3 after \d+ms\n$/);
+    expect(run.stderr).toMatch(/^it broke\npushgw: \{job="flaky"\}: the job failed with exit status 3 after \d+m?s\n$/);
     const g = await group("flaky");
     expect(value(g, "job_last_success_timestamp_seconds")).toBe(success);
     expect(value(g, "job_success")).toBe(0);
@@ -196,7 +196,7 @@ describe("pushes", () => {
 
 describe("cron mail tells the truth", () => {
   it.each([
-    ["a job that fails without a word", [node, job("exit.mjs"), "3"], [], 3, /^pushgw: \{job="silent-fail"\}: the job failed with exit status 3 after \d+ms\n$/],
+    ["a job that fails without a word", [node, job("exit.mjs"), "3"], [], 3, /^pushgw: \{job="silent-fail"\}: the job failed with exit status 3 after \d+m?s\n$/],
     ["a job killed by a signal", [node, job("self-kill.mjs"), "SIGKILL"], [], 137, /^pushgw: \{job="silent-fail"\}: the job was killed by SIGKILL: exit status 137 after /],
     ["a job stopped after --max-runtime", [node, job("sleep.mjs"), "5000"], ["--max-runtime", "300ms"], 124, /^pushgw: \{job="silent-fail"\}: the job ran past --max-runtime 300ms and was stopped \(SIGTERM, then SIGKILL after --kill-grace 10s if needed\): exit status 124 after /],
   ])("%s prints one line on stderr, so cron mails", async (_, command, flags, code, line) => {

@@ -86,6 +86,9 @@ export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => Htt
         },
       };
     },
+    locks: async () => {
+      throw new Error("this test uses no lock");
+    },
     spool: async () => {
       throw new Error("this test uses no spool");
     },

@@ -1,4 +1,4 @@
-import type { WrapOptions } from "../../app/wrap.js";
+import type { RunLockOptions, WrapOptions } from "../../app/wrap.js";
 import { UsageError } from "../../core/errors.js";
 import type { App } from "../app.js";
 import { defineCommand, type Positionals, type PushgwCommand } from "../command.js";
@@ -32,7 +32,16 @@ export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEn
     killGraceMs: flags.get("kill-grace"),
     expectation,
     dryRun: flags.get("dry-run"),
+    lock: toLockOptions(flags),
   };
+}
+
+/** --lock [FILE] and --lock-wait D; a bare --lock names the group's own lock file. */
+function toLockOptions(flags: Flags): RunLockOptions | undefined {
+  const file = flags.get("lock");
+  const waitMs = flags.get("lock-wait");
+  if (file === undefined && waitMs === undefined) return undefined;
+  return { file: file === undefined || file === "" ? undefined : file, waitMs };
 }
 
 export function wrapCommand(app: App, cli: CliEnvironment): PushgwCommand {
@@ -47,6 +56,7 @@ export function wrapCommand(app: App, cli: CliEnvironment): PushgwCommand {
         ["$0 wrap --job backup -- /usr/local/bin/backup.sh --full", "run a backup and push its outcome"],
         ["$0 wrap -j reindex --max-runtime 2h --quiet-success -- ./reindex", "stop it after 2 h; mail output only on failure"],
         ["$0 wrap -j nightly --no-instance --expect-every 1d -- make nightly", "declare it should succeed daily"],
+        ["$0 wrap -j sync --lock -- /opt/sync/run", "skip this run (exit 75) while the last one still runs"],
       ],
     },
     cli,

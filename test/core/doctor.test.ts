@@ -1,0 +1,216 @@
+import { describe, expect, it } from "vitest";
+import {
+  asGoShowsIt,
+  chooseTwinToKeep,
+  clockSkewMs,
+  decodeGoString,
+  diagnose,
+  emptyValueTwins,
+  helpClashes,
+  nonUtf8Labels,
+  parseGatewayStatus,
+  renderReport,
+  typeClashes,
+  type GatewayFacts,
+} from "../../src/core/doctor.js";
+import type { Group } from "../../src/core/groups.js";
+
+const NOW = 1_800_000_000_000;
+const ago = (seconds: number) => NOW / 1000 - seconds;
+
+function group(labels: Record<string, string>, rest: Partial<Group> = {}): Group {
+  return {
+    labels,
+    lastPushTime: ago(60),
+    lastFailureTime: null,
+    lastPushSuccessful: true,
+    metrics: Object.keys(rest.families ?? {}),
+    expectedWithinSeconds: null,
+    lastJobSuccessTime: null,
+    running: false,
+    lastJobStartTime: null,
+    maxRuntimeSeconds: null,
+    families: {},
+    ...rest,
+  };
+}
+const gauge = { type: "GAUGE", help: undefined };
+const healthy: GatewayFacts = {
+  url: "http://gw:9091",
+  healthy: { ok: true },
+  ready: { ok: true },
+  status: { version: "1.5.1", persistenceFile: "/var/lib/pgw", consistencyCheckDisabled: false, telemetryPath: "/metrics" },
+  metricsEndpoint: { ok: true },
+  clockSkewMs: 120,
+};
+const kinds = (groups: Group[], facts: Partial<GatewayFacts> = {}, olderThanMs?: number) => diagnose({ ...healthy, ...facts }, groups, NOW, { olderThanMs }).findings.map((f) => f.kind);
+
+describe("emptyValueTwins and the twin kept", () => {
+  it.each([
+    ["{job=x} beside {job=x, instance=''}", [group({ job: "x" }), group({ job: "x", instance: "" })], [["x", "x"]]],
+    ["three of a kind", [group({ job: "x" }), group({ job: "x", instance: "" }), group({ job: "x", a: "", instance: "" })], [["x", "x", "x"]]],
+    ["different values are no twins", [group({ job: "x", instance: "a" }), group({ job: "x", instance: "b" })], []],
+    ["a value beside no label at all is no twin", [group({ job: "x" }), group({ job: "x", instance: "h" })], []],
+  ])("%s", (_, groups, clusters) => {
+    expect(emptyValueTwins(groups).map((c) => c.map((g) => g.labels["job"]))).toEqual(clusters);
+  });
+
+  it.each([
+    ["the one that holds metrics, not the debris of a refused push", group({ job: "x", instance: "" }, { metrics: [], lastPushTime: null, lastPushSuccessful: false }), group({ job: "x" }, { metrics: ["m"] }), { job: "x" }],
+    ["of two that hold metrics, the one pushed last", group({ job: "x" }, { metrics: ["m"], lastPushTime: ago(600) }), group({ job: "x", instance: "" }, { metrics: ["m"], lastPushTime: ago(5) }), { job: "x", instance: "" }],
+    ["on a tie, the one with fewer empty values", group({ job: "x", instance: "" }, { metrics: ["m"] }), group({ job: "x" }, { metrics: ["m"] }), { job: "x" }],
+  ])("keeps %s", (_, a, b, kept) => {
+    expect(chooseTwinToKeep([a, b]).keep.labels).toEqual(kept);
+    expect(chooseTwinToKeep([b, a]).keep.labels).toEqual(kept);
+  });
+});
+
+describe("type and HELP clashes", () => {
+  const holding = (job: string, type: string, pushed: number, help?: string) => group({ job }, { families: { m: { type, help } }, lastPushTime: ago(pushed) });
+  it.each([
+    ["one type everywhere: none", [holding("a", "GAUGE", 9), holding("b", "GAUGE", 5)], []],
+    ["two types: the type held first is kept", [holding("a", "COUNTER", 9), holding("b", "GAUGE", 5)], [["COUNTER", "GAUGE"]]],
+    ["the type most groups hold is kept", [holding("a", "GAUGE", 1), holding("b", "GAUGE", 2), holding("c", "COUNTER", 9)], [["GAUGE", "COUNTER"]]],
+    ["a family in one group only: none", [holding("a", "GAUGE", 1), group({ job: "b" }, { families: { other: { type: "COUNTER", help: undefined } } })], []],
+  ])("%s", (_, groups, found) => {
+    expect(typeClashes(groups).map((c) => c.byType.map((t) => t.type))).toEqual(found);
+  });
+
+  it.each([
+    ["different texts", [holding("a", "GAUGE", 1, "one"), holding("b", "GAUGE", 1, "two")], 1],
+    ["the same text", [holding("a", "GAUGE", 1, "one"), holding("b", "GAUGE", 1, "one")], 0],
+    ["a text beside none", [holding("a", "GAUGE", 1, "one"), holding("b", "GAUGE", 1)], 0],
+  ])("HELP: %s", (_, groups, count) => {
+    expect(helpClashes(groups)).toHaveLength(count);
+  });
+});
+
+describe("labels that are not UTF-8", () => {
+  it.each([
+    ['\\xfb\\xff', [0xfb, 0xff]],
+    ["plain", [...Buffer.from("plain")]],
+    ['a\\"b\\\\c', [...Buffer.from('a"b\\c')]],
+    ["\\n\\t\\a", [10, 9, 7]],
+    ["\\373\\377", [0xfb, 0xff]],
+    ["\\u00e9\\U0001F600", [...Buffer.from("é😀")]],
+    ["é", [...Buffer.from("é")]],
+  ])("decodeGoString(%s)", (text, bytes) => {
+    expect([...decodeGoString(text)!]).toEqual(bytes);
+  });
+  it.each([["\\q"], ["\\x4"], ["trailing\\"]])("decodeGoString(%s) is no Go string", (text) => {
+    expect(decodeGoString(text)).toBeUndefined();
+  });
+
+  it.each([
+    [[0xfb, 0xff], "\uFFFD\uFFFD"],
+    // Go replaces each byte of a cut-short sequence; WHATWG decoders would give one U+FFFD.
+    [[0x61, 0xe2, 0x82], "a\uFFFD\uFFFD"],
+    [[0xed, 0xa0, 0x80], "\uFFFD\uFFFD\uFFFD"],
+    [[0xc3, 0xa9, 0xff], "é\uFFFD"],
+    [[0xf0, 0x9f, 0x98, 0x80], "😀"],
+  ])("asGoShowsIt(%j)", (bytes, shown) => {
+    expect(asGoShowsIt(Uint8Array.from(bytes))).toBe(shown);
+  });
+
+  it("reads them from the gateway's /metrics error, each once", () => {
+    const answer =
+      '* collected metric "push_time_seconds" { label:<name:"a" value:"\\373\\377" > } has a label named "a" whose value is not utf8: "\\xfb\\xff"\n' +
+      '* collected metric "m" { } has a label named "a" whose value is not utf8: "\\xfb\\xff"\n' +
+      '* collected metric "m" { } has a label named "b" whose value is not utf8: "x\\xc3"\n';
+    expect(nonUtf8Labels(answer).map((l) => [l.name, [...l.bytes]])).toEqual([
+      ["a", [0xfb, 0xff]],
+      ["b", [0x78, 0xc3]],
+    ]);
+  });
+
+  it("the group is deleted by its exact bytes when the error names them, and only said otherwise", () => {
+    const bad = group({ job: "u", a: "\uFFFD\uFFFD", team: "x y" }, { lastPushSuccessful: false, lastPushTime: null });
+    const named = diagnose({ ...healthy, metricsEndpoint: { ok: false, why: "it answers 500", answer: 'has a label named "a" whose value is not utf8: "\\xfb\\xff"' } }, [bad], NOW, { olderThanMs: undefined });
+    const finding = named.findings.find((f) => f.kind === "label-not-utf8")!;
+    expect(finding.repairs).toEqual([{ labels: bad.labels, method: "DELETE", path: "/metrics/job/u/team@base64/eCB5/a@base64/-_8", command: "curl -X DELETE http://gw:9091/metrics/job/u/team@base64/eCB5/a@base64/-_8" }]);
+    // Not reported again as a failed push.
+    expect(named.findings.map((f) => f.kind)).toEqual(["metrics-endpoint-fails", "label-not-utf8"]);
+    const unnamed = diagnose({ ...healthy, metricsEndpoint: { ok: false, why: "it answers 500", answer: "" } }, [bad], NOW, { olderThanMs: undefined });
+    expect(unnamed.findings.find((f) => f.kind === "label-not-utf8")!.repairs).toEqual([]);
+  });
+});
+
+describe("diagnose", () => {
+  const wrapped = (rest: Partial<Group>) =>
+    group({ job: "backup", instance: "db-1" }, { families: { job_running: gauge, job_last_start_timestamp_seconds: gauge }, ...rest });
+  it.each<[string, Group[], Partial<GatewayFacts>, number | undefined, string[]]>([
+    ["a healthy gateway", [group({ job: "a" })], {}, undefined, []],
+    ["persistence off, consistency check off: notes", [], { status: { ...healthy.status!, persistenceFile: "", consistencyCheckDisabled: true } }, undefined, ["persistence-off", "consistency-check-off"]],
+    ["a failed last push", [group({ job: "a" }, { lastPushSuccessful: false, lastFailureTime: ago(5) })], {}, undefined, ["push-failed"]],
+    ["stale only with --older-than", [group({ job: "a" }, { lastPushTime: ago(7200) })], {}, undefined, []],
+    ["stale with --older-than 1h", [group({ job: "a" }, { lastPushTime: ago(7200) })], {}, 3_600_000, ["stale"]],
+    ["a stale group whose last push failed is deleted once", [group({ job: "a" }, { lastPushTime: null, lastFailureTime: ago(7200), lastPushSuccessful: false })], {}, 3_600_000, ["stale"]],
+    ["overdue", [wrapped({ expectedWithinSeconds: 3600, lastJobSuccessTime: ago(7200) })], {}, undefined, ["overdue"]],
+    ["stuck past --max-runtime plus a minute", [wrapped({ running: true, lastJobStartTime: ago(200), maxRuntimeSeconds: 60 })], {}, undefined, ["stuck"]],
+    ["running, within --max-runtime plus a minute", [wrapped({ running: true, lastJobStartTime: ago(100), maxRuntimeSeconds: 60 })], {}, undefined, []],
+    ["stuck and overdue: said once, as stuck", [wrapped({ running: true, lastJobStartTime: ago(7200), expectedWithinSeconds: 3600, lastJobSuccessTime: ago(90000) })], {}, undefined, ["stuck"]],
+    ["the clock 11s ahead", [], { clockSkewMs: 11_000 }, undefined, ["clock-skew"]],
+    ["the clock 9s behind: within the limit", [], { clockSkewMs: -9_000 }, undefined, []],
+    ["not healthy, not ready", [], { healthy: { ok: false, why: "500" }, ready: { ok: false, why: "500" } }, undefined, ["unhealthy", "not-ready"]],
+    ["groups unreadable", [], { groupsProblem: "not the JSON API" }, undefined, ["groups-unreadable"]],
+  ])("%s", (_, groups, facts, olderThanMs, found) => {
+    expect(kinds(groups, facts, olderThanMs)).toEqual(found);
+  });
+
+  it("an unreachable gateway is the only finding", () => {
+    expect(diagnose({ ...healthy, unreachable: "connect ECONNREFUSED" }, undefined, NOW, { olderThanMs: undefined }).findings.map((f) => f.kind)).toEqual(["unreachable"]);
+  });
+
+  it("a stuck run is marked ended with wrap's own TYPE and HELP, whatever its prefix; a group pushgw add cannot name gets no repair", () => {
+    const stuck = (labels: Record<string, string>) =>
+      group(labels, { families: { backup_running: gauge, backup_last_start_timestamp_seconds: gauge }, running: true, lastJobStartTime: ago(7200), expectedWithinSeconds: 60 });
+    const [finding] = diagnose(healthy, [stuck({ job: "nightly", instance: "db 1" })], NOW, { olderThanMs: undefined }).findings;
+    expect(finding!.repairs).toEqual([
+      {
+        labels: { job: "nightly", instance: "db 1" },
+        method: "POST",
+        path: "/metrics/job/nightly/instance@base64/ZGIgMQ",
+        body: "# HELP backup_running 1 while the wrapped job runs, 0 once it has ended.\n# TYPE backup_running gauge\nbackup_running 0\n",
+        command: "pushgw add --gateway http://gw:9091 --job nightly --instance 'db 1' --type gauge --help-text '1 while the wrapped job runs, 0 once it has ended.' backup_running=0",
+      },
+    ]);
+    expect(diagnose(healthy, [stuck({ job: "nightly", team: "" })], NOW, { olderThanMs: undefined }).findings[0]!.repairs).toEqual([]);
+  });
+});
+
+describe("what the gateway says about itself", () => {
+  it("parseGatewayStatus reads the version and the flags doctor needs", () => {
+    const body = JSON.stringify({
+      status: "success",
+      data: { build_information: { version: "1.5.1" }, flags: { "persistence.file": "", "push.disable-consistency-check": "true", "web.telemetry-path": "/m" } },
+    });
+    expect(parseGatewayStatus(body)).toEqual({ version: "1.5.1", persistenceFile: "", consistencyCheckDisabled: true, telemetryPath: "/m" });
+    expect(parseGatewayStatus("<html>")).toBeUndefined();
+    expect(parseGatewayStatus('{"data":{}}')).toBeUndefined();
+    expect(parseGatewayStatus('{"data":{"flags":{"web.telemetry-path":"x"}}}')).toMatchObject({ version: undefined, telemetryPath: "/metrics" });
+  });
+
+  it.each([
+    ["in step", "Thu, 15 Jan 2027 08:00:00 GMT", Date.parse("2027-01-15T08:00:00.400Z"), 100, 50],
+    ["a minute ahead", "Thu, 15 Jan 2027 08:01:00 GMT", Date.parse("2027-01-15T08:00:00.000Z"), 0, 60_500],
+    ["no Date header", undefined, 0, 0, undefined],
+    ["an answer too slow to tell", "Thu, 15 Jan 2027 08:00:00 GMT", Date.parse("2027-01-15T08:00:00.000Z"), 5000, undefined],
+    ["garbage", "yesterday", 0, 0, undefined],
+  ])("clockSkewMs: %s", (_, header, sentAt, took, skew) => {
+    expect(clockSkewMs(header, sentAt, sentAt + took)).toBe(skew);
+  });
+});
+
+describe("the report", () => {
+  it("renders findings, repairs and the summary", () => {
+    const groups = [
+      group({ job: "x" }, { families: { m: gauge } }),
+      group({ job: "x", instance: "" }, { lastPushTime: null, lastFailureTime: ago(30), lastPushSuccessful: false }),
+      group({ job: "late" }, { expectedWithinSeconds: 3600, lastJobSuccessTime: ago(86400) }),
+    ];
+    const diagnosis = diagnose({ ...healthy, metricsEndpoint: { ok: false, why: "it answers 500", answer: "GET http://gw:9091/metrics: 500: An error has occurred\n* collected metric ..." } }, groups, NOW, {
+      olderThanMs: undefined,
+    });
+    expect(renderReport(diagnosis, { fixing: false }).map((l) => `${l.tone.padEnd(6)}|${l.text}`).join("\n")).toMatchSnapshot();
+  });
+});
