@@ -217,7 +217,11 @@ export function textfileGroup(file: PushgwFile): Group {
     [PUSH_TIME]: { metrics: [{ labels, value: formatValue(file.pushTimeSeconds) }] },
     last_push_successful: true,
   };
-  for (const family of file.families) raw[family.name] = { metrics: family.series.map((s) => ({ value: formatValue(s.value) })) };
+  for (const family of file.families) {
+    // As the gateway's JSON API shows a family: its type in capitals, its HELP unescaped.
+    const help = family.help?.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+    raw[family.name] = { type: family.type.toUpperCase(), ...(help === undefined ? {} : { help }), metrics: family.series.map((s) => ({ value: formatValue(s.value) })) };
+  }
   const group = decodeGroup(raw);
   if (typeof group === "string") throw new Error(`a textfile group did not decode: ${group}`);
   return group;

@@ -171,7 +171,7 @@ describe("renderTextfile and readPushgwFile", () => {
   });
 
   it("gives list and prune the group: its key, its push time, its families, wrap's outcome", () => {
-    const wrapped = renderTextfile(key("nightly"), families("job_running 0\njob_last_success_timestamp_seconds 1700000000\njob_expected_interval_seconds 86400\njob_expected_grace_seconds 3600\n", key("nightly")), NOW);
+    const wrapped = renderTextfile(key("nightly"), families("# HELP job_running 1 while \\\\ runs,\\n0 after.\n# TYPE job_running gauge\njob_running 0\njob_last_success_timestamp_seconds 1700000000\njob_expected_interval_seconds 86400\njob_expected_grace_seconds 3600\n", key("nightly")), NOW);
     const read = readPushgwFile(wrapped, textfileName(key("nightly")));
     if ("problem" in read) throw new Error(read.problem);
     expect(textfileGroup(read)).toEqual({
@@ -185,6 +185,12 @@ describe("renderTextfile and readPushgwFile", () => {
       running: false,
       lastJobStartTime: null,
       maxRuntimeSeconds: null,
+      families: {
+        job_expected_grace_seconds: { type: "UNTYPED", help: undefined },
+        job_expected_interval_seconds: { type: "UNTYPED", help: undefined },
+        job_last_success_timestamp_seconds: { type: "UNTYPED", help: undefined },
+        job_running: { type: "GAUGE", help: "1 while \\ runs,\n0 after." },
+      },
     });
   });
 });
