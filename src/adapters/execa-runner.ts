@@ -6,7 +6,7 @@ import { isSea } from "node:sea";
 import { execa } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
-import type { JobOutcome } from "../core/wrap.js";
+import type { JobOutcome } from "../core/wrap-metrics.js";
 
 /** Signals the wrapper passes on to the job instead of dying from them. */
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;

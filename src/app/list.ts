@@ -1,6 +1,6 @@
 import { formatAge, formatGroupLabels, isOverdue, isStuck, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { openGateway, type TransportOptions } from "./gateway.js";
-import { fetchGroups } from "./prune.js";
+import { fetchGroups } from "./remove-groups.js";
 import type { Deps, Tone } from "./ports.js";
 
 export interface ListOptions {

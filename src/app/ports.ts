@@ -1,6 +1,6 @@
 import type { ToolError } from "../core/errors.js";
 import type { TransportFailureReason } from "../core/delivery.js";
-import type { JobOutcome } from "../core/wrap.js";
+import type { JobOutcome } from "../core/wrap-metrics.js";
 import type { SpooledCall } from "../core/spool.js";
 import type { GroupingKey } from "../core/grouping-key.js";
 

@@ -1,4 +1,4 @@
-import { wrapMetricNames } from "./wrap.js";
+import { wrapMetricNames } from "./wrap-metrics.js";
 
 /**
  * The Prometheus alert rules and the Grafana dashboard for jobs run under `pushgw wrap`,

@@ -2,7 +2,7 @@ import { bytesToBase64Url } from "./base64.js";
 import { formatDuration } from "./duration.js";
 import { buildGroupingPath } from "./grouping-key.js";
 import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, selectStaleGroups, shellWord, sortGroups, type Group } from "./groups.js";
-import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap.js";
+import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap-metrics.js";
 
 /**
  * `pushgw doctor`: what is wrong with a gateway and its groups, each finding with the exact

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TransportOptions } from "../../src/app/gateway.js";
-import { FINAL_PUSH_BUDGET_MS, wrapJob, type WrapOptions } from "../../src/app/wrap.js";
+import { FINAL_PUSH_BUDGET_MS, wrapJob, type WrapOptions } from "../../src/app/wrap-job.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import type { Deps, Locks } from "../../src/app/ports.js";
 import { fakeWorld, reply, timedOut, type FakeJob, type FakeWorld } from "../helpers/fakes.js";

@@ -1,6 +1,6 @@
 import type { Clock, Deps, Http, HttpRequest, HttpResult, Input, JobSpec, Output, RelayAnswer } from "../../src/app/ports.js";
 import type { ToolError } from "../../src/core/errors.js";
-import type { JobOutcome } from "../../src/core/wrap.js";
+import type { JobOutcome } from "../../src/core/wrap-metrics.js";
 
 /** What the fake job runner does when wrap runs a job. */
 export interface FakeJob {

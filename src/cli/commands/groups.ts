@@ -1,5 +1,5 @@
 import type { ListOptions } from "../../app/list.js";
-import type { RemoveGroupsOptions } from "../../app/prune.js";
+import type { RemoveGroupsOptions } from "../../app/remove-groups.js";
 import { UsageError } from "../../core/errors.js";
 import type { App } from "../app.js";
 import { defineCommand, type PushgwCommand } from "../command.js";

@@ -1,4 +1,4 @@
-import type { RunLockOptions, WrapOptions } from "../../app/wrap.js";
+import type { RunLockOptions, WrapOptions } from "../../app/wrap-job.js";
 import { UsageError } from "../../core/errors.js";
 import type { App } from "../app.js";
 import { defineCommand, type Positionals, type PushgwCommand } from "../command.js";

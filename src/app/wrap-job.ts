@@ -12,7 +12,7 @@ import {
   type Expectation,
   type JobOutcome,
   type WrapMetricNames,
-} from "../core/wrap.js";
+} from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
 import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
 import type { Deps, HeldLock, RelayServer, ScratchFile } from "./ports.js";
