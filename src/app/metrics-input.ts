@@ -1,7 +1,7 @@
 import { InputError, UsageError } from "../core/errors.js";
 import { decodeUtf8, parseExposition, type Exposition } from "../core/exposition.js";
 import { metricArgumentsToExposition, type ArgumentMetricType } from "../core/metric-args.js";
-import type { GroupingKey } from "../core/grouping-key.js";
+import { groupingLabelMap, type GroupingKey } from "../core/grouping-key.js";
 import type { Deps } from "./ports.js";
 
 /** Where the metrics of a push come from, as the user said it. */
@@ -20,7 +20,7 @@ export interface LoadedMetrics {
 
 /** Reads the metrics from where the user said and checks them against the grouping key. */
 export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, collectSamples = false): Promise<LoadedMetrics> {
-  const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
+  const groupingLabels = groupingLabelMap(key);
   const options = { groupingLabels, collectSamples };
   switch (source.kind) {
     case "arguments": {

@@ -1,6 +1,6 @@
 import { GatewayError, ToolError } from "../core/errors.js";
 import { parseExposition } from "../core/exposition.js";
-import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
+import { buildGroupingPath, formatGroupingKey, groupingLabelMap, type GroupingKey } from "../core/grouping-key.js";
 import type { CallOutcome, Gateway, GatewayCall } from "./gateway.js";
 import type { Deps, RelayAnswer, RelayedCall } from "./ports.js";
 import { buildWriteCall } from "./write-call.js";
@@ -21,7 +21,7 @@ const BODY_LIMIT = 16 * 1024 * 1024;
 /** The wrapper's side: checks a relayed call and sends it to the wrapper's gateways. */
 export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dryRun: boolean): (request: unknown) => Promise<RelayAnswer> {
   const ownPath = buildGroupingPath(key);
-  const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
+  const groupingLabels = groupingLabelMap(key);
   return async (request) => {
     const call = asRelayedCall(request);
     if (typeof call === "string") return { refused: { message: `the wrapper refused the call: ${call}`, exitCode: 1 } };

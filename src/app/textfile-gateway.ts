@@ -1,6 +1,6 @@
 import { GatewayError, InputError, ToolError, UsageError } from "../core/errors.js";
 import { parseExposition } from "../core/exposition.js";
-import { parseGroupingPath, type GroupingKey } from "../core/grouping-key.js";
+import { groupingLabelMap, parseGroupingPath, type GroupingKey } from "../core/grouping-key.js";
 import type { Group } from "../core/groups.js";
 import {
   conflictError,
@@ -153,7 +153,7 @@ function keyOf(call: GatewayCall): GroupingKey | string {
 /** The families a write carries: its text was checked before; read again with every sample. */
 function incomingFamilies(call: GatewayCall, key: GroupingKey): TextfileFamily[] {
   const body = typeof call.body === "string" ? call.body : "";
-  const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
+  const groupingLabels = groupingLabelMap(key);
   return familiesOf(parseExposition(body, { name: "the push" }, { groupingLabels, collectSamples: true }), key);
 }
 

@@ -1,6 +1,6 @@
 import { GatewayError, InternalError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
-import { encodeWrapGrouping, formatGroupingKey, refuseEmptyGroupingValues, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
+import { encodeWrapGrouping, formatGroupingKey, groupingLabelMap, refuseEmptyGroupingValues, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
 import {
   describeOutcome,
   ownedFamilies,
@@ -269,7 +269,7 @@ async function readJobMetrics(file: ScratchFile, key: GroupingKey, names: WrapMe
     const bytes = await file.read();
     if (bytes.length === 0) return "";
     const source = { name: METRICS_FILE_ENV };
-    const groupingLabels = new Map<string, string>([["job", key.job], ...key.labels]);
+    const groupingLabels = groupingLabelMap(key);
     return parseExposition(decodeUtf8(bytes, source), source, { groupingLabels, reservedNames: ownedFamilies(names) }).text;
   } catch (error) {
     deps.out.warn(`the job's own metrics were left out: ${error instanceof ToolError ? error.message : describe(error)}`);

@@ -1,5 +1,5 @@
 import { GatewayError, UsageError } from "./errors.js";
-import { parseGroupingPath } from "./grouping-key.js";
+import { groupingLabelMap, parseGroupingPath } from "./grouping-key.js";
 
 /**
  * Decisions about talking to a gateway that need no I/O: where it is, when to retry, how
@@ -184,7 +184,7 @@ function typeClashHint(words: string, url: string): string | undefined {
 function groupingLabelsOfUrl(url: string): Map<string, string> | undefined {
   const at = url.lastIndexOf("/metrics/job");
   const parsed = at < 0 ? undefined : parseGroupingPath(url.slice(at));
-  return parsed !== undefined && "key" in parsed ? new Map([["job", parsed.key.job], ...parsed.key.labels]) : undefined;
+  return parsed !== undefined && "key" in parsed ? groupingLabelMap(parsed.key) : undefined;
 }
 
 /** A protobuf text-format string body: octal byte escapes (\316\240) and C escapes. */

@@ -11,6 +11,16 @@ export interface GroupingKey {
   readonly labels: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
+/** The key as labels, `job` first, then the grouping labels in the order given. */
+export function groupingLabelPairs(key: GroupingKey): Array<readonly [name: string, value: string]> {
+  return [["job", key.job], ...key.labels];
+}
+
+/** The key as a map from label name to value: what a sample's labels are checked against. */
+export function groupingLabelMap(key: GroupingKey): Map<string, string> {
+  return new Map(groupingLabelPairs(key));
+}
+
 /**
  * push, add and wrap refuse empty grouping values: to Prometheus an empty label is no label,
  * so {job="x", team=""} and {job="x"} expose the same series, and the gateway, which keeps

@@ -1,6 +1,6 @@
 import { formatDuration } from "./duration.js";
 import { GatewayError, UsageError } from "./errors.js";
-import type { GroupingKey } from "./grouping-key.js";
+import { groupingLabelMap, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
 
 /** One group as the gateway's JSON API (`/api/v1/metrics`, gateway 1.2+) reports it. */
 export interface Group {
@@ -139,7 +139,7 @@ function familySampleValue(raw: Record<string, unknown>, suffix: string): number
 
 /** True when the group's labels are exactly this key (job and every grouping label, nothing more). */
 export function groupHasKey(group: Group, key: GroupingKey): boolean {
-  const wanted = new Map<string, string>([["job", key.job], ...key.labels]);
+  const wanted = groupingLabelMap(key);
   const names = Object.keys(group.labels);
   return names.length === wanted.size && names.every((name) => wanted.get(name) === group.labels[name]);
 }
@@ -151,7 +151,7 @@ export function groupHasKey(group: Group, key: GroupingKey): boolean {
 export function emptyValueTwins(groups: readonly Group[], key: GroupingKey): Group[] {
   const withoutEmpty = (entries: ReadonlyArray<readonly [string, string]>): string =>
     JSON.stringify(entries.filter(([, value]) => value !== "").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const ours = withoutEmpty([["job", key.job], ...key.labels]);
+  const ours = withoutEmpty(groupingLabelPairs(key));
   return groups.filter((g) => !groupHasKey(g, key) && withoutEmpty(Object.entries(g.labels)) === ours);
 }
 

@@ -1,5 +1,5 @@
 import type { Sample } from "./exposition.js";
-import type { GroupingKey } from "./grouping-key.js";
+import { groupingLabelMap, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
 
 /**
  * Prometheus remote write 1.0 (docs/specs/prw/remote_write_spec.md): a protobuf WriteRequest,
@@ -25,7 +25,7 @@ export interface TimeSeries {
  * as on the Pushgateway; an empty value is no label at all, to Prometheus and to the spec.
  */
 export function toTimeSeries(samples: readonly Sample[], key: GroupingKey): TimeSeries[] {
-  const grouping = new Map<string, string>([["job", key.job], ...key.labels]);
+  const grouping = groupingLabelMap(key);
   return samples.map((sample) => {
     const labels = new Map<string, string>(sample.labels);
     for (const [name, value] of grouping) labels.set(name, value);
@@ -111,6 +111,6 @@ export function snappyBlock(data: Uint8Array): Uint8Array {
 
 /** VictoriaMetrics' import path: the grouping key as `extra_label` parameters (every version takes these). */
 export function victoriaMetricsImportPath(key: GroupingKey): string {
-  const params = [["job", key.job] as const, ...key.labels].map(([name, value]) => `extra_label=${encodeURIComponent(`${name}=${value}`)}`);
+  const params = groupingLabelPairs(key).map(([name, value]) => `extra_label=${encodeURIComponent(`${name}=${value}`)}`);
   return `/api/v1/import/prometheus?${params.join("&")}`;
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { InputError } from "./errors.js";
 import { decodeUtf8, escapeLabelValue, parseExposition, type Exposition, type MetricType } from "./exposition.js";
-import { formatGroupingKey, type GroupingKey } from "./grouping-key.js";
+import { formatGroupingKey, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
 import { decodeGroup, type Group } from "./groups.js";
 import { labelNameProblem, RESERVED_METRIC_NAMES } from "./names.js";
 
@@ -122,7 +122,7 @@ export function mergeFamilies(current: readonly TextfileFamily[], incoming: read
 
 /** The file's text: a comment naming the group, its push time, then every family. */
 export function renderTextfile(key: GroupingKey, families: readonly TextfileFamily[], nowMs: number): string {
-  const grouping = [["job", key.job] as const, ...key.labels].map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
+  const grouping = groupingLabelPairs(key).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
   const lines = [
     `# Written by pushgw for the group ${formatGroupingKey(key).replace(/\n/g, "\\n")}. Each write replaces this file whole: change it with pushgw, not by hand.`,
     `# HELP ${PUSH_TIME} ${PUSH_TIME_HELP}`,
@@ -202,8 +202,8 @@ export function readPushgwFile(bytes: Uint8Array | string, name: string): Pushgw
   const key: GroupingKey = { job, labels: stamp.labels.filter(([n]) => n !== "job") };
   if (key.labels.some(([n]) => labelNameProblem(n) !== undefined)) return { problem: `its ${PUSH_TIME} has labels no grouping key has` };
   if (textfileName(key) !== name) return { problem: `its ${PUSH_TIME} names the group ${formatGroupingKey(key)}, whose file is ${textfileName(key)}` };
-  const grouping = new Map([["job", key.job], ...key.labels]);
-  const lacking = exposition.samples.find((s) => [...grouping].some(([n, v]) => !s.labels.some(([ln, lv]) => ln === n && lv === v)));
+  const grouping = groupingLabelPairs(key);
+  const lacking = exposition.samples.find((s) => grouping.some(([n, v]) => !s.labels.some(([ln, lv]) => ln === n && lv === v)));
   if (lacking !== undefined) return { problem: `its series ${lacking.name} lacks the grouping labels ${formatGroupingKey(key)}` };
   const families = familiesOf({ ...exposition, samples: exposition.samples.filter((s) => s.name !== PUSH_TIME) }, key);
   return { key, pushTimeSeconds: stamp.value, families, file };
@@ -211,7 +211,7 @@ export function readPushgwFile(bytes: Uint8Array | string, name: string): Pushgw
 
 /** The group a file holds, as `list` and `prune` show and judge it. */
 export function textfileGroup(file: PushgwFile): Group {
-  const labels: Record<string, string> = Object.fromEntries([["job", file.key.job], ...file.key.labels]);
+  const labels: Record<string, string> = Object.fromEntries(groupingLabelPairs(file.key));
   const raw: Record<string, unknown> = {
     labels,
     [PUSH_TIME]: { metrics: [{ labels, value: formatValue(file.pushTimeSeconds) }] },
