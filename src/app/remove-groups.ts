@@ -1,6 +1,6 @@
 import { GatewayError, UsageError } from "../core/errors.js";
 import { buildGroupingPath } from "../core/grouping-key.js";
-import { formatAge, formatGroupLabels, groupingKeyOf, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { formatAge, formatGroupLabels, groupingKeyOf, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 
@@ -82,7 +82,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   const worker = async (): Promise<void> => {
     for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
       if (options.olderThanMs !== undefined) {
-        const current = (await freshView()).get(keyOf(group));
+        const current = (await freshView()).get(labelSetId(group.labels));
         if (current === undefined) {
           skipped.push({ group, why: "already gone" });
           continue;
@@ -129,7 +129,7 @@ async function confirmGone(deleted: readonly Group[], gateway: Gateway, deps: De
     // Still there with the same push time: not yet deleted. With a newer one: pushed again
     // after our DELETE, which is fresh data and fine.
     pending = pending.filter((g) => {
-      const current = now.get(keyOf(g));
+      const current = now.get(labelSetId(g.labels));
       return current !== undefined && lastActivity(current) === lastActivity(g);
     });
   }
@@ -143,10 +143,6 @@ export async function fetchGroups(gateway: Gateway): Promise<Group[]> {
   return read.groups;
 }
 
-function keyOf(group: Group): string {
-  return JSON.stringify(Object.entries(group.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 function indexByKey(groups: readonly Group[]): Map<string, Group> {
-  return new Map(groups.map((g) => [keyOf(g), g]));
+  return new Map(groups.map((g) => [labelSetId(g.labels), g]));
 }

@@ -1,7 +1,7 @@
 import { bytesToBase64Url } from "./base64.js";
 import { formatDuration } from "./duration.js";
 import { buildGroupingPath } from "./grouping-key.js";
-import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, selectStaleGroups, shellWord, sortGroups, type Group } from "./groups.js";
+import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, labelSetId, selectStaleGroups, seriesLabelSetId, shellWord, sortGroups, type Group } from "./groups.js";
 import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap-metrics.js";
 
 /**
@@ -129,10 +129,10 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   const sorted = sortGroups(groups ?? []);
   // Groups another finding already repairs are not reported again as failed or stale.
   const handled = new Set<string>();
-  const hold = (labels: Labels) => handled.add(labelKey(labels));
-  const isHandled = (group: Group) => handled.has(labelKey(group.labels));
+  const hold = (labels: Labels) => handled.add(labelSetId(labels));
+  const isHandled = (group: Group) => handled.has(labelSetId(group.labels));
 
-  for (const cluster of emptyValueTwins(sorted)) {
+  for (const cluster of emptyValueTwinClusters(sorted)) {
     const { keep, drop } = chooseTwinToKeep(cluster);
     const names = cluster.map((g) => formatGroupLabels(g.labels));
     findings.push(
@@ -296,14 +296,10 @@ function markEndedRepair(group: Group, url: string): Repair | undefined {
 }
 
 /** Groups whose keys are the same once empty label values are dropped, two or more together. */
-export function emptyValueTwins(groups: readonly Group[]): Group[][] {
+export function emptyValueTwinClusters(groups: readonly Group[]): Group[][] {
   const byKey = new Map<string, Group[]>();
   for (const group of groups) {
-    const key = JSON.stringify(
-      Object.entries(group.labels)
-        .filter(([, value]) => value !== "")
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    );
+    const key = seriesLabelSetId(group.labels);
     byKey.set(key, [...(byKey.get(key) ?? []), group]);
   }
   return [...byKey.values()].filter((cluster) => cluster.length > 1);
@@ -521,10 +517,6 @@ function answerLines(answer: string | undefined): string[] {
     .filter((line) => line !== "")
     .slice(0, 6)
     .map((line) => (line.length > 300 ? `${line.slice(0, 297)}...` : line));
-}
-
-function labelKey(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function listWords(words: readonly string[]): string {

@@ -144,15 +144,25 @@ export function groupHasKey(group: Group, key: GroupingKey): boolean {
   return names.length === wanted.size && names.every((name) => wanted.get(name) === group.labels[name]);
 }
 
+/** A set of labels as one string, their order aside: the same string for the same grouping key. */
+export function labelSetId(labels: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>): string {
+  const entries = Array.isArray(labels) ? [...labels] : Object.entries(labels);
+  return JSON.stringify(entries.sort(([a], [b]) => compareStrings(a, b)));
+}
+
+/** The same, as Prometheus tells series apart: a label with an empty value is no label. */
+export function seriesLabelSetId(labels: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>): string {
+  const entries = Array.isArray(labels) ? labels : Object.entries(labels);
+  return labelSetId(entries.filter(([, value]) => value !== ""));
+}
+
 /**
  * The groups that differ from `key` only by labels with empty values: to Prometheus the same
  * series, so the gateway cannot hold both (see the README's "The grouping key").
  */
 export function emptyValueTwins(groups: readonly Group[], key: GroupingKey): Group[] {
-  const withoutEmpty = (entries: ReadonlyArray<readonly [string, string]>): string =>
-    JSON.stringify(entries.filter(([, value]) => value !== "").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const ours = withoutEmpty(groupingLabelPairs(key));
-  return groups.filter((g) => !groupHasKey(g, key) && withoutEmpty(Object.entries(g.labels)) === ours);
+  const ours = seriesLabelSetId(groupingLabelPairs(key));
+  return groups.filter((g) => !groupHasKey(g, key) && seriesLabelSetId(g.labels) === ours);
 }
 
 /** The key to DELETE the group by, exactly as the gateway holds it. */

@@ -5,7 +5,7 @@ import {
   clockSkewMs,
   decodeGoString,
   diagnose,
-  emptyValueTwins,
+  emptyValueTwinClusters,
   helpClashes,
   nonUtf8Labels,
   parseGatewayStatus,
@@ -45,14 +45,14 @@ const healthy: GatewayFacts = {
 };
 const kinds = (groups: Group[], facts: Partial<GatewayFacts> = {}, olderThanMs?: number) => diagnose({ ...healthy, ...facts }, groups, NOW, { olderThanMs }).findings.map((f) => f.kind);
 
-describe("emptyValueTwins and the twin kept", () => {
+describe("emptyValueTwinClusters and the twin kept", () => {
   it.each([
     ["{job=x} beside {job=x, instance=''}", [group({ job: "x" }), group({ job: "x", instance: "" })], [["x", "x"]]],
     ["three of a kind", [group({ job: "x" }), group({ job: "x", instance: "" }), group({ job: "x", a: "", instance: "" })], [["x", "x", "x"]]],
     ["different values are no twins", [group({ job: "x", instance: "a" }), group({ job: "x", instance: "b" })], []],
     ["a value beside no label at all is no twin", [group({ job: "x" }), group({ job: "x", instance: "h" })], []],
   ])("%s", (_, groups, clusters) => {
-    expect(emptyValueTwins(groups).map((c) => c.map((g) => g.labels["job"]))).toEqual(clusters);
+    expect(emptyValueTwinClusters(groups).map((c) => c.map((g) => g.labels["job"]))).toEqual(clusters);
   });
 
   it.each([
