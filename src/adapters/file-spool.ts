@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { link, lstat, mkdir, open, readFile, readdir, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { SetAsideNote, Spool, SpoolEntry } from "../app/ports.js";
 import { UsageError } from "../core/errors.js";
 import { checkSpooledCall, directoryProblem, MAX_SPOOL_FILE_BYTES, MAX_SPOOLED_BODY_BYTES, spoolFolderName, utf8Length, type SpooledCall } from "../core/spool.js";
+import { randomHex, readRegularFile, unlinkIfThere } from "./safe-files.js";
 
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
 
@@ -320,29 +321,16 @@ async function readProcStat(pid: number): Promise<{ state: string; startTime: st
  * only when it is a regular file of this user's holding exactly what pushgw writes.
  */
 async function readEntry(path: string, folderOf: (value: unknown) => string, uid: number | undefined): Promise<{ call: SpooledCall } | { problem: string } | "gone"> {
-  let handle: FileHandle;
+  const read = await readRegularFile(path, { owner: uid, maxBytes: MAX_SPOOL_FILE_BYTES, tooLarge: (size) => `it is larger (${size} bytes) than any call pushgw keeps` });
+  if (read === "gone") return "gone";
+  if ("why" in read) return { problem: read.why };
+  let value: unknown;
   try {
-    handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return "gone";
-    return { problem: code === "ELOOP" ? "it is a symbolic link" : `it cannot be opened (${code ?? String(error)})` };
+    value = JSON.parse(read.bytes.toString("utf8"));
+  } catch {
+    return { problem: "it is not JSON" };
   }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { problem: "it is not a regular file" };
-    if (uid !== undefined && info.uid !== uid) return { problem: `it belongs to uid ${info.uid}, not to uid ${uid} running pushgw` };
-    if (info.size > MAX_SPOOL_FILE_BYTES) return { problem: `it is larger (${info.size} bytes) than any call pushgw keeps` };
-    let value: unknown;
-    try {
-      value = JSON.parse(await handle.readFile("utf8"));
-    } catch {
-      return { problem: "it is not JSON" };
-    }
-    return checkSpooledCall(value, folderOf(value));
-  } finally {
-    await handle.close();
-  }
+  return checkSpooledCall(value, folderOf(value));
 }
 
 /** A new file with a random name in `folder`, created exclusively and never through a link. */
@@ -367,16 +355,6 @@ async function writeNewFile(folder: string, text: string): Promise<string> {
     await handle.close();
     return path;
   }
-}
-
-async function unlinkIfThere(path: string): Promise<void> {
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
-}
-
-function randomHex(bytes: number): string {
-  return randomBytes(bytes).toString("hex");
 }
 
 export function assertSafeDirectory(path: string, info: Stats, uid: number | undefined, role: "spool" | "textfile" = "spool"): void {

@@ -1,12 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, open, readdir, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
+import { lstat, open, readdir, realpath, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { PromFileBytes, TextfileDirectory } from "../app/ports.js";
 import { GatewayError, UsageError } from "../core/errors.js";
+import { randomHex, readRegularFile, unlinkIfThere } from "./safe-files.js";
 import { assertSafeDirectory, checkParents, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock } from "./file-spool.js";
 
-const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
+const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 
 /** `.pushgw-tmp-<pid>-<start time>-<random>`: no `.prom` suffix, so node_exporter never reads one. */
 const TEMP_PREFIX = ".pushgw-tmp-";
@@ -19,6 +19,7 @@ const GUARD_PREFIX = ".takeover-";
 const TOKEN_GRACE_MS = 3_000;
 /** No file pushgw writes is larger; a larger `*.prom` is left out of the checks. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const LARGER_THAN_ANY = (): string => `it is larger than ${MAX_FILE_BYTES} bytes`;
 /** Between two looks at a taken lock: from the first to the second, doubling, with jitter, so that 30 waiting runs do not move in step. */
 const LOCK_POLL_MS = [2, 50] as const;
 
@@ -83,7 +84,7 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
       const skipped: Array<{ name: string; why: string }> = [];
       for (const name of (await readdir(root)).sort()) {
         if (!name.endsWith(".prom") || name === except) continue;
-        const read = await readRegularFile(join(root, name), uid);
+        const read = await readRegularFile(join(root, name), { maxBytes: MAX_FILE_BYTES, tooLarge: LARGER_THAN_ANY });
         if (read === "gone") continue;
         if ("why" in read) skipped.push({ name, why: read.why });
         else files.push({ name, bytes: read.bytes });
@@ -118,7 +119,7 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
  * file of this user's with no other name; otherwise a GatewayError, and nothing is written.
  */
 async function readOwnFile(path: string, uid: number | undefined): Promise<string | undefined> {
-  const read = await readRegularFile(path, uid, true);
+  const read = await readRegularFile(path, { owner: uid, singleName: true, maxBytes: MAX_FILE_BYTES, tooLarge: LARGER_THAN_ANY });
   if (read === "gone") return undefined;
   if ("why" in read) {
     throw new GatewayError(`${path}: left alone: ${read.why}`, {
@@ -129,31 +130,6 @@ async function readOwnFile(path: string, uid: number | undefined): Promise<strin
     return new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
   } catch {
     throw new GatewayError(`${path}: left alone: it is not UTF-8 text, so pushgw did not write it`, { hint: "look at what is there, and remove it if it is not needed" });
-  }
-}
-
-/**
- * A file's bytes, opened without following a link (nor blocking on a FIFO): only a regular file
- * of at most MAX_FILE_BYTES; `own` also asks for this user's, with one name (no hard link).
- */
-async function readRegularFile(path: string, uid: number | undefined, own = false): Promise<{ bytes: Uint8Array } | { why: string } | "gone"> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return "gone";
-    return { why: code === "ELOOP" ? "it is a symbolic link" : `it cannot be opened (${code ?? String(error)})` };
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { why: "it is not a regular file" };
-    if (own && uid !== undefined && info.uid !== uid) return { why: `it belongs to uid ${info.uid}, not to uid ${uid} running pushgw` };
-    if (own && info.nlink > 1) return { why: `it has ${info.nlink} names (hard links)` };
-    if (info.size > MAX_FILE_BYTES) return { why: `it is larger than ${MAX_FILE_BYTES} bytes` };
-    return { bytes: await handle.readFile() };
-  } finally {
-    await handle.close();
   }
 }
 
@@ -218,14 +194,4 @@ async function removeDebris(root: string, me: string, selfStart: string | undefi
       // Gone meanwhile, or not ours to remove: left alone.
     }
   }
-}
-
-async function unlinkIfThere(path: string): Promise<void> {
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
-}
-
-function randomHex(bytes: number): string {
-  return randomBytes(bytes).toString("hex");
 }
