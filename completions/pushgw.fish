@@ -118,7 +118,7 @@ complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrappe
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l instance -s i -x -d 'instance label; default this host\'s name; --no-instance leaves it out'
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l no-instance -d 'no instance'
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l label -s l -x -d 'extra grouping label NAME=VALUE, repeatable, order kept'
-complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l dry-run -d 'print the request (method, URL, body); send nothing'
+complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l dry-run -d 'run the job, but print the pushes (method, URL, body) instead of sending them'
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l max-runtime -x -d 'stop the job after D: SIGTERM, then SIGKILL after --kill-grace; exit 124'
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l kill-grace -x -d 'time between SIGTERM and SIGKILL'
 complete -c pushgw -n "__fish_seen_subcommand_from wrap; and not __pushgw_wrapped" -l prefix -x -d 'metric name prefix'

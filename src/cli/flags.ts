@@ -265,7 +265,7 @@ export const FLAGS = {
       push: "print the request (method, URL, body); send nothing",
       add: "print the request (method, URL, body); send nothing",
       delete: "print the request (method, URL, body); send nothing",
-      wrap: "print the request (method, URL, body); send nothing",
+      wrap: "run the job, but print the pushes (method, URL, body) instead of sending them",
       prune: "say what would be deleted, delete nothing",
     },
     group: "Output:",
