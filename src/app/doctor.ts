@@ -3,6 +3,7 @@ import { UsageError } from "../core/errors.js";
 import type { Group } from "../core/groups.js";
 import { openGateway, type CallOutcome, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
+import { READ_BACK_ATTEMPTS, READ_BACK_PAUSE_MS } from "./remove-groups.js";
 
 export interface DoctorOptions {
   readonly transport: TransportOptions;
@@ -12,10 +13,6 @@ export interface DoctorOptions {
   readonly fix: boolean;
   readonly yes: boolean;
 }
-
-/** After --fix, how often and how long the gateway is asked again until its queued DELETEs show. */
-const READ_BACK_ATTEMPTS = 10;
-const READ_BACK_PAUSE_MS = 200;
 
 /**
  * `doctor`: examines one gateway (read-only), reports each finding with the command that

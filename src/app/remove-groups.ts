@@ -18,8 +18,9 @@ export interface RemoveGroupsOptions {
 export const DELETE_CONCURRENCY = 16;
 /** prune re-reads the groups when its view is older than this, right before a DELETE. */
 export const FRESHNESS_WINDOW_MS = 1000;
-const READ_BACK_ATTEMPTS = 10;
-const READ_BACK_PAUSE_MS = 200;
+/** After DELETEs the gateway answered 202 (queued), how often and how long it is asked again until they show. */
+export const READ_BACK_ATTEMPTS = 10;
+export const READ_BACK_PAUSE_MS = 200;
 
 /** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
 export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Promise<number> {
