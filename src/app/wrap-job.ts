@@ -1,4 +1,4 @@
-import { GatewayError, InternalError, ToolError } from "../core/errors.js";
+import { GatewayError, InternalError, SpooledError, ToolError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
 import { encodeWrapGrouping, formatGroupingKey, groupingLabelMap, refuseEmptyGroupingValues, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
 import {
@@ -248,7 +248,7 @@ async function push(text: string, key: GroupingKey, options: WrapOptions, gatewa
   const failure = writeFailure(call, await gateway.write(call, limits), gateway.spoolDir);
   if (failure === undefined) return undefined;
   // Saved in the spool: not lost, and sent in order later. Said, but not a failure.
-  if (failure.exitCode === 75) {
+  if (failure instanceof SpooledError) {
     deps.out.warn(`the ${limits.stopRetrying ? "start" : "outcome"} of the job was ${failure.message}`);
     return undefined;
   }
