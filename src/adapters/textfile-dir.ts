@@ -52,7 +52,8 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
   const root = join(await realpath(dirname(absolute)), basename(absolute));
   await checkParents(dirname(root), uid, "the textfile directory");
   const selfStart = await startTimeOf(process.pid);
-  const me = `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`;
+  // The token this run places while it removes what dead runs left (removeDebris).
+  const sweeper = `${process.pid} ${selfStart ?? "-"} ${randomHex(8)}`;
 
   const waitForLock = async (name: string, waitMs: number): Promise<() => Promise<void>> => {
     const deadline = Date.now() + waitMs;
@@ -96,7 +97,7 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
       const path = join(root, name);
       const release = await waitForLock(name, waitMs);
       try {
-        await removeDebris(root, me, selfStart);
+        await removeDebris(root, sweeper, selfStart);
         const current = await readOwnFile(path, uid);
         const decision = await decide(current);
         if (typeof decision.write === "string") await replaceFile(root, name, decision.write, selfStart);

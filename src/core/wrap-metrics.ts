@@ -110,7 +110,8 @@ const HELP: Record<keyof WrapMetricNames, string> = {
   lastSkipped: "Unix time a run was last not started because the previous run still held the wrap --lock.",
 };
 
-function gauge(names: WrapMetricNames, key: keyof WrapMetricNames, value: number, type: "gauge" | "counter" = "gauge"): string {
+/** One family as wrap pushes it: HELP, TYPE (a gauge unless said) and its one sample. */
+function family(names: WrapMetricNames, key: keyof WrapMetricNames, value: number, type: "gauge" | "counter" = "gauge"): string {
   const name = names[key];
   return `# HELP ${name} ${escapeHelp(HELP[key])}\n# TYPE ${name} ${type}\n${name} ${formatNumber(value)}\n`;
 }
@@ -121,7 +122,7 @@ function formatNumber(value: number): string {
 
 function expectationMetrics(names: WrapMetricNames, expectation: Expectation | undefined): string {
   if (expectation === undefined) return "";
-  return gauge(names, "expectedInterval", expectation.intervalMs / 1000) + gauge(names, "expectedGrace", expectation.graceMs / 1000);
+  return family(names, "expectedInterval", expectation.intervalMs / 1000) + family(names, "expectedGrace", expectation.graceMs / 1000);
 }
 
 /**
@@ -130,11 +131,11 @@ function expectationMetrics(names: WrapMetricNames, expectation: Expectation | u
  * as stuck in `pushgw list` and in the alert rules.
  */
 export function renderStartMetrics(names: WrapMetricNames, startedAtMs: number, expectation?: Expectation, maxRuntimeMs?: number): string {
-  return gauge(names, "running", 1) + gauge(names, "lastStart", startedAtMs / 1000) + expectationMetrics(names, expectation) + maxRuntimeMetric(names, maxRuntimeMs);
+  return family(names, "running", 1) + family(names, "lastStart", startedAtMs / 1000) + expectationMetrics(names, expectation) + maxRuntimeMetric(names, maxRuntimeMs);
 }
 
 function maxRuntimeMetric(names: WrapMetricNames, maxRuntimeMs: number | undefined): string {
-  return maxRuntimeMs === undefined ? "" : gauge(names, "maxRuntime", maxRuntimeMs / 1000);
+  return maxRuntimeMs === undefined ? "" : family(names, "maxRuntime", maxRuntimeMs / 1000);
 }
 
 export interface RunRecord {
@@ -151,13 +152,13 @@ export interface RunRecord {
 export function renderEndMetrics(names: WrapMetricNames, run: RunRecord, expectation?: Expectation): string {
   const succeeded = run.exitCode === 0;
   return (
-    gauge(names, "running", 0) +
-    gauge(names, "lastStart", run.startedAtMs / 1000) +
-    gauge(names, "lastCompletion", run.endedAtMs / 1000) +
-    gauge(names, "duration", run.durationMs / 1000) +
-    gauge(names, "exitCode", run.exitCode) +
-    gauge(names, "success", succeeded ? 1 : 0) +
-    gauge(names, succeeded ? "lastSuccess" : "lastFailure", run.endedAtMs / 1000) +
+    family(names, "running", 0) +
+    family(names, "lastStart", run.startedAtMs / 1000) +
+    family(names, "lastCompletion", run.endedAtMs / 1000) +
+    family(names, "duration", run.durationMs / 1000) +
+    family(names, "exitCode", run.exitCode) +
+    family(names, "success", succeeded ? 1 : 0) +
+    family(names, succeeded ? "lastSuccess" : "lastFailure", run.endedAtMs / 1000) +
     expectationMetrics(names, expectation)
   );
 }
@@ -172,12 +173,12 @@ export function ownedFamilies(names: WrapMetricNames): Map<string, string> {
  * runs were skipped so far, and when the last was. Nothing else in the group is touched (POST).
  */
 export function renderSkipMetrics(names: WrapMetricNames, skippedAtMs: number, count: number | undefined): string {
-  return (count === undefined ? "" : gauge(names, "skippedOverlap", count, "counter")) + gauge(names, "lastSkipped", skippedAtMs / 1000);
+  return (count === undefined ? "" : family(names, "skippedOverlap", count, "counter")) + family(names, "lastSkipped", skippedAtMs / 1000);
 }
 
 /** A run whose wrapper died before it could say the job ended, marked ended (`pushgw doctor --fix`). */
 export function renderNotRunning(names: WrapMetricNames): string {
-  return gauge(names, "running", 0);
+  return family(names, "running", 0);
 }
 
 /** The help line wrap gives a metric, for a command that pushes the same family by hand. */
