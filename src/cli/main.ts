@@ -34,7 +34,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     async (options: O, output: OutputSettings): Promise<void> => {
       exitCode = await runUseCase(useCase, options, output);
     };
-  const app: App = { push: run(pushMetrics), delete: run(deleteGroup), wrap: run(wrapJob), list: run(listGroups), removeGroups: run(removeGroups),
+  const app: App = {
+    push: run(pushMetrics),
+    delete: run(deleteGroup),
+    wrap: run(wrapJob),
+    list: run(listGroups),
+    removeGroups: run(removeGroups),
     completion: run(printCompletion),
     alertRules: run(printAlertRules),
     flush: run(flushSpool),
