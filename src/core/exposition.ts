@@ -239,6 +239,8 @@ class Parser {
   private readonly labelValueEnds: number[] = [];
   private readonly labelHashes: number[] = [];
   private previousName = "";
+  /** hashName(previousName): nameHash holds the hash of the name read last, which may be a HELP or TYPE line's. */
+  private previousNameHash = 0;
   private nameHash = 0;
   /** Series whose hash another series already had: kept by their exact text. */
   private readonly collided = new Set<string>();
@@ -510,11 +512,13 @@ class Parser {
       const after = text.charCodeAt(start + previous.length);
       if (after === OPEN_BRACE || after === SPACE || after === TAB) {
         this.pos = start + previous.length;
+        this.nameHash = this.previousNameHash;
         return previous;
       }
     }
     const name = this.readMetricName();
     this.previousName = name;
+    this.previousNameHash = this.nameHash;
     return name;
   }
 
@@ -718,7 +722,7 @@ class Parser {
   }
 
   private canonicalSeriesOfLine(seriesStart: number): string {
-    const saved = [this.pos, this.lineEnd, this.previousName, this.nameHash] as const;
+    const saved = [this.pos, this.lineEnd, this.previousName, this.previousNameHash, this.nameHash] as const;
     this.pos = seriesStart;
     this.lineEnd = this.text.indexOf("\n", seriesStart);
     this.previousName = "";
@@ -727,7 +731,7 @@ class Parser {
     this.skipBlanks();
     if (this.text.charCodeAt(this.pos) === OPEN_BRACE) this.readLabels();
     const canonical = this.canonicalSeries(name);
-    [this.pos, this.lineEnd, this.previousName, this.nameHash] = saved;
+    [this.pos, this.lineEnd, this.previousName, this.previousNameHash, this.nameHash] = saved;
     return canonical;
   }
 

@@ -223,6 +223,14 @@ describe("duplicate detection at scale (32-bit hashes collide a few times among 
     expect(parseExposition(`${lines.join("\n")}\n`, { name: "big" }).sampleCount).toBe(200_000);
   });
 
+  it.each([
+    ["a 1\n# HELP b Text.\na 1\n", 3],
+    ['a{x="1"} 1\n# TYPE b gauge\na{x="1"} 2\n', 3],
+    ['a{x="1"} 1\n# HELP b Text.\n# TYPE c counter\nb 1\na{x="1"} 2\n', 5],
+  ])("finds a repeat with HELP, TYPE or other samples between the two: %j", (text, line) => {
+    expect(() => parseExposition(text, { name: "f" })).toThrow(new RegExp(`^f:${line}: series a(\\{x="1"\\})? is given twice`));
+  });
+
   it("finds every repeated series, in any label order", () => {
     const repeats = lines.map((line) => line.replace(/\{(a="[^"]*"),(b="[^"]*")\}/, "{$2,$1}"));
     let error: unknown;
