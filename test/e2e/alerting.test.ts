@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardQueries } from "../../src/core/alerting.js";
 import { ensureTool, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
+import { until } from "../helpers/poll.js";
 import { startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -51,15 +52,6 @@ describe("through a real Prometheus scraping the real Pushgateway", () => {
     await gw?.stop();
   });
 
-  const until = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    let value = await read();
-    while (!ok(value) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      value = await read();
-    }
-    return value;
-  };
 
   it("a wrapped job's metrics arrive with its own job and instance (honor_labels)", async () => {
     const run = await runCli(["wrap", "-g", gw.url, "-j", "scraped", "-i", "box-1", "--expect-every", "1h", "--", node, job("exit.mjs"), "0"]);

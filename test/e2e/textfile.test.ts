@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { textfileName, renderTextfile, familiesOf } from "../../src/core/textfile.js";
 import { parseExposition } from "../../src/core/exposition.js";
 import { mountTmpfs } from "../helpers/mounts.js";
+import { until } from "../helpers/poll.js";
 import { startPushgateway } from "../helpers/pushgateway.js";
 import { startNodeExporter, startPrometheus, type RunningNodeExporter, type RunningPrometheus } from "../helpers/prometheus.js";
 import { runCli, startCli } from "../helpers/run-cli.js";
@@ -429,15 +430,6 @@ describe("through a real Prometheus scraping node_exporter", () => {
     await exporter?.stop();
   });
 
-  const until = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    let value = await read();
-    while (!ok(value) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      value = await read();
-    }
-    return value;
-  };
   const series = async (expr: string, count: number) => (await until(() => prometheus.query(expr), (r) => r.data.result.length >= count)).data.result.map((r) => r.metric);
 
   it("honor_labels keeps the job and instance pushgw wrote (--no-instance: the node's own); without it they become exported_job and exported_instance", async () => {
