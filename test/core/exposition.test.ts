@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.js";
 import { decodeUtf8, MAX_INPUT_BYTES, parseExposition } from "../../src/core/exposition.js";
+import { checkExposition } from "../../src/core/exposition/check.js";
+import { GATEWAY_RULES, type Rule } from "../../src/core/exposition/rules.js";
 import { metricArgumentsToExposition } from "../../src/core/metric-args.js";
 
 const dir = new URL("../fixtures/exposition/", import.meta.url);
@@ -65,6 +67,40 @@ describe("parseExposition: invalid fixtures", () => {
     const message = (error as Error).message;
     expect(message.split("\n")[0]).toContain(`${name}:${line}: `);
     expect(message).toContain(text);
+  });
+
+  // Which part refuses each fixture: the rule its `# rule:` line names, alone (every other rule
+  // off), or, without such a line, the scanner with no rule at all. A rule that stops refusing
+  // what it is for, or a check that moves between the scanner and a rule, shows here.
+  const decodable = files("invalid").filter((name) => !/^(invalid|surrogate|truncated)-utf8\.prom$/.test(name));
+  it.each(decodable)("%s is refused by the part its # rule: line names (the scanner when none)", (name) => {
+    const bytes = readFileSync(new URL(`invalid/${name}`, dir));
+    const text = decodeUtf8(bytes, { name });
+    const ruleName = /^# rule: (\S+)$/m.exec(text)?.[1];
+    const refusedWith = (rules: readonly Rule[]) => {
+      try {
+        checkExposition(text, { name }, {}, rules);
+        return false;
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+        return true;
+      }
+    };
+    if (ruleName === undefined) {
+      expect(refusedWith([]), "the scanner alone refuses it").toBe(true);
+      return;
+    }
+    const rule = GATEWAY_RULES.find((candidate) => candidate.ruleName === ruleName);
+    expect(rule, `${ruleName} is one of GATEWAY_RULES`).toBeDefined();
+    expect(refusedWith([]), "the scanner alone accepts it").toBe(false);
+    expect(refusedWith([rule!]), `${ruleName} alone refuses it`).toBe(true);
+    expect(refusedWith(GATEWAY_RULES.filter((other) => other !== rule)), "every other rule together accepts it").toBe(false);
+  });
+
+  it("every rule that needs no grouping key or owned names has a fixture", () => {
+    const named = new Set(decodable.map((name) => /^# rule: (\S+)$/m.exec(readFileSync(new URL(`invalid/${name}`, dir), "utf8"))?.[1]));
+    const needOptions = new Set(["owned-metric-names", "grouping-labels-kept"]);
+    expect(GATEWAY_RULES.map((rule) => rule.ruleName).filter((ruleName) => !needOptions.has(ruleName) && !named.has(ruleName))).toEqual([]);
   });
 
   it("reports several problems at once, each with its line", () => {

@@ -1,0 +1,296 @@
+import { gatewayFamilyClash } from "../gateway-metrics.js";
+import { RESERVED_METRIC_NAMES } from "../names.js";
+import type { ParseExpositionOptions } from "./check.js";
+import { SeriesTable } from "./hash-tables.js";
+import type { Scanner } from "./scanner.js";
+import { escapeLabelValue, OUT_OF_RANGE, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
+
+/**
+ * What the gateway refuses, or would take and store in a way that breaks it, in text the
+ * scanner found to be the text format: one rule each. Most are judged against what came
+ * before (families, series) or against the push (its grouping key, who owns which names).
+ *
+ * A rule is a class: one instance checks one parse (and may keep state for it). Its methods
+ * are called where the scanner reaches what they look at, each returning the problem with the
+ * line or undefined; where several rules look at the same thing, they run in the order of
+ * GATEWAY_RULES. A new gateway quirk is a new class here, added to GATEWAY_RULES, with
+ * fixtures in test/fixtures/exposition/invalid/ whose `# rule:` line names it (the tests check
+ * that each such fixture is refused by its rule alone, and every other fixture by the scanner).
+ *
+ * (Classes rather than closures: the checker calls each kind of check from one place, and a
+ * method call on a few classes is inlined by V8 where a call to a few closures is not; a
+ * closure per check cost a tenth of the time of a push of unlabelled series.)
+ */
+
+/** A metric family as the checker has seen it so far. */
+export interface FamilyInfo {
+  readonly name: string;
+  type: MetricType;
+  typeDeclared: boolean;
+  /** As written (escaped), from its HELP line. */
+  help: string | undefined;
+  sampleCount: number;
+}
+
+/** What a rule may look at, for one parse. */
+export interface RuleContext {
+  readonly text: string;
+  /** The sample being checked: its labels (as positions in the text) and its series. */
+  readonly scanner: Scanner;
+  readonly options: ParseExpositionOptions;
+  /** The text was made from METRIC arguments: fixes are worded as flags, not as lines to edit. */
+  readonly fromArguments: boolean;
+}
+
+/** The checks of one rule for one parse; a rule defines those it needs. */
+export interface RuleChecks {
+  /** The metric name of a HELP or TYPE line, before the rest of the line is read. */
+  commentName?(name: string): string | undefined;
+  /** A TYPE line, before the family takes its type; `family` is undefined for a name not seen yet. */
+  typeLine?(name: string, type: MetricType, family: FamilyInfo | undefined): string | undefined;
+  /** A HELP line, before the family takes its text. */
+  helpLine?(name: string, family: FamilyInfo | undefined): string | undefined;
+  /** A sample's timestamp (the text format allows one). */
+  timestamp?(sampleName: string, timestamp: string): string | undefined;
+  /** The first sample of a family (checked again at the next one if this one was refused). */
+  firstSample?(family: FamilyInfo): string | undefined;
+  /** Every sample (of the families `samplesOf` names), after firstSample; the scanner holds its labels. */
+  sample?(family: FamilyInfo, sampleName: string, nameHash: number, seriesStart: number): string | undefined;
+  /**
+   * The types of the families whose samples `sample` checks; all when absent. A check that is
+   * not called costs nothing, and most samples belong to neither histograms nor summaries.
+   */
+  readonly samplesOf?: readonly MetricType[];
+}
+
+export interface Rule {
+  /** Also what the `# rule:` line of its fixtures says. */
+  readonly ruleName: string;
+  /** False when the rule has nothing to check in this parse (no grouping key, say); true when absent. */
+  appliesTo?(context: RuleContext): boolean;
+  new (context: RuleContext): RuleChecks;
+}
+
+const reservedMessage = (name: string) => `"${name}" is reserved: the gateway sets it on every group and would overwrite it`;
+const RESERVED_FIRST_LETTERS: ReadonlySet<number> = new Set([...RESERVED_METRIC_NAMES].map((name) => name.charCodeAt(0)));
+
+/** push_time_seconds and push_failure_time_seconds: the gateway sets them on every group. */
+export class ReservedMetricNames implements RuleChecks {
+  static readonly ruleName = "reserved-metric-names";
+
+  commentName(name: string): string | undefined {
+    return RESERVED_METRIC_NAMES.has(name) ? reservedMessage(name) : undefined;
+  }
+
+  firstSample(family: FamilyInfo): string | undefined {
+    // (The first letter first: hashing every new name for a set of two costs on big input.)
+    const reserved = RESERVED_FIRST_LETTERS.has(family.name.charCodeAt(0)) && RESERVED_METRIC_NAMES.has(family.name);
+    return reserved ? reservedMessage(family.name) : undefined;
+  }
+}
+
+/** Families someone else owns (wrap's own metrics), given by the caller: a sample of theirs is refused. */
+export class OwnedMetricNames implements RuleChecks {
+  static readonly ruleName = "owned-metric-names";
+  private readonly owners: ReadonlyMap<string, string>;
+
+  static appliesTo({ options }: RuleContext): boolean {
+    return (options.reservedNames?.size ?? 0) > 0;
+  }
+
+  constructor({ options }: RuleContext) {
+    this.owners = options.reservedNames ?? new Map();
+  }
+
+  firstSample(family: FamilyInfo): string | undefined {
+    const owner = this.owners.get(family.name);
+    return owner === undefined ? undefined : `metric "${family.name}" is ${owner}`;
+  }
+}
+
+/** A family named like one of the gateway's own metrics, but of another type: it refuses the whole push. */
+export class GatewayOwnMetrics implements RuleChecks {
+  static readonly ruleName = "gateway-own-metrics";
+  private readonly fromArguments: boolean;
+
+  constructor({ fromArguments }: RuleContext) {
+    this.fromArguments = fromArguments;
+  }
+
+  firstSample(family: FamilyInfo): string | undefined {
+    const clash = gatewayFamilyClash(family.name, family.type);
+    if (clash === undefined) return undefined;
+    const { own, ownType } = clash;
+    if (own !== family.name) {
+      return `metric "${family.name}" collides with the gateway's own ${ownType} "${own}" (whose series it names); the gateway would refuse the whole push: choose another name`;
+    }
+    const fix = this.fromArguments
+      ? ownType === "counter" || ownType === "gauge"
+        ? `give --type ${ownType} or choose another name`
+        : "choose another name"
+      : `declare it with "# TYPE ${own} ${ownType}" before its samples, or choose another name`;
+    return `metric "${own}" is also one of the gateway's own metrics, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
+  }
+}
+
+/** The gateway's parser keeps one type per family: a second TYPE line (or one for a histogram's series) is refused. */
+export class OneTypePerFamily implements RuleChecks {
+  static readonly ruleName = "one-type-per-family";
+
+  typeLine(name: string, _type: MetricType, family: FamilyInfo | undefined): string | undefined {
+    if (!family?.typeDeclared) return undefined;
+    return `second TYPE line for "${family.name}"${family.name === name ? "" : ` (${name} is one of its series)`}`;
+  }
+}
+
+/** A family's samples take the type declared before them: the gateway's parser refuses a TYPE line after them. */
+export class TypeBeforeSamples implements RuleChecks {
+  static readonly ruleName = "type-before-samples";
+
+  typeLine(name: string, _type: MetricType, family: FamilyInfo | undefined): string | undefined {
+    return family !== undefined && family.sampleCount > 0 ? `TYPE line for "${name}" comes after its samples (it must come first)` : undefined;
+  }
+}
+
+/** One HELP line per family (it may come after the samples). */
+export class OneHelpPerFamily implements RuleChecks {
+  static readonly ruleName = "one-help-per-family";
+
+  helpLine(name: string, family: FamilyInfo | undefined): string | undefined {
+    if (family?.help === undefined) return undefined;
+    return `second HELP line for "${family.name}"${family.name === name ? "" : ` (${name} is one of its series)`}`;
+  }
+}
+
+/** The text format allows a timestamp after the value; the gateway refuses any pushed sample that has one. */
+export class NoTimestamps implements RuleChecks {
+  static readonly ruleName = "no-timestamps";
+
+  timestamp(sampleName: string, timestamp: string): string | undefined {
+    return `sample "${sampleName}" has a timestamp (${timestamp}); the gateway refuses timestamps: remove it`;
+  }
+}
+
+/** Why label `labelName` of the current sample is not a float, or undefined when it is one. */
+function floatLabelProblem(scanner: Scanner, labelName: string, sampleName: string): string | undefined {
+  const index = scanner.labelIndex(labelName);
+  if (index < 0) return `sample "${sampleName}" needs a "${labelName}" label`;
+  // Scanned in place: a slice per histogram bucket is garbage the parser need not make.
+  const end = scanner.labelValueEnd(index);
+  const scanned = scanFloat(scanner.text, scanner.labelValueStart(index), end);
+  if (scanned === end) return undefined;
+  const why = scanned === OUT_OF_RANGE ? "is beyond what a 64-bit float holds (±1.8e308)" : "is not a number";
+  return `label ${labelName}="${scanner.rawLabelValue(index)}" of "${sampleName}" ${why}`;
+}
+
+/**
+ * A histogram's samples are its _bucket series (each with a float "le" bound), _sum and
+ * _count. The gateway takes a bucket without a bound, and stores a bucket with no bound.
+ */
+export class HistogramSeries implements RuleChecks {
+  static readonly ruleName = "histogram-series";
+  readonly samplesOf: readonly MetricType[] = ["histogram"];
+  private readonly scanner: Scanner;
+
+  constructor({ scanner }: RuleContext) {
+    this.scanner = scanner;
+  }
+
+  sample(family: FamilyInfo, sampleName: string): string | undefined {
+    if (sampleName === family.name) return `sample "${sampleName}" of histogram "${family.name}" must end in _bucket, _sum or _count`;
+    return sampleName.endsWith("_bucket") ? floatLabelProblem(this.scanner, "le", sampleName) : undefined;
+  }
+}
+
+/** A summary's own samples are its quantiles, each with a float "quantile" label. */
+export class SummaryQuantiles implements RuleChecks {
+  static readonly ruleName = "summary-quantiles";
+  readonly samplesOf: readonly MetricType[] = ["summary"];
+  private readonly scanner: Scanner;
+
+  constructor({ scanner }: RuleContext) {
+    this.scanner = scanner;
+  }
+
+  sample(family: FamilyInfo, sampleName: string): string | undefined {
+    return sampleName === family.name ? floatLabelProblem(this.scanner, "quantile", sampleName) : undefined;
+  }
+}
+
+/** The gateway silently overwrites a body label named like a grouping-key label: a different value is refused. */
+export class GroupingLabelsKept implements RuleChecks {
+  static readonly ruleName = "grouping-labels-kept";
+  private readonly scanner: Scanner;
+  private readonly groupingLabels: ReadonlyMap<string, string>;
+  /** Each grouping label with its value escaped as in the text, to compare without unescaping. */
+  private readonly escaped: ReadonlyArray<readonly [string, string]>;
+
+  static appliesTo({ options }: RuleContext): boolean {
+    return (options.groupingLabels?.size ?? 0) > 0;
+  }
+
+  constructor({ scanner, options }: RuleContext) {
+    this.scanner = scanner;
+    this.groupingLabels = options.groupingLabels ?? new Map();
+    this.escaped = [...this.groupingLabels].map(([name, value]) => [name, escapeLabelValue(value)] as const);
+  }
+
+  sample(): string | undefined {
+    const { scanner, escaped } = this;
+    for (let g = 0; g < escaped.length; g++) {
+      const [groupName, value] = escaped[g]!;
+      const i = scanner.labelIndex(groupName);
+      if (i < 0 || scanner.labelValueIs(i, value)) continue;
+      const given = JSON.stringify(unescapeLabelValue(scanner.rawLabelValue(i)));
+      const key = JSON.stringify(this.groupingLabels.get(groupName) ?? "");
+      return `label ${groupName}=${given} would be overwritten by the grouping key's ${groupName}=${key}; drop it from the sample or change the grouping key`;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The gateway refuses a series given twice (and across groups keeps one of two values).
+ * Only each series' 32-bit hash is kept, in a table over typed arrays (several times faster
+ * than a Set of key strings); on a hash hit the two series are compared exactly.
+ */
+export class UniqueSeries implements RuleChecks {
+  static readonly ruleName = "unique-series";
+  private readonly scanner: Scanner;
+  private readonly seen: SeriesTable;
+  /** Series whose hash another series already had: kept by their exact text. */
+  private readonly collided = new Set<string>();
+
+  constructor({ scanner, text }: RuleContext) {
+    this.scanner = scanner;
+    // About one series per 40 bytes is typical; sizing the table for that spares regrowth.
+    this.seen = new SeriesTable(text.length / 40);
+  }
+
+  sample(_family: FamilyInfo, sampleName: string, nameHash: number, seriesStart: number): string | undefined {
+    const scanner = this.scanner;
+    const earlier = this.seen.insert(scanner.seriesHash(nameHash), seriesStart);
+    if (earlier < 0) return undefined;
+    // Same hash: compare exactly. A different series with the same hash is remembered by its
+    // text, so that a later copy of it is caught too.
+    const current = scanner.canonicalSeries(sampleName);
+    if (scanner.seriesAt(earlier) === current || this.collided.has(current)) return `series ${current} is given twice`;
+    this.collided.add(current);
+    return undefined;
+  }
+}
+
+/** Every rule, in the order their checks run where several look at the same thing. */
+export const GATEWAY_RULES: readonly Rule[] = [
+  ReservedMetricNames,
+  OwnedMetricNames,
+  GatewayOwnMetrics,
+  OneTypePerFamily,
+  TypeBeforeSamples,
+  OneHelpPerFamily,
+  NoTimestamps,
+  HistogramSeries,
+  SummaryQuantiles,
+  GroupingLabelsKept,
+  UniqueSeries,
+];

@@ -1,0 +1,545 @@
+import { mix32 } from "./hash-tables.js";
+import { where, type ExpositionSource } from "./source.js";
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  COMMA,
+  EQUALS,
+  HASH,
+  isLabelNameChar,
+  isLabelNameStart,
+  METRIC_NAME_CHAR,
+  METRIC_TYPES,
+  OPEN_BRACE,
+  OPENMETRICS_TYPES,
+  OUT_OF_RANGE,
+  QUOTE,
+  scanFloat,
+  SPACE,
+  TAB,
+  UNDERSCORE,
+  type MetricType,
+} from "./text-format.js";
+
+/**
+ * Reads the text format line by line and refuses what is not the text format (names, label
+ * sets, quotes, escapes, values, TYPE and HELP lines, as the gateway's Go parser reads them).
+ * What a valid line says it hands to a ScanHandler, which applies the gateway's rules.
+ *
+ * Built for a push of 100,000 series: a sample's labels stay positions in the text, in arrays
+ * reused from line to line, and names and labels are hashed in the same pass that reads them,
+ * so that the rules can look families and series up without making a string per label.
+ */
+
+/** What the scanner found on a valid line. Each returns a problem with the line, or undefined. */
+export interface ScanHandler {
+  /** The metric name of a HELP or TYPE line, read (the rest of the line not yet). */
+  commentName(name: string): string | undefined;
+  typeLine(name: string, nameHash: number, type: MetricType): string | undefined;
+  /** `help` as written (escapes checked, not undone). */
+  helpLine(name: string, nameHash: number, help: string): string | undefined;
+  /** A timestamp after a sample's value (an optionally signed integer). */
+  timestamp(sampleName: string, timestamp: string): string | undefined;
+  /** A sample line, read whole; its labels are the scanner's current ones. */
+  sample(name: string, nameHash: number, seriesStart: number): string | undefined;
+}
+
+const MAX_REPORTED_PROBLEMS = 10;
+/** From this many labels on, a sample's label names are checked for duplicates by hash. */
+const WIDE_SAMPLE_LABELS = 16;
+
+class LineProblem extends Error {}
+
+const IGNORE: ScanHandler = {
+  commentName: () => undefined,
+  typeLine: () => undefined,
+  helpLine: () => undefined,
+  timestamp: () => undefined,
+  sample: () => undefined,
+};
+
+export class Scanner {
+  /** The first problems found, each with its line; `problemCount` counts them all. */
+  readonly problems: string[] = [];
+  problemCount = 0;
+
+  // The labels of the sample being read, as positions in the text, in arrays reused from
+  // line to line: 100,000 samples would otherwise allocate a few hundred thousand strings.
+  /** How many labels the current sample has. */
+  labelCount = 0;
+  private readonly labelNameStarts: number[] = [];
+  private readonly labelNameEnds: number[] = [];
+  private readonly labelValueStarts: number[] = [];
+  private readonly labelValueEnds: number[] = [];
+  /** Each label's hash over name, "=" and escaped value, mixed (see seriesHash). */
+  private readonly labelHashes: number[] = [];
+  /** Each label's name hash, for samples with many labels (see seenWideLabel). */
+  private readonly labelNameHashes: number[] = [];
+  /** Label name hash → index, for samples with many labels. */
+  private readonly wideLabels = new Map<number, number>();
+
+  private valueStart = 0;
+  private valueEnd = 0;
+  private previousName = "";
+  private previousNameHash = 0;
+  /** hashName() of the name read last (a sample's, or a HELP or TYPE line's). */
+  private nameHash = 0;
+  /** [start, end) pairs of trailing blanks to take out of the text sent, in order. */
+  private readonly trims: number[] = [];
+  /** A second scanner over the same text, to read an earlier line again (see seriesAt). */
+  private rereader: Scanner | undefined;
+
+  private pos = 0;
+  private lineStart = 0;
+  private lineEnd = 0;
+  private lineNo = 0;
+
+  constructor(
+    readonly text: string,
+    private readonly source: ExpositionSource,
+    private readonly handler: ScanHandler = IGNORE,
+  ) {}
+
+  /** Reads every line; problems are collected, not thrown. */
+  run(): void {
+    const text = this.text;
+    while (this.lineStart < text.length) {
+      this.lineNo++;
+      const end = text.indexOf("\n", this.lineStart);
+      this.lineEnd = end < 0 ? text.length : end;
+      this.pos = this.lineStart;
+      try {
+        this.readLine();
+      } catch (error) {
+        if (!(error instanceof LineProblem)) throw error;
+        const problem = this.describe(error.message);
+        // Lines generated from one METRIC argument can repeat the same complaint.
+        if (problem !== this.problems[this.problems.length - 1]) {
+          this.problemCount++;
+          if (this.problems.length < MAX_REPORTED_PROBLEMS) this.problems.push(problem);
+        }
+      }
+      this.lineStart = this.lineEnd + 1;
+    }
+  }
+
+  /** The text with the trailing blanks trimLineEnd marked taken out. */
+  repairedText(): string {
+    const trims = this.trims;
+    if (trims.length === 0) return this.text;
+    const parts: string[] = [];
+    let from = 0;
+    for (let i = 0; i < trims.length; i += 2) {
+      parts.push(this.text.slice(from, trims[i]));
+      from = trims[i + 1] as number;
+    }
+    parts.push(this.text.slice(from));
+    return parts.join("");
+  }
+
+  // --- The current sample's labels, for the rules. ---
+
+  labelName(index: number): string {
+    return this.text.slice(this.labelNameStarts[index], this.labelNameEnds[index]);
+  }
+
+  /** The value as written, escapes and all. */
+  rawLabelValue(index: number): string {
+    return this.text.slice(this.labelValueStarts[index], this.labelValueEnds[index]);
+  }
+
+  labelValueStart(index: number): number {
+    return this.labelValueStarts[index] as number;
+  }
+
+  labelValueEnd(index: number): number {
+    return this.labelValueEnds[index] as number;
+  }
+
+  /** Whether label `index`'s value is written exactly as `escaped`. */
+  labelValueIs(index: number, escaped: string): boolean {
+    const start = this.labelValueStarts[index] as number;
+    return (this.labelValueEnds[index] as number) - start === escaped.length && this.text.startsWith(escaped, start);
+  }
+
+  /** The index of the label named `labelName`, or -1. */
+  labelIndex(labelName: string): number {
+    for (let i = 0; i < this.labelCount; i++) {
+      const start = this.labelNameStarts[i] as number;
+      if ((this.labelNameEnds[i] as number) - start === labelName.length && this.text.startsWith(labelName, start)) return i;
+    }
+    return -1;
+  }
+
+  /** The sample value's text. */
+  valueText(): string {
+    return this.text.slice(this.valueStart, this.valueEnd);
+  }
+
+  /**
+   * A 32-bit hash of the current series (name and labels), the same whatever the labels'
+   * order: the per-label hashes are summed. Each was mixed (mix32) first: raw FNV hashes of
+   * structured values (`host-17`, `host-71`…) sum to the same total far more often than
+   * chance, and every such collision costs an exact comparison (that made label-heavy input
+   * several times slower).
+   */
+  seriesHash(nameHash: number): number {
+    let sum = 0;
+    for (let l = 0; l < this.labelCount; l++) sum = (sum + (this.labelHashes[l] as number)) | 0;
+    return mix32((nameHash ^ Math.imul(sum, 0x9e3779b1)) | 0);
+  }
+
+  /** The current series as `name{a="1",b="2"}`: labels sorted by name, values as escaped in the input. */
+  canonicalSeries(sampleName: string): string {
+    if (this.labelCount === 0) return sampleName;
+    const labels = Array.from({ length: this.labelCount }, (_, i) => [this.labelName(i), this.rawLabelValue(i)] as const);
+    labels.sort(([a], [b]) => (a < b ? -1 : 1));
+    return `${sampleName}{${labels.map(([n, v]) => `${n}="${v}"`).join(",")}}`;
+  }
+
+  /** canonicalSeries of the valid sample line whose series starts at `seriesStart`, read again. */
+  seriesAt(seriesStart: number): string {
+    const again = (this.rereader ??= new Scanner(this.text, this.source));
+    again.pos = seriesStart;
+    again.lineEnd = this.text.indexOf("\n", seriesStart);
+    const name = again.readSampleName();
+    again.labelCount = 0;
+    again.skipBlanks();
+    if (this.text.charCodeAt(again.pos) === OPEN_BRACE) again.readLabels();
+    return again.canonicalSeries(name);
+  }
+
+  // --- Reading. ---
+
+  private describe(message: string): string {
+    let line = this.text.slice(this.lineStart, this.lineEnd);
+    if (line.length > 120) line = `${line.slice(0, 117)}...`;
+    const location = where(this.source, this.lineNo);
+    return this.source.describeLine ? `${location}: ${message}` : `${location}: ${message}\n  ${this.lineNo} | ${line}`;
+  }
+
+  private fail(message: string): never {
+    throw new LineProblem(message);
+  }
+
+  /** Fails with the handler's problem, if it has one. */
+  private check(problem: string | undefined): void {
+    if (problem !== undefined) this.fail(problem);
+  }
+
+  private skipBlanks(): void {
+    const text = this.text;
+    let c = text.charCodeAt(this.pos);
+    while ((c === SPACE || c === TAB) && this.pos < this.lineEnd) c = text.charCodeAt(++this.pos);
+  }
+
+  private atLineEnd(): boolean {
+    return this.pos >= this.lineEnd;
+  }
+
+  private readLine(): void {
+    this.skipBlanks();
+    if (this.atLineEnd()) return;
+    if (this.text.charCodeAt(this.pos) === HASH) {
+      this.readComment();
+      return;
+    }
+    this.readSample();
+  }
+
+  /** A token up to the next blank or the end of the line. */
+  private readToken(): string {
+    const start = this.pos;
+    const text = this.text;
+    while (this.pos < this.lineEnd) {
+      const c = text.charCodeAt(this.pos);
+      if (c === SPACE || c === TAB) break;
+      this.pos++;
+    }
+    return text.slice(start, this.pos);
+  }
+
+  private readComment(): void {
+    this.pos++; // '#'
+    this.skipBlanks();
+    const keyword = this.readToken();
+    if (keyword !== "HELP" && keyword !== "TYPE") return; // an ordinary comment
+    this.skipBlanks();
+    if (this.atLineEnd()) return; // "# HELP" alone: the Go parser takes it as a comment
+    const name = this.readMetricName();
+    const nameHash = this.nameHash;
+    this.check(this.handler.commentName(name));
+    if (keyword === "TYPE") {
+      this.skipBlanks();
+      const typeToken = this.readToken().toLowerCase();
+      const typeEnd = this.pos;
+      this.skipBlanks();
+      if (!this.atLineEnd()) this.fail(`unexpected text after the type in a TYPE line`);
+      if (!METRIC_TYPES.has(typeToken)) {
+        const instead = OPENMETRICS_TYPES.get(typeToken);
+        this.fail(
+          typeToken === ""
+            ? `TYPE line for "${name}" names no type`
+            : instead !== undefined
+              ? `"${typeToken}" is an OpenMetrics type, which the gateway's text format does not have: ${
+                  // The gateway's protobuf knows this one name: it takes the push, drops the
+                  // family's samples, and serves a /metrics Prometheus cannot parse.
+                  typeToken === "gauge_histogram"
+                    ? "the gateway would take it, lose its samples and serve a /metrics page Prometheus cannot parse"
+                    : "the gateway would refuse the whole push (unknown metric type)"
+                }; use ${instead}`
+              : `unknown metric type "${typeToken}" (allowed: counter, gauge, histogram, summary, untyped)`,
+        );
+      }
+      this.check(this.handler.typeLine(name, nameHash, typeToken as MetricType));
+      // `# TYPE m gauge ` would reach the gateway as type "gauge ", which it refuses.
+      this.trimLineEnd(typeEnd);
+      return;
+    }
+    // HELP: the rest of the line, after one run of blanks, is the text (trailing blanks
+    // included: the gateway keeps them). Unlike TYPE, HELP may come after the samples.
+    if (this.pos < this.lineEnd) this.skipBlanks();
+    this.check(this.handler.helpLine(name, nameHash, this.readHelpText()));
+  }
+
+  /**
+   * Blanks from `from` to the line's end are dropped from the text sent (see
+   * repairedText): the gateway's parser would read them as the start of a timestamp or as
+   * part of a type. Repaired like CRLF, rather than refused: both are invisible line-end noise.
+   */
+  private trimLineEnd(from: number): void {
+    if (from < this.lineEnd) this.trims.push(from, this.lineEnd);
+  }
+
+  private readHelpText(): string {
+    const raw = this.text.slice(this.pos, this.lineEnd);
+    if (!raw.includes("\\")) return raw;
+    for (let i = 0; i < raw.length; i++) {
+      if (raw.charCodeAt(i) !== BACKSLASH) continue;
+      const next = raw[i + 1];
+      if (next !== "\\" && next !== "n") {
+        this.fail(`invalid escape sequence "\\${next ?? ""}" in HELP text (only \\\\ and \\n are allowed)`);
+      }
+      i++;
+    }
+    return raw;
+  }
+
+  /** Reads a metric name, leaving its hashName() in `nameHash` (computed in the same pass). */
+  private readMetricName(): string {
+    const text = this.text;
+    const start = this.pos;
+    const lineEnd = this.lineEnd;
+    let pos = start;
+    let hash = 0x811c9dc5; // FNV-1a, as hashName(): literals, not constants, in the innermost loops
+    let c = text.charCodeAt(pos);
+    if (pos < lineEnd && c < 128 && METRIC_NAME_CHAR[c] === 1) {
+      do {
+        hash = Math.imul(hash ^ c, 0x01000193);
+        c = text.charCodeAt(++pos);
+      } while (pos < lineEnd && c < 128 && METRIC_NAME_CHAR[c] !== 0);
+    }
+    this.pos = pos;
+    this.nameHash = hash;
+    const name = text.slice(start, pos);
+    const after = text.charCodeAt(this.pos);
+    if (name === "" || (this.pos < this.lineEnd && after !== SPACE && after !== TAB && after !== OPEN_BRACE)) {
+      const bad = text.slice(start, this.pos + 1 < this.lineEnd ? this.findTokenEnd(start) : this.lineEnd);
+      this.fail(`invalid metric name "${bad}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+    }
+    return name;
+  }
+
+  private findTokenEnd(from: number): number {
+    const text = this.text;
+    let i = from;
+    while (i < this.lineEnd) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB || c === OPEN_BRACE) break;
+      i++;
+    }
+    return i;
+  }
+
+  private readSample(): void {
+    const text = this.text;
+    const seriesStart = this.pos;
+    const name = this.readSampleName();
+    this.labelCount = 0;
+    this.skipBlanks();
+    if (text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
+      this.readLabels();
+      this.skipBlanks();
+    }
+    if (this.atLineEnd()) this.fail(`sample "${name}" has no value`);
+    const valueEnd = scanFloat(text, this.pos, this.lineEnd);
+    const after = text.charCodeAt(valueEnd);
+    if (valueEnd < 0 || (valueEnd < this.lineEnd && after !== SPACE && after !== TAB)) {
+      const valueText = this.readToken();
+      if (valueText.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
+      if (valueEnd === OUT_OF_RANGE) {
+        this.fail(`value "${valueText}" of "${name}" is beyond what a 64-bit float holds (±1.8e308); the gateway refuses it`);
+      }
+      this.fail(`value "${valueText}" of "${name}" is not a number (use a float, NaN, +Inf or -Inf)`);
+    }
+    this.valueStart = this.pos;
+    this.pos = valueEnd;
+    this.valueEnd = valueEnd;
+    let sampleEnd = valueEnd;
+    this.skipBlanks();
+    if (!this.atLineEnd()) {
+      let rest = this.readToken();
+      if (/^-?\d+$/.test(rest)) {
+        this.check(this.handler.timestamp(name, rest));
+        sampleEnd = this.pos;
+        this.skipBlanks();
+        rest = this.atLineEnd() ? "" : this.readToken();
+      }
+      if (rest.startsWith("#")) this.fail(`sample "${name}" has an exemplar or comment after it; exemplars are OpenMetrics, which the gateway does not take`);
+      if (rest !== "") this.fail(`unexpected "${rest}" after the value of "${name}"`);
+    }
+    this.check(this.handler.sample(name, this.nameHash, seriesStart));
+    // `m 1 ` would reach the gateway as a value and an empty timestamp, which it refuses.
+    this.trimLineEnd(sampleEnd);
+  }
+
+  /**
+   * The sample's metric name. Samples of one family usually follow each other, so the
+   * previous line's name (and its hash) is reused when the text matches, sparing a string.
+   */
+  private readSampleName(): string {
+    const text = this.text;
+    const start = this.pos;
+    const previous = this.previousName;
+    if (previous !== "" && text.startsWith(previous, start)) {
+      const after = text.charCodeAt(start + previous.length);
+      if (after === OPEN_BRACE || after === SPACE || after === TAB) {
+        this.pos = start + previous.length;
+        this.nameHash = this.previousNameHash;
+        return previous;
+      }
+    }
+    const name = this.readMetricName();
+    this.previousName = name;
+    this.previousNameHash = this.nameHash;
+    return name;
+  }
+
+  /**
+   * Reads `{name="value",…}` into the reused buffers: names and values stay positions in the
+   * text (values escaped), and each label's two hashes are computed in the same pass.
+   */
+  private readLabels(): void {
+    const text = this.text;
+    const lineEnd = this.lineEnd;
+    // The position lives in a local while scanning: this is the innermost loop of a big push.
+    let pos = this.pos + 1; // after '{'
+    let c: number;
+    for (;;) {
+      for (c = text.charCodeAt(pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (pos >= lineEnd) this.fail(`label set is not closed with "}"`);
+      if (c === CLOSE_BRACE) {
+        this.pos = pos + 1;
+        return;
+      }
+      const nameStart = pos;
+      let hash = 0x811c9dc5; // FNV-1a, as hashName(): literals, not constants, in the innermost loops
+      if (isLabelNameStart(c)) {
+        do {
+          hash = Math.imul(hash ^ c, 0x01000193);
+          c = text.charCodeAt(++pos);
+        } while (pos < lineEnd && isLabelNameChar(c));
+      }
+      const nameEnd = pos;
+      for (; (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (nameEnd === nameStart || c !== EQUALS || pos >= lineEnd) {
+        let end = pos;
+        while (end < lineEnd && !/[\s="{},]/.test(text[end] as string)) end++;
+        const shown = text.slice(nameStart, Math.max(end, nameStart + 1));
+        this.fail(`invalid label name "${shown}" (allowed: [a-zA-Z_][a-zA-Z0-9_]*, followed by =)`);
+      }
+      // The gateway takes no label name starting with "__" (Prometheus keeps those for itself).
+      if (text.charCodeAt(nameStart) === UNDERSCORE && text.charCodeAt(nameStart + 1) === UNDERSCORE) {
+        this.fail(`label name "${text.slice(nameStart, nameEnd)}" starts with "__", which Prometheus reserves`);
+      }
+      for (c = text.charCodeAt(++pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (c !== QUOTE || pos >= lineEnd) {
+        this.fail(`value of label "${text.slice(nameStart, nameEnd)}" must be in double quotes`);
+      }
+      // A label set is a set: the gateway's parser refuses a name given twice.
+      const index = this.labelCount;
+      if (index < WIDE_SAMPLE_LABELS) {
+        for (let i = 0; i < index; i++) {
+          if (this.sameRange(this.labelNameStarts[i] as number, this.labelNameEnds[i] as number, nameStart, nameEnd)) {
+            this.fail(`label "${text.slice(nameStart, nameEnd)}" appears twice in one sample`);
+          }
+        }
+      } else if (this.seenWideLabel(index, hash, nameStart, nameEnd)) {
+        this.fail(`label "${text.slice(nameStart, nameEnd)}" appears twice in one sample`);
+      }
+      this.labelNameHashes[index] = hash;
+      hash = Math.imul(hash ^ EQUALS, 0x01000193);
+      const valueStart = ++pos;
+      for (;;) {
+        if (pos >= lineEnd) this.fail(`value of label "${text.slice(nameStart, nameEnd)}" has no closing quote`);
+        c = text.charCodeAt(pos);
+        if (c === QUOTE) break;
+        if (c === BACKSLASH) {
+          const next = text.charCodeAt(pos + 1);
+          if (next !== BACKSLASH && next !== QUOTE && next !== 0x6e) {
+            this.fail(`invalid escape sequence "\\${text[pos + 1] ?? ""}" in the value of label "${text.slice(nameStart, nameEnd)}" (allowed: \\\\, \\", \\n)`);
+          }
+          hash = Math.imul(hash ^ c, 0x01000193);
+          c = next;
+          pos++;
+        }
+        hash = Math.imul(hash ^ c, 0x01000193);
+        pos++;
+      }
+      this.labelNameStarts[index] = nameStart;
+      this.labelNameEnds[index] = nameEnd;
+      this.labelValueStarts[index] = valueStart;
+      this.labelValueEnds[index] = pos;
+      this.labelHashes[index] = mix32(hash);
+      this.labelCount = index + 1;
+      for (c = text.charCodeAt(++pos); (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
+      if (c === COMMA && pos < lineEnd) {
+        pos++;
+        continue;
+      }
+      if (c === CLOSE_BRACE && pos < lineEnd) continue;
+      this.fail(`expected "," or "}" after the value of label "${text.slice(nameStart, nameEnd)}"`);
+    }
+  }
+
+  /**
+   * Whether label `index`'s name (hashed `nameHash`) is one of the labels before it, for a
+   * sample with many labels: a hash lookup each, where comparing with every earlier label
+   * made 100,000 labels take 45 s. Remembers it for the labels after it.
+   */
+  private seenWideLabel(index: number, nameHash: number, nameStart: number, nameEnd: number): boolean {
+    const wide = this.wideLabels;
+    if (index === WIDE_SAMPLE_LABELS) {
+      wide.clear();
+      for (let i = 0; i < index; i++) wide.set(this.labelNameHashes[i] as number, i);
+    }
+    const earlier = wide.get(nameHash);
+    if (earlier === undefined) {
+      wide.set(nameHash, index);
+      return false;
+    }
+    if (this.sameRange(this.labelNameStarts[earlier] as number, this.labelNameEnds[earlier] as number, nameStart, nameEnd)) return true;
+    // Two names with one hash (rare): compare with every earlier label.
+    for (let i = 0; i < index; i++) {
+      if (this.sameRange(this.labelNameStarts[i] as number, this.labelNameEnds[i] as number, nameStart, nameEnd)) return true;
+    }
+    return false;
+  }
+
+  private sameRange(startA: number, endA: number, startB: number, endB: number): boolean {
+    if (endA - startA !== endB - startB) return false;
+    const text = this.text;
+    for (let i = 0; i < endA - startA; i++) if (text.charCodeAt(startA + i) !== text.charCodeAt(startB + i)) return false;
+    return true;
+  }
+}
