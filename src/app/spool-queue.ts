@@ -158,6 +158,6 @@ export function reportInvalid(notes: readonly SetAsideNote[], deps: Deps): void 
 export function fsReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as NodeJS.ErrnoException).code;
-  const message = error.message.replace(/^[A-Z]+: /, "").replace(/, (open|mkdir|rename|write|scandir|lstat|stat) '.*'$/, "");
+  const message = error.message.replace(/^[A-Z]+: /, "").replace(/, (open|mkdir|rename|write|scandir|lstat|stat|unlink|link|rmdir|fsync|read|close) '.*'$/, "");
   return code ? `${code}: ${message}` : message;
 }

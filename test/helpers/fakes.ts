@@ -1,4 +1,4 @@
-import type { Clock, Deps, Http, HttpRequest, HttpResult, Input, JobSpec, Output, RelayAnswer } from "../../src/app/ports.js";
+import type { Clock, Deps, Http, HttpRequest, HttpResult, Input, JobSpec, Output, RelayAnswer, SetAsideNote, Spool, SpoolEntry, SpooledCall } from "../../src/app/ports.js";
 import type { ToolError } from "../../src/core/errors.js";
 import type { JobOutcome } from "../../src/core/wrap-metrics.js";
 
@@ -35,7 +35,7 @@ export interface FakeWorld {
  * `replies`: the gateway's answers in order, or a function giving each. A timeout costs the
  * request's whole --timeout of simulated time.
  */
-export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => HttpResult), input: Partial<Input> = {}, job?: FakeJob): FakeWorld {
+export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => HttpResult), input: Partial<Input> = {}, job?: FakeJob, spool?: MemorySpool | Error): FakeWorld {
   const requests: HttpRequest[] = [];
   const jobs: JobSpec[] = [];
   const sleeps: number[] = [];
@@ -90,7 +90,9 @@ export function fakeWorld(replies: HttpResult[] | ((request: HttpRequest) => Htt
       throw new Error("this test uses no lock");
     },
     spool: async () => {
-      throw new Error("this test uses no spool");
+      if (spool === undefined) throw new Error("this test uses no spool");
+      if (spool instanceof Error) throw spool;
+      return spool;
     },
     textfiles: async () => {
       throw new Error("this test uses no textfile directory");
@@ -132,3 +134,88 @@ export const reply = (status: number, body = "", headers: Record<string, string>
 
 export const connectionRefused: HttpResult = { kind: "failure", reason: "refused", message: "connect ECONNREFUSED 127.0.0.1:9" };
 export const timedOut: HttpResult = { kind: "failure", reason: "timeout", message: "no answer within 100 ms" };
+
+/** What a MemorySpool is made to fail at, as a full or read-only disk would. */
+export interface SpoolFaults {
+  save?: Error;
+  list?: Error;
+  remove?: Error;
+}
+
+/**
+ * The Spool port in memory: queues per gateway in the order saved, a set-aside list, a lock
+ * another run may hold, and faults to switch on. Files that fail the schema are the file
+ * adapter's business (tested in test/e2e/spool-attacks.test.ts); `planted` stands for them.
+ */
+export class MemorySpool implements Spool {
+  readonly dir = "/var/spool/pushgw";
+  readonly queues = new Map<string, SpoolEntry[]>();
+  readonly setAsideEntries: SpoolEntry[] = [];
+  /** Notes for files that are not calls pushgw saved, reported once by the next list. */
+  planted: SetAsideNote[] = [];
+  /** Another live pushgw holds the lock of these gateways. */
+  readonly lockedByOthers = new Set<string>();
+  readonly faults: SpoolFaults = {};
+  /** Locks taken and released, in order: "take URL", "release URL". */
+  readonly lockLog: string[] = [];
+  private nextId = 1;
+
+  async save(call: SpooledCall): Promise<string> {
+    if (this.faults.save) throw this.faults.save;
+    const entry = { id: String(this.nextId++).padStart(6, "0"), call };
+    this.queues.set(call.baseUrl, [...(this.queues.get(call.baseUrl) ?? []), entry]);
+    return `${this.dir}/${entry.id}.json`;
+  }
+
+  async list(baseUrl: string): Promise<{ entries: SpoolEntry[]; setAside: SetAsideNote[] }> {
+    if (this.faults.list) throw this.faults.list;
+    return { entries: [...(this.queues.get(baseUrl) ?? [])], setAside: this.takePlanted() };
+  }
+
+  async gateways(): Promise<{ baseUrls: string[]; setAside: SetAsideNote[] }> {
+    if (this.faults.list) throw this.faults.list;
+    return { baseUrls: [...this.queues].filter(([, entries]) => entries.length > 0).map(([url]) => url), setAside: this.takePlanted() };
+  }
+
+  async remove(entry: SpoolEntry): Promise<void> {
+    if (this.faults.remove) throw this.faults.remove;
+    const queue = this.queues.get(entry.call.baseUrl) ?? [];
+    this.queues.set(entry.call.baseUrl, queue.filter((other) => other.id !== entry.id));
+  }
+
+  async setAside(entry: SpoolEntry): Promise<string> {
+    await this.remove(entry);
+    this.setAsideEntries.push(entry);
+    return `${this.dir}/set-aside/${entry.id}.json`;
+  }
+
+  async restoreSetAside(): Promise<{ restored: number; kept: SetAsideNote[] }> {
+    const restored = this.setAsideEntries.splice(0);
+    for (const entry of restored) this.queues.set(entry.call.baseUrl, [...(this.queues.get(entry.call.baseUrl) ?? []), entry].sort((a, b) => a.id.localeCompare(b.id)));
+    return { restored: restored.length, kept: [] };
+  }
+
+  async lock(baseUrl: string): Promise<(() => Promise<void>) | undefined> {
+    if (this.lockedByOthers.has(baseUrl)) return undefined;
+    this.lockLog.push(`take ${baseUrl}`);
+    return async () => void this.lockLog.push(`release ${baseUrl}`);
+  }
+
+  /** What waits for a gateway, as "METHOD path body" lines. */
+  waiting(baseUrl: string): string[] {
+    return (this.queues.get(baseUrl) ?? []).map(({ call }) => `${call.method} ${call.path}${call.body === undefined ? "" : ` ${call.body.trim()}`}`);
+  }
+
+  private takePlanted(): SetAsideNote[] {
+    return this.planted.splice(0);
+  }
+}
+
+export const spooled = (baseUrl: string, method: "PUT" | "POST" | "DELETE", path: string, body?: string, savedAt = 1_799_999_000_000): SpooledCall => ({
+  version: 1,
+  method,
+  baseUrl,
+  path,
+  body,
+  savedAt,
+});
