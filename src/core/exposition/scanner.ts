@@ -268,6 +268,11 @@ export class Scanner {
     if (this.atLineEnd()) return; // "# HELP" alone: the Go parser takes it as a comment
     const name = this.readMetricName();
     const nameHash = this.nameHash;
+    // readMetricName stops at "{", as a sample's name does; the gateway reads a HELP or TYPE
+    // line's name up to a blank only, and refuses the push.
+    if (this.text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
+      this.fail(`${keyword} line names a metric with labels ("${this.text.slice(this.pos - name.length, this.findTokenEnd(this.pos + 1))}"); name the metric alone`);
+    }
     this.check(this.handler.commentName(name));
     if (keyword === "TYPE") {
       this.skipBlanks();
@@ -298,7 +303,10 @@ export class Scanner {
     }
     // HELP: the rest of the line, after one run of blanks, is the text (trailing blanks
     // included: the gateway keeps them). Unlike TYPE, HELP may come after the samples.
-    if (this.pos < this.lineEnd) this.skipBlanks();
+    this.skipBlanks();
+    // A name and no text (blanks at most): the gateway takes the line for a comment and sets
+    // no help, so a HELP line with text may still come, before or after it.
+    if (this.atLineEnd()) return;
     this.check(this.handler.helpLine(name, nameHash, this.readHelpText()));
   }
 
