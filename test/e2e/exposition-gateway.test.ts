@@ -21,6 +21,13 @@ const GATEWAY_TAKES_BUT_PUSHGW_REFUSES: Readonly<Record<string, string>> = {
   "type-of-reserved.prom": "a name the gateway reserves and overwrites",
   "summary-without-quantile.prom": "a summary sample without quantile",
   "type-without-type.prom": "a TYPE line naming no type (the gateway takes it for a comment)",
+  "histogram-fractional-bucket.prom": "a bucket count that is not a whole number (the gateway stores 1.5 as 1)",
+  "histogram-negative-count.prom": "a negative count (the gateway stores it as a huge unsigned number)",
+  "histogram-count-beyond-uint64.prom": "a count beyond 64 bits (the gateway stores another number)",
+  "summary-nan-count.prom": "a NaN count (the gateway stores it as a huge unsigned number)",
+  "bucket-nan-le.prom": "a NaN bound (the gateway drops the bucket)",
+  "summary-nan-quantile.prom": "a NaN quantile (the gateway drops the sample)",
+  "summary-count-with-quantile.prom": "a quantile label on _count (the gateway drops it and keeps one of the two counts)",
   "openmetrics-gauge-histogram.prom": "OpenMetrics' gauge_histogram (the gateway loses the samples and serves a /metrics Prometheus cannot parse)",
 };
 

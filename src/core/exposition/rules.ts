@@ -3,7 +3,7 @@ import { RESERVED_METRIC_NAMES } from "../names.js";
 import type { ParseExpositionOptions } from "./check.js";
 import { SeriesTable } from "./hash-tables.js";
 import type { Scanner } from "./scanner.js";
-import { escapeLabelValue, OUT_OF_RANGE, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
+import { escapeLabelValue, OUT_OF_RANGE, parseSampleValue, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
 
 /**
  * What the gateway refuses, or would take and store in a way that breaks it, in text the
@@ -177,10 +177,26 @@ function floatLabelProblem(scanner: Scanner, labelName: string, sampleName: stri
   if (index < 0) return `sample "${sampleName}" needs a "${labelName}" label`;
   // Scanned in place: a slice per histogram bucket is garbage the parser need not make.
   const end = scanner.labelValueEnd(index);
-  const scanned = scanFloat(scanner.text, scanner.labelValueStart(index), end);
-  if (scanned === end) return undefined;
+  const start = scanner.labelValueStart(index);
+  const scanned = scanFloat(scanner.text, start, end);
+  if (scanned === end) {
+    // A float that starts with "n" is NaN: the gateway's parser takes it, then drops the sample.
+    const first = scanner.text.charCodeAt(start);
+    if (first !== 0x6e && first !== 0x4e) return undefined;
+    return `label ${labelName}="${scanner.rawLabelValue(index)}" of "${sampleName}" is NaN: the gateway would drop the sample without a word`;
+  }
   const why = scanned === OUT_OF_RANGE ? "is beyond what a 64-bit float holds (±1.8e308)" : "is not a number";
   return `label ${labelName}="${scanner.rawLabelValue(index)}" of "${sampleName}" ${why}`;
+}
+
+/**
+ * A histogram's `le` on its _sum or _count (a summary's `quantile` likewise): the gateway's
+ * parser reads it as a bound, refuses the push when it is not a number, and else drops it,
+ * so that `s_count{quantile="0.5"}` silently overwrites `s_count`.
+ */
+function unexpectedLabel(scanner: Scanner, labelName: string, sampleName: string): string | undefined {
+  if (scanner.labelCount === 0 || scanner.labelIndex(labelName) < 0) return undefined;
+  return `sample "${sampleName}" has a "${labelName}" label, which only the ${labelName === "le" ? "_bucket series" : "quantile samples"} may have: the gateway would drop it (or refuse the push)`;
 }
 
 /**
@@ -198,7 +214,7 @@ export class HistogramSeries implements RuleChecks {
 
   sample(family: FamilyInfo, sampleName: string): string | undefined {
     if (sampleName === family.name) return `sample "${sampleName}" of histogram "${family.name}" must end in _bucket, _sum or _count`;
-    return sampleName.endsWith("_bucket") ? floatLabelProblem(this.scanner, "le", sampleName) : undefined;
+    return sampleName.endsWith("_bucket") ? floatLabelProblem(this.scanner, "le", sampleName) : unexpectedLabel(this.scanner, "le", sampleName);
   }
 }
 
@@ -213,7 +229,33 @@ export class SummaryQuantiles implements RuleChecks {
   }
 
   sample(family: FamilyInfo, sampleName: string): string | undefined {
-    return sampleName === family.name ? floatLabelProblem(this.scanner, "quantile", sampleName) : undefined;
+    return sampleName === family.name ? floatLabelProblem(this.scanner, "quantile", sampleName) : unexpectedLabel(this.scanner, "quantile", sampleName);
+  }
+}
+
+/**
+ * The gateway keeps a histogram's bucket counts and _count, and a summary's _count, as unsigned
+ * 64-bit integers, converting what it reads: 2.5 lands as 2, -1 and NaN as huge numbers.
+ */
+export class WholeCounts implements RuleChecks {
+  static readonly ruleName = "whole-counts";
+  readonly samplesOf: readonly MetricType[] = ["histogram", "summary"];
+  private readonly scanner: Scanner;
+
+  constructor({ scanner }: RuleContext) {
+    this.scanner = scanner;
+  }
+
+  sample(family: FamilyInfo, sampleName: string): string | undefined {
+    const count = sampleName.endsWith("_count") || (family.type === "histogram" && sampleName.endsWith("_bucket"));
+    if (!count || sampleName === family.name || this.scanner.valueIsDigits()) return undefined;
+    const text = this.scanner.valueText();
+    const value = parseSampleValue(text);
+    if (Number.isInteger(value) && value >= 0 && value < 2 ** 64) return undefined;
+    const what = sampleName.endsWith("_count") ? `the count of ${family.type} "${family.name}"` : `a bucket count of histogram "${family.name}"`;
+    return `value "${text}" of "${sampleName}" is ${what}, which must be a whole number from 0 up (the gateway stores it as an unsigned 64-bit integer: ${
+      Number.isFinite(value) && value > 0 && value < 2 ** 64 ? `${text} would land as ${Math.trunc(value)}` : "it would land as a huge number"
+    })`;
   }
 }
 
@@ -291,6 +333,7 @@ export const GATEWAY_RULES: readonly Rule[] = [
   NoTimestamps,
   HistogramSeries,
   SummaryQuantiles,
+  WholeCounts,
   GroupingLabelsKept,
   UniqueSeries,
 ];

@@ -171,6 +171,17 @@ export class Scanner {
     return -1;
   }
 
+  /** Whether the sample value is up to 19 digits, nothing else: a whole number from 0 below 2^64. */
+  valueIsDigits(): boolean {
+    if (this.valueEnd - this.valueStart > 19) return false;
+    const text = this.text;
+    for (let i = this.valueStart; i < this.valueEnd; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return false;
+    }
+    return this.valueEnd > this.valueStart;
+  }
+
   /** The sample value's text. */
   valueText(): string {
     return this.text.slice(this.valueStart, this.valueEnd);
