@@ -74,7 +74,13 @@ class Checker implements ScanHandler {
 
   constructor(text: string, source: ExpositionSource, options: ParseExpositionOptions, rules: readonly Rule[]) {
     this.scanner = new Scanner(text, source, this);
-    const context = { text, scanner: this.scanner, options, fromArguments: source.describeLine !== undefined };
+    const context = {
+      text,
+      scanner: this.scanner,
+      options,
+      fromArguments: source.describeLine !== undefined,
+      familyNamed: (name: string) => this.families.get(name, hashName(name)),
+    };
     const all = rules.filter((Rule) => Rule.appliesTo?.(context) ?? true).map((Rule) => new Rule(context));
     this.commentNameChecks = all.filter((rule) => rule.commentName !== undefined);
     this.typeLineChecks = all.filter((rule) => rule.typeLine !== undefined);

@@ -40,6 +40,8 @@ export interface RuleContext {
   readonly options: ParseExpositionOptions;
   /** The text was made from METRIC arguments: fixes are worded as flags, not as lines to edit. */
   readonly fromArguments: boolean;
+  /** The family of exactly this name seen so far (not a histogram's or summary's series). */
+  familyNamed(name: string): FamilyInfo | undefined;
 }
 
 /** The checks of one rule for one parse; a rule defines those it needs. */
@@ -131,6 +133,43 @@ export class GatewayOwnMetrics implements RuleChecks {
       : `declare it with "# TYPE ${own} ${ownType}" before its samples, or choose another name`;
     return `metric "${own}" is also one of the gateway's own metrics, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
   }
+}
+
+/**
+ * A histogram or summary and another family named like one of its series (`h` and `h_count`,
+ * the second given before `# TYPE h histogram`): the gateway refuses the whole push ("collides
+ * with previously collected histogram"), whichever comes first.
+ */
+export class SeriesNamesFree implements RuleChecks {
+  static readonly ruleName = "series-names-free";
+  private readonly familyNamed: (name: string) => FamilyInfo | undefined;
+
+  constructor({ familyNamed }: RuleContext) {
+    this.familyNamed = familyNamed;
+  }
+
+  firstSample(family: FamilyInfo): string | undefined {
+    const { name, type } = family;
+    if (type === "histogram" || type === "summary") {
+      for (const suffix of type === "histogram" ? HISTOGRAM_SUFFIXES : SUMMARY_SUFFIXES) {
+        const other = this.familyNamed(name + suffix);
+        if (other !== undefined && other.sampleCount > 0) return seriesNameTaken(family, other.name);
+      }
+    }
+    // endsWith rather than slicing off the suffix: most names have none, and a slice is a string.
+    const suffixLength = name.endsWith("_count") ? 6 : name.endsWith("_sum") ? 4 : name.endsWith("_bucket") ? 7 : 0;
+    if (suffixLength === 0 || name.length === suffixLength) return undefined;
+    const base = this.familyNamed(name.slice(0, name.length - suffixLength));
+    if (base === undefined || base.sampleCount === 0) return undefined;
+    return base.type === "histogram" || (base.type === "summary" && suffixLength !== 7) ? seriesNameTaken(base, name) : undefined;
+  }
+}
+
+const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"];
+const SUMMARY_SUFFIXES = ["_sum", "_count"];
+
+function seriesNameTaken(family: FamilyInfo, otherName: string): string {
+  return `metric "${otherName}" and ${family.type} "${family.name}" collide: ${otherName} is the name of one of ${family.name}'s series, and the gateway would refuse the whole push; rename one of them`;
 }
 
 /** The gateway's parser keeps one type per family: a second TYPE line (or one for a histogram's series) is refused. */
@@ -327,6 +366,7 @@ export const GATEWAY_RULES: readonly Rule[] = [
   ReservedMetricNames,
   OwnedMetricNames,
   GatewayOwnMetrics,
+  SeriesNamesFree,
   OneTypePerFamily,
   TypeBeforeSamples,
   OneHelpPerFamily,
