@@ -129,6 +129,18 @@ describe("parseExposition: grouping labels and owned names", () => {
     expect(parseExposition('m{job="backup",env="prod"} 1\n', { name: "f" }, { groupingLabels }).sampleCount).toBe(1);
   });
 
+  it.each([
+    ['m{job="backup"} 1\nm 2\n', groupingLabels],
+    ['m 1\nm{instance="db1",a="1"} 2\nm{a="1"} 3\n', groupingLabels],
+    ['m{job="backup",instance=""} 1\nm 2\n', new Map([["job", "backup"]])],
+  ])("refuses a series given twice as the gateway stores it, with the grouping key's labels set: %j", (text, labels) => {
+    expect(() => parseExposition(text, { name: "f" }, { groupingLabels: labels })).toThrow(/is given twice \(as the gateway stores it/);
+  });
+
+  it("keeps an instance label apart from the series without one when the key has no instance", () => {
+    expect(parseExposition('m{instance="x"} 1\nm 2\n', { name: "f" }, { groupingLabels: new Map([["job", "backup"]]) }).sampleCount).toBe(2);
+  });
+
   it("refuses families someone else owns", () => {
     const reservedNames = new Map([["job_success", "pushed by wrap itself"]]);
     expect(() => parseExposition("job_success 1\n", { name: "f" }, { reservedNames })).toThrow(/"job_success" is pushed by wrap itself/);

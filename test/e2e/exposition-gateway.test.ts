@@ -145,6 +145,20 @@ describe("the gateway's own metrics", () => {
   });
 });
 
+describe("series as the gateway stores them", () => {
+  it("a sample that differs from another only by a grouping-key label is refused (exit 2), as the gateway refuses it", async () => {
+    const text = 'dup_series{job="dup"} 1\ndup_series 2\n';
+    const run = await runCli(["push", "-g", gw.url, "-j", "dup", "--no-instance", "-f", "-"], { input: text });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain("stdin:2: series dup_series is given twice (as the gateway stores it");
+    expect(findGroup(await readGroups(gw.url), { job: "dup" }), "nothing was sent").toBeUndefined();
+    const response = await fetch(`${gw.url}/metrics/job/dup`, { method: "PUT", body: text });
+    expect(`${response.status} ${await response.text()}`).toMatch(/^400 .*was collected before with the same name and label values/);
+    // (A refused push still leaves the group, with push_failure_time_seconds set.)
+    await fetch(`${gw.url}/metrics/job/dup`, { method: "DELETE" });
+  });
+});
+
 describe("values outside float64", () => {
   it.each(["1e400", "-1e309"])("`pushgw add -j x ok=%s`: exit 2, naming the argument, nothing sent", async (value) => {
     const run = await runCli(["add", "-g", gw.url, "-j", "range", `ok=${value}`]);

@@ -1,7 +1,7 @@
 import { gatewayFamilyClash } from "../gateway-metrics.js";
 import { RESERVED_METRIC_NAMES } from "../names.js";
 import type { ParseExpositionOptions } from "./check.js";
-import { SeriesTable } from "./hash-tables.js";
+import { hashName, SeriesTable } from "./hash-tables.js";
 import type { Scanner } from "./scanner.js";
 import { escapeLabelValue, OUT_OF_RANGE, parseSampleValue, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
 
@@ -110,16 +110,31 @@ export class OwnedMetricNames implements RuleChecks {
   }
 }
 
-/** A family named like one of the gateway's own metrics, but of another type: it refuses the whole push. */
-export class GatewayOwnMetrics implements RuleChecks {
-  static readonly ruleName = "gateway-own-metrics";
+/**
+ * The gateway gathers its own metrics and every pushed family together, and refuses the whole
+ * push when two clash there: a family named like one of its own but of another type
+ * (`process_cpu_seconds_total` untyped), or a family named like one of the series of a
+ * histogram or summary, its own (`go_gc_duration_seconds_count`) or pushed beside it (`h_sum`
+ * given before `# TYPE h histogram`: "collides with previously collected histogram").
+ *
+ * (One rule for both: one more class called at every family's first sample cost a twentieth
+ * of a push of unlabelled series, each its own family.)
+ */
+export class FamilyClashes implements RuleChecks {
+  static readonly ruleName = "family-clashes";
   private readonly fromArguments: boolean;
+  private readonly familyNamed: (name: string) => FamilyInfo | undefined;
 
-  constructor({ fromArguments }: RuleContext) {
+  constructor({ fromArguments, familyNamed }: RuleContext) {
     this.fromArguments = fromArguments;
+    this.familyNamed = familyNamed;
   }
 
   firstSample(family: FamilyInfo): string | undefined {
+    return this.gatewayOwnClash(family) ?? this.pushedSeriesClash(family);
+  }
+
+  private gatewayOwnClash(family: FamilyInfo): string | undefined {
     const clash = gatewayFamilyClash(family.name, family.type);
     if (clash === undefined) return undefined;
     const { own, ownType } = clash;
@@ -133,22 +148,9 @@ export class GatewayOwnMetrics implements RuleChecks {
       : `declare it with "# TYPE ${own} ${ownType}" before its samples, or choose another name`;
     return `metric "${own}" is also one of the gateway's own metrics, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
   }
-}
 
-/**
- * A histogram or summary and another family named like one of its series (`h` and `h_count`,
- * the second given before `# TYPE h histogram`): the gateway refuses the whole push ("collides
- * with previously collected histogram"), whichever comes first.
- */
-export class SeriesNamesFree implements RuleChecks {
-  static readonly ruleName = "series-names-free";
-  private readonly familyNamed: (name: string) => FamilyInfo | undefined;
-
-  constructor({ familyNamed }: RuleContext) {
-    this.familyNamed = familyNamed;
-  }
-
-  firstSample(family: FamilyInfo): string | undefined {
+  /** Whichever of the two comes first: the second's first sample is refused. */
+  private pushedSeriesClash(family: FamilyInfo): string | undefined {
     const { name, type } = family;
     if (type === "histogram" || type === "summary") {
       for (const suffix of type === "histogram" ? HISTOGRAM_SUFFIXES : SUMMARY_SUFFIXES) {
@@ -156,7 +158,10 @@ export class SeriesNamesFree implements RuleChecks {
         if (other !== undefined && other.sampleCount > 0) return seriesNameTaken(family, other.name);
       }
     }
-    // endsWith rather than slicing off the suffix: most names have none, and a slice is a string.
+    // Each suffix ends in "t" or "m": most names are ruled out by their last letter. endsWith
+    // rather than slicing off the suffix: most names have none, and a slice is a string.
+    const last = name.charCodeAt(name.length - 1);
+    if (last !== 0x74 && last !== 0x6d) return undefined;
     const suffixLength = name.endsWith("_count") ? 6 : name.endsWith("_sum") ? 4 : name.endsWith("_bucket") ? 7 : 0;
     if (suffixLength === 0 || name.length === suffixLength) return undefined;
     const base = this.familyNamed(name.slice(0, name.length - suffixLength));
@@ -239,8 +244,27 @@ function unexpectedLabel(scanner: Scanner, labelName: string, sampleName: string
 }
 
 /**
- * A histogram's samples are its _bucket series (each with a float "le" bound), _sum and
- * _count. The gateway takes a bucket without a bound, and stores a bucket with no bound.
+ * Why the current sample's value, a count (a histogram's bucket or _count, a summary's _count),
+ * is not one the gateway stores as given: it keeps counts as unsigned 64-bit integers,
+ * converting what it reads (2.5 lands as 2, -1 and NaN as huge numbers).
+ */
+function countProblem(scanner: Scanner, family: FamilyInfo, sampleName: string): string | undefined {
+  if (scanner.valueIsDigits()) return undefined;
+  const text = scanner.valueText();
+  const value = parseSampleValue(text);
+  if (Number.isInteger(value) && value >= 0 && value < 2 ** 64) return undefined;
+  const what = sampleName.endsWith("_count") ? `the count of ${family.type} "${family.name}"` : `a bucket count of histogram "${family.name}"`;
+  const landing = Number.isFinite(value) && value > 0 && value < 2 ** 64 ? `${text} would land as ${Math.trunc(value)}` : "it would land as a huge number";
+  return `value "${text}" of "${sampleName}" is ${what}, which must be a whole number from 0 up (the gateway stores it as an unsigned 64-bit integer: ${landing})`;
+}
+
+/**
+ * A histogram's samples are its _bucket series (each with a float "le" bound, not NaN), _sum
+ * and _count (without "le"); bucket counts and _count are whole numbers from 0 (countProblem).
+ * The gateway takes a bucket without a bound, and stores a bucket with no bound.
+ *
+ * (The counts are checked here rather than by a rule of their own: one more class called on
+ * every histogram sample cost a twentieth of a push of histograms.)
  */
 export class HistogramSeries implements RuleChecks {
   static readonly ruleName = "histogram-series";
@@ -253,11 +277,17 @@ export class HistogramSeries implements RuleChecks {
 
   sample(family: FamilyInfo, sampleName: string): string | undefined {
     if (sampleName === family.name) return `sample "${sampleName}" of histogram "${family.name}" must end in _bucket, _sum or _count`;
-    return sampleName.endsWith("_bucket") ? floatLabelProblem(this.scanner, "le", sampleName) : unexpectedLabel(this.scanner, "le", sampleName);
+    const scanner = this.scanner;
+    if (sampleName.endsWith("_bucket")) return floatLabelProblem(scanner, "le", sampleName) ?? countProblem(scanner, family, sampleName);
+    const problem = unexpectedLabel(scanner, "le", sampleName);
+    return problem === undefined && sampleName.endsWith("_count") ? countProblem(scanner, family, sampleName) : problem;
   }
 }
 
-/** A summary's own samples are its quantiles, each with a float "quantile" label. */
+/**
+ * A summary's own samples are its quantiles, each with a float "quantile" label (not NaN);
+ * its _sum and _count have none, and its _count is a whole number from 0 (countProblem).
+ */
 export class SummaryQuantiles implements RuleChecks {
   static readonly ruleName = "summary-quantiles";
   readonly samplesOf: readonly MetricType[] = ["summary"];
@@ -268,33 +298,10 @@ export class SummaryQuantiles implements RuleChecks {
   }
 
   sample(family: FamilyInfo, sampleName: string): string | undefined {
-    return sampleName === family.name ? floatLabelProblem(this.scanner, "quantile", sampleName) : unexpectedLabel(this.scanner, "quantile", sampleName);
-  }
-}
-
-/**
- * The gateway keeps a histogram's bucket counts and _count, and a summary's _count, as unsigned
- * 64-bit integers, converting what it reads: 2.5 lands as 2, -1 and NaN as huge numbers.
- */
-export class WholeCounts implements RuleChecks {
-  static readonly ruleName = "whole-counts";
-  readonly samplesOf: readonly MetricType[] = ["histogram", "summary"];
-  private readonly scanner: Scanner;
-
-  constructor({ scanner }: RuleContext) {
-    this.scanner = scanner;
-  }
-
-  sample(family: FamilyInfo, sampleName: string): string | undefined {
-    const count = sampleName.endsWith("_count") || (family.type === "histogram" && sampleName.endsWith("_bucket"));
-    if (!count || sampleName === family.name || this.scanner.valueIsDigits()) return undefined;
-    const text = this.scanner.valueText();
-    const value = parseSampleValue(text);
-    if (Number.isInteger(value) && value >= 0 && value < 2 ** 64) return undefined;
-    const what = sampleName.endsWith("_count") ? `the count of ${family.type} "${family.name}"` : `a bucket count of histogram "${family.name}"`;
-    return `value "${text}" of "${sampleName}" is ${what}, which must be a whole number from 0 up (the gateway stores it as an unsigned 64-bit integer: ${
-      Number.isFinite(value) && value > 0 && value < 2 ** 64 ? `${text} would land as ${Math.trunc(value)}` : "it would land as a huge number"
-    })`;
+    const scanner = this.scanner;
+    if (sampleName === family.name) return floatLabelProblem(scanner, "quantile", sampleName);
+    const problem = unexpectedLabel(scanner, "quantile", sampleName);
+    return problem === undefined && sampleName.endsWith("_count") ? countProblem(scanner, family, sampleName) : problem;
   }
 }
 
@@ -334,6 +341,10 @@ export class GroupingLabelsKept implements RuleChecks {
  * The gateway refuses a series given twice (and across groups keeps one of two values).
  * Only each series' 32-bit hash is kept, in a table over typed arrays (several times faster
  * than a Set of key strings); on a hash hit the two series are compared exactly.
+ *
+ * Series are compared as the gateway stores them: it sets the grouping key's labels on every
+ * sample (GroupingLabelsKept refuses a different value) and adds `instance=""` where the key
+ * has no instance, so `m{job="x"}` pushed to job x is `m`, and so is `m{instance=""}`.
  */
 export class UniqueSeries implements RuleChecks {
   static readonly ruleName = "unique-series";
@@ -341,23 +352,57 @@ export class UniqueSeries implements RuleChecks {
   private readonly seen: SeriesTable;
   /** Series whose hash another series already had: kept by their exact text. */
   private readonly collided = new Set<string>();
+  /** Labels the gateway sets on every sample, whatever a sample says: left out of the series. */
+  private readonly groupingNames: readonly string[];
+  private readonly groupingNameHashes: readonly number[];
+  /** The key has no instance: the gateway adds `instance=""`, so a sample's `instance=""` is left out. */
+  private readonly emptyInstanceAdded: boolean;
+  /** How many labels of the series read again by seriesAt were left out. */
+  private earlierIgnored = 0;
+  private readonly ignore = (scanner: Scanner) => {
+    this.markIgnored(scanner);
+    this.earlierIgnored = scanner.ignoredLabels.length;
+  };
 
-  constructor({ scanner, text }: RuleContext) {
+  constructor({ scanner, text, options }: RuleContext) {
     this.scanner = scanner;
     // About one series per 40 bytes is typical; sizing the table for that spares regrowth.
     this.seen = new SeriesTable(text.length / 40);
+    this.groupingNames = [...(options.groupingLabels?.keys() ?? [])];
+    this.groupingNameHashes = this.groupingNames.map(hashName);
+    this.emptyInstanceAdded = !this.groupingNames.includes("instance");
   }
 
   sample(_family: FamilyInfo, sampleName: string, nameHash: number, seriesStart: number): string | undefined {
     const scanner = this.scanner;
+    if (scanner.labelCount > 0) this.markIgnored(scanner);
     const earlier = this.seen.insert(scanner.seriesHash(nameHash), seriesStart);
-    if (earlier < 0) return undefined;
+    if (earlier < 0) {
+      if (scanner.ignoredLabels.length !== 0) scanner.ignoredLabels.length = 0;
+      return undefined;
+    }
+    const problem = this.compare(sampleName, earlier);
+    scanner.ignoredLabels.length = 0;
+    return problem;
+  }
+
+  private compare(sampleName: string, earlier: number): string | undefined {
+    const scanner = this.scanner;
     // Same hash: compare exactly. A different series with the same hash is remembered by its
     // text, so that a later copy of it is caught too.
     const current = scanner.canonicalSeries(sampleName);
-    if (scanner.seriesAt(earlier) === current || this.collided.has(current)) return `series ${current} is given twice`;
+    const earlierSeries = scanner.seriesAt(earlier, this.ignore);
+    if (earlierSeries === current || this.collided.has(current)) {
+      const asStored = scanner.ignoredLabels.length > 0 || this.earlierIgnored > 0;
+      return `series ${current} is given twice${asStored ? " (as the gateway stores it: it sets the grouping key's labels on every sample, and an empty instance where the key has none)" : ""}`;
+    }
     this.collided.add(current);
     return undefined;
+  }
+
+  /** ignoredLabels is empty between samples (sample() and seriesAt() empty it). */
+  private markIgnored(scanner: Scanner): void {
+    scanner.ignoreLabels(this.groupingNames, this.groupingNameHashes, this.emptyInstanceAdded);
   }
 }
 
@@ -365,15 +410,13 @@ export class UniqueSeries implements RuleChecks {
 export const GATEWAY_RULES: readonly Rule[] = [
   ReservedMetricNames,
   OwnedMetricNames,
-  GatewayOwnMetrics,
-  SeriesNamesFree,
+  FamilyClashes,
   OneTypePerFamily,
   TypeBeforeSamples,
   OneHelpPerFamily,
   NoTimestamps,
   HistogramSeries,
   SummaryQuantiles,
-  WholeCounts,
   GroupingLabelsKept,
   UniqueSeries,
 ];

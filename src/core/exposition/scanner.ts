@@ -1,4 +1,4 @@
-import { mix32 } from "./hash-tables.js";
+import { hashName, mix32 } from "./hash-tables.js";
 import { where, type ExpositionSource } from "./source.js";
 import {
   BACKSLASH,
@@ -45,6 +45,7 @@ export interface ScanHandler {
 }
 
 const MAX_REPORTED_PROBLEMS = 10;
+const INSTANCE_HASH = hashName("instance");
 /** From this many labels on, a sample's label names are checked for duplicates by hash. */
 const WIDE_SAMPLE_LABELS = 16;
 
@@ -75,6 +76,8 @@ export class Scanner {
   private readonly labelHashes: number[] = [];
   /** Each label's name hash, for samples with many labels (see seenWideLabel). */
   private readonly labelNameHashes: number[] = [];
+  /** Indexes of the current sample's labels that seriesHash and canonicalSeries leave out (see UniqueSeries). */
+  readonly ignoredLabels: number[] = [];
   /** Label name hash → index, for samples with many labels. */
   private readonly wideLabels = new Map<number, number>();
 
@@ -162,6 +165,37 @@ export class Scanner {
     return (this.labelValueEnds[index] as number) - start === escaped.length && this.text.startsWith(escaped, start);
   }
 
+  /**
+   * Marks in ignoredLabels the current sample's labels named in `names` (whose hashName()s are
+   * `nameHashes`), and one named `instance` with an empty value when `emptyInstance` is given:
+   * each label's name hash is compared first, so that most labels cost one comparison a name.
+   */
+  ignoreLabels(names: readonly string[], nameHashes: readonly number[], emptyInstance: boolean): void {
+    const count = this.labelCount;
+    const labelNameHashes = this.labelNameHashes;
+    // A first pass that only compares hashes: nearly every sample has none of these labels.
+    let found = false;
+    for (let i = 0; i < count && !found; i++) {
+      const hash = labelNameHashes[i] as number;
+      if (hash === INSTANCE_HASH) found = true;
+      for (let n = 0; n < nameHashes.length; n++) if (hash === nameHashes[n]) found = true;
+    }
+    if (!found) return;
+    const ignored = this.ignoredLabels;
+    for (let i = 0; i < count; i++) {
+      const hash = labelNameHashes[i] as number;
+      for (let n = 0; n < names.length; n++) {
+        if (hash === nameHashes[n] && this.labelNameIs(i, names[n]!)) ignored.push(i);
+      }
+      if (emptyInstance && hash === INSTANCE_HASH && this.labelNameIs(i, "instance") && this.labelValueStarts[i] === this.labelValueEnds[i]) ignored.push(i);
+    }
+  }
+
+  private labelNameIs(index: number, labelName: string): boolean {
+    const start = this.labelNameStarts[index] as number;
+    return (this.labelNameEnds[index] as number) - start === labelName.length && this.text.startsWith(labelName, start);
+  }
+
   /** The index of the label named `labelName`, or -1. */
   labelIndex(labelName: string): number {
     for (let i = 0; i < this.labelCount; i++) {
@@ -197,19 +231,25 @@ export class Scanner {
   seriesHash(nameHash: number): number {
     let sum = 0;
     for (let l = 0; l < this.labelCount; l++) sum = (sum + (this.labelHashes[l] as number)) | 0;
+    const ignored = this.ignoredLabels;
+    for (let i = 0; i < ignored.length; i++) sum = (sum - (this.labelHashes[ignored[i] as number] as number)) | 0;
     return mix32((nameHash ^ Math.imul(sum, 0x9e3779b1)) | 0);
   }
 
   /** The current series as `name{a="1",b="2"}`: labels sorted by name, values as escaped in the input. */
   canonicalSeries(sampleName: string): string {
-    if (this.labelCount === 0) return sampleName;
-    const labels = Array.from({ length: this.labelCount }, (_, i) => [this.labelName(i), this.rawLabelValue(i)] as const);
+    const kept = Array.from({ length: this.labelCount }, (_, i) => i).filter((i) => !this.ignoredLabels.includes(i));
+    if (kept.length === 0) return sampleName;
+    const labels = kept.map((i) => [this.labelName(i), this.rawLabelValue(i)] as const);
     labels.sort(([a], [b]) => (a < b ? -1 : 1));
     return `${sampleName}{${labels.map(([n, v]) => `${n}="${v}"`).join(",")}}`;
   }
 
-  /** canonicalSeries of the valid sample line whose series starts at `seriesStart`, read again. */
-  seriesAt(seriesStart: number): string {
+  /**
+   * canonicalSeries of the valid sample line whose series starts at `seriesStart`, read again;
+   * `ignore` marks its ignoredLabels, as they were marked when it was read.
+   */
+  seriesAt(seriesStart: number, ignore?: (scanner: Scanner) => void): string {
     const again = (this.rereader ??= new Scanner(this.text, this.source));
     again.pos = seriesStart;
     again.lineEnd = this.text.indexOf("\n", seriesStart);
@@ -217,6 +257,8 @@ export class Scanner {
     again.labelCount = 0;
     again.skipBlanks();
     if (this.text.charCodeAt(again.pos) === OPEN_BRACE) again.readLabels();
+    again.ignoredLabels.length = 0;
+    ignore?.(again);
     return again.canonicalSeries(name);
   }
 
