@@ -48,6 +48,19 @@ export const GATEWAY_OWN_FAMILIES: ReadonlyMap<string, MetricType> = new Map<str
   ["pushgateway_http_requests_total", "counter"],
 ]);
 
+/**
+ * The HELP of the gateway's own families that it creates only once it has served a request (a
+ * vector with no series at start-up). It gives a pushed family named like one of its own its
+ * own HELP, but knows only those it had at start-up: for these three, a pushed family with
+ * another HELP (or none) is taken, and then the gateway fails to serve /metrics ("has help ""
+ * but should have …") and refuses every later push until the group is deleted.
+ */
+export const GATEWAY_LATE_FAMILY_HELP: ReadonlyMap<string, string> = new Map([
+  ["pushgateway_http_push_duration_seconds", "HTTP request duration for pushes to the Pushgateway."],
+  ["pushgateway_http_push_size_bytes", "HTTP request size for pushes to the Pushgateway."],
+  ["pushgateway_http_requests_total", "Total HTTP requests processed by the Pushgateway, excluding scrapes."],
+]);
+
 /** How a pushed family clashes with one of the gateway's own, or undefined when it does not. */
 export function gatewayFamilyClash(name: string, type: MetricType): { readonly own: string; readonly ownType: MetricType } | undefined {
   // Every own name starts with "g" or "p": most names are ruled out without a lookup.

@@ -98,6 +98,10 @@ describe("valid fixtures: pushgw sends them, the gateway stores exactly what pus
     await fetch(`${gw.url}/metrics/job/fixtures/f/${groupLabel(name)}`, { method: "DELETE" });
   });
 
+  it("the gateway still answers /metrics after all of them", async () => {
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(200);
+  });
+
   it("values land as the gateway reads them (1e-400 is 0, -0 and NaN as given)", () => {
     expect([parseSampleValue("1e-400"), parseSampleValue("-Infinity"), parseSampleValue("nan")]).toEqual([0, -Infinity, NaN]);
   });
@@ -135,6 +139,13 @@ describe("the gateway's own metrics", () => {
     const run = await runCli(["add", "-g", gw.url, "-j", "own", "process_cpu_seconds_total=5"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/argument 1 \(process_cpu_seconds_total=5\): metric "process_cpu_seconds_total" is also one of the gateway's own metrics, a counter; pushed as \w+, the gateway would refuse the whole push/);
+    expect(findGroup(await readGroups(gw.url), { job: "own" })).toBeUndefined();
+  });
+
+  it("one it creates late (pushgateway_http_requests_total) needs its HELP: without it, refused before sending, naming the flag", async () => {
+    const run = await runCli(["add", "-g", gw.url, "-j", "own", "--type", "counter", "pushgateway_http_requests_total=5"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('pushed with no HELP, the gateway would take it and then fail to serve /metrics: give --help-text "Total HTTP requests processed by the Pushgateway, excluding scrapes."');
     expect(findGroup(await readGroups(gw.url), { job: "own" })).toBeUndefined();
   });
 

@@ -1,9 +1,9 @@
-import { gatewayFamilyClash } from "../gateway-metrics.js";
+import { GATEWAY_LATE_FAMILY_HELP, gatewayFamilyClash } from "../gateway-metrics.js";
 import { RESERVED_METRIC_NAMES } from "../names.js";
 import type { ParseExpositionOptions } from "./check.js";
 import { hashName, SeriesTable } from "./hash-tables.js";
 import type { Scanner } from "./scanner.js";
-import { escapeLabelValue, OUT_OF_RANGE, parseSampleValue, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
+import { escapeHelp, escapeLabelValue, OUT_OF_RANGE, parseSampleValue, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";
 
 /**
  * What the gateway refuses, or would take and store in a way that breaks it, in text the
@@ -136,7 +136,7 @@ export class FamilyClashes implements RuleChecks {
 
   private gatewayOwnClash(family: FamilyInfo): string | undefined {
     const clash = gatewayFamilyClash(family.name, family.type);
-    if (clash === undefined) return undefined;
+    if (clash === undefined) return this.gatewayLateHelpClash(family);
     const { own, ownType } = clash;
     if (own !== family.name) {
       return `metric "${family.name}" collides with the gateway's own ${ownType} "${own}" (whose series it names); the gateway would refuse the whole push: choose another name`;
@@ -147,6 +147,17 @@ export class FamilyClashes implements RuleChecks {
         : "choose another name"
       : `declare it with "# TYPE ${own} ${ownType}" before its samples, or choose another name`;
     return `metric "${own}" is also one of the gateway's own metrics, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
+  }
+
+  /** One of the gateway's own families it creates late, pushed without its HELP (see GATEWAY_LATE_FAMILY_HELP). */
+  private gatewayLateHelpClash(family: FamilyInfo): string | undefined {
+    if (family.name.charCodeAt(0) !== 0x70) return undefined; // all are pushgateway_*
+    const help = GATEWAY_LATE_FAMILY_HELP.get(family.name);
+    if (help === undefined || family.help === escapeHelp(help)) return undefined;
+    const fix = this.fromArguments ? `give --help-text "${help}"` : `give it the gateway's own "# HELP ${family.name} ${escapeHelp(help)}" before its samples`;
+    return `metric "${family.name}" is one of the gateway's own, which it creates only once it serves requests; pushed with ${
+      family.help === undefined ? "no HELP" : "another HELP"
+    }, the gateway would take it and then fail to serve /metrics: ${fix}, or choose another name`;
   }
 
   /** Whichever of the two comes first: the second's first sample is refused. */
