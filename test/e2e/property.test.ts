@@ -43,8 +43,12 @@ describe("against the real gateway", () => {
         const response = await fetch(url, { method: "PUT", body: parsed.text });
         const body = await response.text();
         const group = (await readGroups(gw.url)).find((g) => g.labels["job"] === "prop" && g.labels["g"] === String(n));
+        // A push the gateway takes can still break its /metrics page for everyone: pushgw must refuse those.
+        const metrics = await fetch(`${gw.url}/metrics`);
+        const metricsAnswer = metrics.status === 200 ? "" : await metrics.text();
         await fetch(url, { method: "DELETE" });
         expect(`${response.status} ${body}`, JSON.stringify(text)).toMatch(/^200 /);
+        expect(`${metrics.status} ${metricsAnswer}`, JSON.stringify(text)).toMatch(/^200 /);
         // Landed as parsed: every sample of the untyped, gauge and counter families.
         const plain = [...parsed.families.values()].filter((f) => f.sampleCount > 0 && f.type !== "histogram" && f.type !== "summary");
         const expected = parsed.samples.filter((s) => plain.some((f) => f.name === s.name)).map((s) => sampleKey(s.name, s.labels, s.value)).sort();
