@@ -164,7 +164,7 @@ const RESERVED_LINE = new RegExp(`^([ \\t]*(?:#[ \\t]*(?:HELP|TYPE)[ \\t]+)?)(${
 export function readPromFile(bytes: Uint8Array | string, name: string): PromFile | { readonly problem: string } {
   try {
     const text = typeof bytes === "string" ? bytes : decodeUtf8(bytes, { name });
-    const exposition = parseExposition(text.replace(RESERVED_LINE, `$1${STAND_IN}$2`), { name }, { collectSamples: true });
+    const exposition = parseExposition(text.replace(RESERVED_LINE, `$1${STAND_IN}$2`), { name }, { collectSamples: true, textfile: true });
     return { exposition: withReservedNames(exposition) };
   } catch (error) {
     return { problem: error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error) };

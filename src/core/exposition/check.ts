@@ -16,6 +16,13 @@ export interface ParseExpositionOptions {
   readonly reservedNames?: ReadonlyMap<string, string>;
   /** Also return every sample (costs memory; only remote write needs it). */
   readonly collectSamples?: boolean;
+  /**
+   * The text is a node_exporter textfile read back (pushgw's or another's), not a push: what
+   * only the gateway does (adding `instance=""`, making some of its own families late) is not
+   * held against it, and clashes between its families are left to the textfile's own checks,
+   * which word them for node_exporter.
+   */
+  readonly textfile?: boolean;
 }
 
 /** One sample line: its metric name, labels (unescaped, as written) and value. */

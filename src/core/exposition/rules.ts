@@ -124,19 +124,22 @@ export class FamilyClashes implements RuleChecks {
   static readonly ruleName = "family-clashes";
   private readonly fromArguments: boolean;
   private readonly familyNamed: (name: string) => FamilyInfo | undefined;
+  /** A textfile read back: the textfile's own checks look for clashes between its families. */
+  private readonly textfile: boolean;
 
-  constructor({ fromArguments, familyNamed }: RuleContext) {
+  constructor({ fromArguments, familyNamed, options }: RuleContext) {
     this.fromArguments = fromArguments;
     this.familyNamed = familyNamed;
+    this.textfile = options.textfile === true;
   }
 
   firstSample(family: FamilyInfo): string | undefined {
-    return this.gatewayOwnClash(family) ?? this.pushedSeriesClash(family);
+    return this.gatewayOwnClash(family) ?? (this.textfile ? undefined : this.pushedSeriesClash(family));
   }
 
   private gatewayOwnClash(family: FamilyInfo): string | undefined {
     const clash = gatewayFamilyClash(family.name, family.type);
-    if (clash === undefined) return this.gatewayLateHelpClash(family);
+    if (clash === undefined) return this.textfile ? undefined : this.gatewayLateHelpClash(family);
     const { own, ownType } = clash;
     if (own !== family.name) {
       return `metric "${family.name}" collides with the gateway's own ${ownType} "${own}" (whose series it names); the gateway would refuse the whole push: choose another name`;
@@ -381,7 +384,7 @@ export class UniqueSeries implements RuleChecks {
     this.seen = new SeriesTable(text.length / 40);
     this.groupingNames = [...(options.groupingLabels?.keys() ?? [])];
     this.groupingNameHashes = this.groupingNames.map(hashName);
-    this.emptyInstanceAdded = !this.groupingNames.includes("instance");
+    this.emptyInstanceAdded = options.textfile !== true && !this.groupingNames.includes("instance");
   }
 
   sample(_family: FamilyInfo, sampleName: string, nameHash: number, seriesStart: number): string | undefined {
