@@ -175,6 +175,29 @@ describe("--quiet-success never loses the job's output", () => {
   });
 });
 
+describe("the relay never holds the wrapper past its job", () => {
+  it("a process the job left behind, trickling a call with no end into PUSHGW_WRAP_SOCKET: the wrapper ends and pushes the outcome", async () => {
+    // Sends a byte every 200 ms and never a newline; it gives up by itself after 40 s.
+    const straggler = join(tmp, "straggler.cjs");
+    writeFileSync(
+      straggler,
+      `const s = require("node:net").createConnection(process.env.PUSHGW_WRAP_SOCKET);
+      s.on("connect", () => { s.write('{"method":"POST"'); setInterval(() => s.write(" "), 200); });
+      s.on("close", () => process.exit(0));
+      setTimeout(() => process.exit(0), 40_000);`,
+    );
+    const started = Date.now();
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "relay-straggler", "--no-instance", "--", "sh", "-c", `${node} ${straggler} >/dev/null 2>&1 & sleep 0.5; echo done`], {
+      timeoutMs: 60_000,
+    });
+    expect(run.stdout).toBe("done\n");
+    expect(run.code, run.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(BOUND_MS);
+    const g = findGroup(await readGroups(gw.url), { job: "relay-straggler" });
+    expect(family(g, "job_success")?.metrics[0]?.value).toBe("1");
+  });
+});
+
 describe("pushgw's own mistakes are found before the job starts", () => {
   const touch = () => {
     const marker = join(mkdtempSync(join(tmp, "ran-")), "ran");
