@@ -92,8 +92,16 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     cleanup: false,
   });
   if (capture) {
-    child.stdout?.on("data", (chunk: Buffer) => capture.add(1, chunk));
-    child.stderr?.on("data", (chunk: Buffer) => capture.add(2, chunk));
+    // While the output passes straight through, a slow reader holds the job up, as it would
+    // unwrapped: the pipe is not read on until the wrapper's own write has gone out.
+    const take = (stream: 1 | 2, source: NodeJS.ReadableStream) => (chunk: Buffer) => {
+      const written = capture.add(stream, chunk);
+      if (written === undefined) return;
+      source.pause();
+      void written.then(() => source.resume());
+    };
+    if (child.stdout) child.stdout.on("data", take(1, child.stdout));
+    if (child.stderr) child.stderr.on("data", take(2, child.stderr));
   }
 
   let interruptedBy: NodeJS.Signals | undefined;
@@ -135,7 +143,16 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     exited = { code, signal };
     for (const timer of timers) timer.cancel();
     if (!capture) return;
-    const drain = setTimeout(() => {
+    let drain: NodeJS.Timeout | undefined;
+    const stopReading = (): void => {
+      // Output passing through to a slow reader is the job's own, still in the pipe: the
+      // 2 seconds count from the last time the wrapper waited for that reader.
+      const heldUp = capture.heldUpByReaderWithin(PIPE_DRAIN_AFTER_EXIT_MS);
+      if (heldUp > 0) {
+        drain = setTimeout(stopReading, heldUp);
+        drain.unref();
+        return;
+      }
       if (child.stdout?.readableEnded === false || child.stderr?.readableEnded === false) {
         notes.push(
           `the job exited, but a process it started still holds its output open; pushgw stopped reading it after ${PIPE_DRAIN_AFTER_EXIT_MS / 1000}s ` +
@@ -144,7 +161,8 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
         child.stdout?.destroy();
         child.stderr?.destroy();
       }
-    }, PIPE_DRAIN_AFTER_EXIT_MS);
+    };
+    drain = setTimeout(stopReading, PIPE_DRAIN_AFTER_EXIT_MS);
     drain.unref();
     timers.push({ cancel: () => clearTimeout(drain) });
   });
@@ -232,26 +250,47 @@ class OutputCapture implements CapturedOutput {
   private records: Array<{ stream: 1 | 2; chunk: Buffer }> = [];
   private bytes = 0;
   private spill: { dir: string; path: string; fd: number } | undefined;
-  private passingThrough = false;
+  /** Once the output passes straight through: the writes still going out, one after another. */
+  private passing: Promise<void> | undefined;
+  private waitingForReader = false;
+  private lastWaitedForReader = -Infinity;
 
   constructor(private readonly notes: string[]) {}
 
-  add(stream: 1 | 2, chunk: Buffer): void {
-    if (this.passingThrough) {
-      void write(stream, chunk);
-      return;
-    }
+  /** Keeps the chunk; once the output passes through, returns when it has been written. */
+  add(stream: 1 | 2, chunk: Buffer): Promise<void> | undefined {
+    if (this.passing) return this.passThrough([{ stream, chunk }]);
     if (this.spill) {
       try {
         this.writeRecord(stream, chunk);
       } catch (error) {
-        this.giveUpKeeping(error, { stream, chunk });
+        return this.giveUpKeeping(error, { stream, chunk });
       }
-      return;
+      return undefined;
     }
     this.records.push({ stream, chunk });
     this.bytes += chunk.length;
-    if (this.bytes > CAPTURE_MEMORY_LIMIT) this.startSpill();
+    return this.bytes > CAPTURE_MEMORY_LIMIT ? this.startSpill() : undefined;
+  }
+
+  private passThrough(records: Iterable<{ stream: 1 | 2; chunk: Buffer }>): Promise<void> {
+    this.passing = (this.passing ?? Promise.resolve()).then(async () => {
+      for (const { stream, chunk } of records) {
+        this.waitingForReader = true;
+        if (await write(stream, chunk)) this.lastWaitedForReader = performance.now();
+        this.waitingForReader = false;
+      }
+    });
+    return this.passing;
+  }
+
+  /**
+   * How long from now the reader still counts as holding the output up (it is being waited
+   * for, or was within the last `ms`); 0 when it is not.
+   */
+  heldUpByReaderWithin(ms: number): number {
+    if (this.waitingForReader) return ms;
+    return Math.max(0, Math.ceil(this.lastWaitedForReader + ms - performance.now()));
   }
 
   finish(): void {
@@ -261,28 +300,27 @@ class OutputCapture implements CapturedOutput {
     }
   }
 
-  private startSpill(): void {
+  private startSpill(): Promise<void> | undefined {
     try {
       const dir = mkdtempSync(join(tmpdir(), "pushgw-output-"));
       this.spill = { dir, path: join(dir, "output"), fd: -1 };
       this.spill.fd = openSync(this.spill.path, "wx", 0o600);
       for (const { stream, chunk } of this.records) this.writeRecord(stream, chunk);
       this.records = [];
+      return undefined;
     } catch (error) {
-      this.giveUpKeeping(error);
+      return this.giveUpKeeping(error);
     }
   }
 
   /** Writes out everything kept so far, in order, then lets the rest through as it comes. */
-  private giveUpKeeping(error: unknown, pending?: { stream: 1 | 2; chunk: Buffer }): void {
+  private giveUpKeeping(error: unknown, pending?: { stream: 1 | 2; chunk: Buffer }): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     this.notes.push(`--quiet-success: the job's output could not be kept in a temporary file (${code}; check TMPDIR), so it was passed through as it came`);
     const kept = this.spill ? [...this.readSpill(), ...this.records] : this.records;
     this.discardSpillSync();
     this.records = [];
-    this.passingThrough = true;
-    for (const { stream, chunk } of kept) void write(stream, chunk);
-    if (pending) void write(pending.stream, pending.chunk);
+    return this.passThrough(pending ? [...kept, pending] : kept);
   }
 
   private writeRecord(stream: 1 | 2, chunk: Buffer): void {
@@ -321,12 +359,14 @@ class OutputCapture implements CapturedOutput {
   }
 
   async replay(): Promise<void> {
+    await this.passing;
     const records = this.spill ? this.readSpill() : this.records;
     for (const { stream, chunk } of records) await write(stream, chunk);
     return this.discard();
   }
 
   async discard(): Promise<void> {
+    await this.passing;
     this.records = [];
     if (this.spill) await rm(this.spill.dir, { recursive: true, force: true }).catch(() => undefined);
     this.spill = undefined;
@@ -338,17 +378,21 @@ function writeAll(fd: number, buffer: Buffer): void {
   while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
-function write(stream: 1 | 2, chunk: Buffer): Promise<void> {
+/** Writes to the wrapper's own stdout or stderr; true when it had to wait for the reader. */
+function write(stream: 1 | 2, chunk: Buffer): Promise<boolean> {
   const target = stream === 1 ? process.stdout : process.stderr;
   // A closed reader (EPIPE) ends the replay, never the wrapper.
-  if (target.destroyed || !target.writable) return Promise.resolve();
+  if (target.destroyed || !target.writable) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const done = (): void => {
-      target.off("error", done);
-      resolve();
+    const done = (waited: boolean) => (): void => {
+      target.off("error", failed);
+      target.off("drain", drained);
+      resolve(waited);
     };
-    target.once("error", done);
-    if (target.write(chunk)) done();
-    else target.once("drain", done);
+    const failed = done(false);
+    const drained = done(true);
+    target.once("error", failed);
+    if (target.write(chunk)) failed();
+    else target.once("drain", drained);
   });
 }

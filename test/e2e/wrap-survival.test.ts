@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy, type Fault } from "../helpers/fault-proxy.js";
 import { mountTmpfs } from "../helpers/mounts.js";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
-import { runCli } from "../helpers/run-cli.js";
+import { until } from "../helpers/poll.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
 /**
  * The first promise of a cron wrapper: the job runs as if unwrapped, whatever happens to
@@ -159,6 +161,28 @@ describe("--quiet-success never loses the job's output", () => {
     expect(run.stderr).toMatch(/noisy: done\n/);
     expect(run.stderr).toMatch(new RegExp(`--quiet-success: the job's output could not be kept in a temporary file \\(${code.source}; check TMPDIR\\), so it was passed through as it came`));
   });
+
+  it("TMPDIR is missing and the reader is slow: the output passed through waits for the reader, as unwrapped, instead of piling up in the wrapper's memory", async () => {
+    const total = 400 * 1024 * 1024;
+    const wrapper = spawn(NODE, [BIN, "wrap", "-g", gw.url, "-j", "quiet-slow-reader", "--quiet-success", "--", "sh", "-c", `head -c ${total} /dev/zero; exit 5`], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TMPDIR: join(tmp, "gone") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => wrapper.on("close", resolve));
+    let stderr = "";
+    wrapper.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    // Nobody reads stdout yet: a wrapper that kept what it could not write would grow past this.
+    const limitKb = 150 * 1024;
+    const peakKb = async () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${wrapper.pid}/status`, "utf8"))?.[1]);
+    const peak = await until(peakKb, (kb) => kb > limitKb, 4_000);
+    let received = 0;
+    wrapper.stdout!.on("data", (c: Buffer) => (received += c.length));
+    expect(await exited).toBe(5);
+    expect(peak).toBeLessThan(limitKb);
+    expect(received).toBe(total);
+    expect(stderr).toMatch(/so it was passed through as it came/);
+    expect(stderr).not.toMatch(/MaxListenersExceeded/);
+  }, 60_000);
 
   it("a job that leaves a daemon holding its output: the wrapper stops reading soon after the job exits, and says so", async () => {
     const started = Date.now();
