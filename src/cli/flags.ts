@@ -96,13 +96,25 @@ const METRIC_TYPES = ["gauge", "counter", "untyped"] as const satisfies readonly
 const TARGETS = ["pushgateway", "remote-write", "victoriametrics", "textfile"] as const satisfies readonly Target[];
 export const DEFAULT_GATEWAY = "http://localhost:9091";
 
+/**
+ * A header is checked whole here, before anything runs: a value no HTTP request may carry (a
+ * line break, a control character) would otherwise be found by the HTTP client at each send,
+ * after a wrapped job had started. Messages never show the value (it is often a token), nor
+ * the words of a header with no colon (they may be a token alone).
+ */
 function header(text: string, from: Source): readonly [string, string] {
+  const example = { hint: "for example -H 'X-Scope-OrgID: team'" };
   const colon = text.indexOf(":");
-  const name = colon > 0 ? text.slice(0, colon).trim() : "";
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`${from} expects 'Name: value', got "${text.slice(0, 40)}"`, { hint: "for example -H 'X-Scope-OrgID: team'" });
+  if (colon < 0) throw new UsageError(`${from}: 'Name: value' expected, and what was given has no colon (not shown: it may hold a secret)`, example);
+  const name = text.slice(0, colon).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`${from}: 'Name: value' expected, and "${name.slice(0, 40)}" is no header name`, example);
+  const value = text.slice(colon + 1).trim();
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+    throw new UsageError(`${from} ${name}: the value holds a control character (a line break, a NUL…), which no HTTP header may carry`, {
+      hint: "check how the value was put together (a file read with its line break, a $'…' string)",
+    });
   }
-  return [name, text.slice(colon + 1).trim()];
+  return [name, value];
 }
 
 /** One timer holds it (see LONGEST_TIMER_MS). */

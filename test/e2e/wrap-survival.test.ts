@@ -240,6 +240,8 @@ describe("pushgw's own mistakes are found before the job starts", () => {
     ["a duration too large to be a number", ["--kill-grace", `${"9".repeat(400)}w`], /--kill-grace: invalid duration/],
     ["a bad prefix", ["--prefix", "1bad"], /--prefix: "1bad" cannot start a metric name/],
     ["an empty grouping value", ["-l", "team="], /--label team=: an empty grouping value is refused/],
+    ["a header value with a line break", ["-H", "X-Token: abc\r\nX-Other: 1"], /--header X-Token: the value holds a control character/],
+    ["a --gateway password that is not percent-encoding", ["-g", "http://alice:50%zz@127.0.0.1:9"], /--gateway: the user name or password in "http:\/\/alice:\*\*\*@127\.0\.0\.1:9" is not valid percent-encoding/],
   ])("%s: exit 2, and the job never runs", async (_, flags, message) => {
     const { marker, argv } = touch();
     const run = await runCli(["wrap", "-g", gw.url, "-j", "never-runs", ...flags, "--", ...argv]);
