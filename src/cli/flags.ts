@@ -3,6 +3,7 @@ import type { Target } from "../app/gateway.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl, type GatewayEndpoint } from "../core/delivery.js";
 import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
+import { headerValueProblem } from "../core/secrets.js";
 import { parseSelector, type Matcher } from "../core/groups.js";
 import type { ArgumentMetricType } from "../core/metric-args.js";
 import { isValidMetricName } from "../core/names.js";
@@ -109,11 +110,8 @@ function header(text: string, from: Source): readonly [string, string] {
   const name = text.slice(0, colon).trim();
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`${from}: 'Name: value' expected, and "${name.slice(0, 40)}" is no header name`, example);
   const value = text.slice(colon + 1).trim();
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-    throw new UsageError(`${from} ${name}: the value holds a control character (a line break, a NUL…), which no HTTP header may carry`, {
-      hint: "check how the value was put together (a file read with its line break, a $'…' string)",
-    });
-  }
+  const problem = headerValueProblem(value);
+  if (problem !== undefined) throw new UsageError(`${from} ${name}: the value ${problem}`, { hint: "check how the value was put together (a file read with its line break, a $'…' string)" });
   return [name, value];
 }
 

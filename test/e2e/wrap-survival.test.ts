@@ -241,6 +241,15 @@ describe("pushgw's own mistakes are found before the job starts", () => {
     ["a bad prefix", ["--prefix", "1bad"], /--prefix: "1bad" cannot start a metric name/],
     ["an empty grouping value", ["-l", "team="], /--label team=: an empty grouping value is refused/],
     ["a header value with a line break", ["-H", "X-Token: abc\r\nX-Other: 1"], /--header X-Token: the value holds a control character/],
+    [
+      "a --bearer-token-file with a blank line after the token",
+      (() => {
+        const file = join(tmp, "token-two-lines");
+        writeFileSync(file, "tok-abc\n\n", { mode: 0o600 });
+        return ["--bearer-token-file", file];
+      })(),
+      /--bearer-token-file .*token-two-lines: the token holds a control character/,
+    ],
     ["a --gateway password that is not percent-encoding", ["-g", "http://alice:50%zz@127.0.0.1:9"], /--gateway: the user name or password in "http:\/\/alice:\*\*\*@127\.0\.0\.1:9" is not valid percent-encoding/],
   ])("%s: exit 2, and the job never runs", async (_, flags, message) => {
     const { marker, argv } = touch();
