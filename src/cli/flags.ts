@@ -467,10 +467,10 @@ export function readFlags(command: CommandName, args: Readonly<Record<string, un
       if (!row.commands.includes(command)) throw new Error(`--${name} is not a flag of ${command}`);
       if (given(name)) return row.read(args[name] as Raw, `--${name}`) as never;
       const fromEnv = row.env === undefined ? undefined : env[row.env];
-      if (fromEnv !== undefined && fromEnv !== "") {
-        // A repeatable flag's variable may hold several values, separated by blanks.
-        return row.read(row.repeatable ? fromEnv.split(/\s+/).filter((v) => v !== "") : fromEnv, row.env!) as never;
-      }
+      // A repeatable flag's variable may hold several values, separated by blanks; blanks
+      // alone are no value (not a list of none, which would send nothing and exit 0).
+      const values = fromEnv !== undefined && row.repeatable ? fromEnv.split(/\s+/).filter((v) => v !== "") : undefined;
+      if (fromEnv !== undefined && fromEnv !== "" && values?.length !== 0) return row.read(values ?? fromEnv, row.env!) as never;
       if (row.defaultText !== undefined && row.repeatable) return row.read([row.defaultText], `--${name}`) as never;
       return row.read(undefined, `--${name}`) as never;
     },

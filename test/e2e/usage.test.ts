@@ -57,3 +57,13 @@ describe("a short flag with its value attached reads as getopt reads it (-ihost1
     expect((await readGroupsSorted(gw.url)).map((g) => g.labels["job"])).toContain("header");
   });
 });
+
+describe("a variable of blanks only is as if it were not set", () => {
+  // It was read as a list of no gateways: add and delete sent nothing and exited 0, silently.
+  it.each([["add", "m=1"], ["delete"]])("PUSHGW_GATEWAY='  ' %s goes to the default gateway", async (command, ...rest) => {
+    const run = await runCli([command, "--dry-run", "-j", "blank", ...rest], { env: { PUSHGW_GATEWAY: "  " } });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^(POST|DELETE) http:\/\/localhost:9091\/metrics\/job\/blank\//);
+    expect(run.code).toBe(0);
+  });
+});
