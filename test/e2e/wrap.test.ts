@@ -265,6 +265,15 @@ describe("the job's own metrics", () => {
     expect(value(g, "records_seen")).toBe(77);
     expect(value(g, "job_success")).toBe(1);
   });
+
+  it("`pushgw add` inside the job may not push a family wrap owns, as $PUSHGW_METRICS_FILE may not: the last success stays the wrapper's to say", async () => {
+    const run = await wrap("nested-owned", [], [node, job("nested-add.mjs"), "-t", "gauge", "job_last_success_timestamp_seconds=42"]);
+    expect(run.stderr).toMatch(/"job_last_success_timestamp_seconds" is pushed by pushgw wrap itself/);
+    expect(run.code).toBe(1);
+    const g = await group("nested-owned");
+    expect(value(g, "job_last_success_timestamp_seconds")).not.toBe(42);
+    expect(value(g, "job_success")).toBe(0);
+  });
 });
 
 describe("cron's world", () => {
