@@ -1,12 +1,17 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
+import { Socket } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { isSea } from "node:sea";
-import { execa } from "execa";
+import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Signals the wrapper passes on to the job instead of dying from them. */
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -77,20 +82,18 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
   const self = await reachableSelf();
   if (self) env["PATH"] = self.path;
-  const child = execa(file as string, args, {
-    stdin: "inherit",
-    stdout: capture ? "pipe" : "inherit",
-    stderr: capture ? "pipe" : "inherit",
-    env,
-    extendEnv: true,
-    reject: false,
-    buffer: false,
-    stripFinalNewline: false,
-    // The job leads its own process group, so that a signal the wrapper passes on, and the
-    // kill after --max-runtime, reach everything it started (a shell script's children too).
-    detached: true,
-    cleanup: false,
-  });
+  const fifos = capture ? await openFifos() : [];
+  const [outFifo, errFifo] = fifos;
+  let child: ReturnType<typeof startJob>;
+  try {
+    child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errFifo?.writeFd ?? "pipe"));
+  } finally {
+    // The job has its own copies of the write ends: the wrapper's would keep the pipes open.
+    for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
+  }
+  const outputs = [outFifo?.reader ?? child.stdout, errFifo?.reader ?? child.stderr] as const;
+  if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
+  const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
   if (capture) {
     // While the output passes straight through, a slow reader holds the job up, as it would
     // unwrapped: the pipe is not read on until the wrapper's own write has gone out.
@@ -100,9 +103,10 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
       source.pause();
       void written.then(() => source.resume());
     };
-    if (child.stdout) child.stdout.on("data", take(1, child.stdout));
-    if (child.stderr) child.stderr.on("data", take(2, child.stderr));
+    if (outputs[0]) outputs[0].on("data", take(1, outputs[0]));
+    if (outputs[1]) outputs[1].on("data", take(2, outputs[1]));
   }
+
 
   let interruptedBy: NodeJS.Signals | undefined;
   let timedOut = false;
@@ -153,13 +157,12 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
         drain.unref();
         return;
       }
-      if (child.stdout?.readableEnded === false || child.stderr?.readableEnded === false) {
+      if (outputs.some((stream) => stream?.readableEnded === false)) {
         notes.push(
           `the job exited, but a process it started still holds its output open; pushgw stopped reading it after ${PIPE_DRAIN_AFTER_EXIT_MS / 1000}s ` +
             "(send a background process's output elsewhere, e.g. `cmd >/dev/null 2>&1 &`)",
         );
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        for (const stream of outputs) stream?.destroy();
       }
     };
     drain = setTimeout(stopReading, PIPE_DRAIN_AFTER_EXIT_MS);
@@ -175,6 +178,8 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     internalErrors.push(error);
     result = { exitCode: exited?.code ?? undefined, signal: exited?.signal ?? undefined } as Awaited<typeof child>;
   }
+  // execa waits for the pipes it made; the FIFOs are the wrapper's own to wait for.
+  await outputsClosed;
   for (const timer of timers) timer.cancel();
   for (const [signal, forward] of forwarders) process.off(signal, forward);
   capture?.finish();
@@ -191,6 +196,55 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
   return { outcome, output: capture, notes, internalErrors };
+}
+
+function startJob(file: string, args: readonly string[], env: Record<string, string | undefined>, stdout: "inherit" | "pipe" | number, stderr: "inherit" | "pipe" | number) {
+  const options = {
+    stdin: "inherit",
+    // A file descriptor is passed to the child as it is (execa's types name only 3 to 9).
+    stdout: stdout as "pipe",
+    stderr: stderr as "pipe",
+    env,
+    extendEnv: true,
+    reject: false,
+    buffer: false,
+    stripFinalNewline: false,
+    // The job leads its own process group, so that a signal the wrapper passes on, and the
+    // kill after --max-runtime, reach everything it started (a shell script's children too).
+    detached: true,
+    cleanup: false,
+  } as const satisfies Options;
+  return execa(file, args, options);
+}
+
+/**
+ * Real pipes for the job's stdout and stderr under --quiet-success. Node's own "pipe" is a
+ * socket pair, and a socket cannot be opened again by name: the job's `echo … > /dev/stderr`
+ * (a shell idiom) would fail with ENXIO, and the job with it. FIFOs made in a private
+ * directory, opened, and removed at once can. Without them (no mkfifo, TMPDIR unusable):
+ * Node's socket pairs, as before.
+ */
+async function openFifos(): Promise<Array<{ reader: Socket; writeFd: number }>> {
+  let dir: string | undefined;
+  const opened: number[] = [];
+  try {
+    dir = await mkdtemp(join(tmpdir(), "pushgw-pipe-"));
+    const paths = [join(dir, "stdout"), join(dir, "stderr")];
+    await execFileAsync("mkfifo", ["-m", "600", ...paths]);
+    return paths.map((path) => {
+      const readFd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      opened.push(readFd);
+      // Opened after the read end, so it does not wait for a reader.
+      const writeFd = openSync(path, fsConstants.O_WRONLY);
+      opened.push(writeFd);
+      return { reader: new Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+    });
+  } catch {
+    for (const fd of opened) closeSync(fd);
+    return [];
+  } finally {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /** setTimeout for any duration, chained in steps Node's timers can hold. */
