@@ -9,16 +9,33 @@ import { flagNames, flagRow } from "./flags.js";
  * Returns the words with each such value split off into a word of its own; everything after
  * `--`, long flags, `-l=a` and letters pushgw does not know are left for yargs as they were.
  */
-export function splitAttachedValues(argv: readonly string[], takesValue: (letter: string) => boolean | undefined = shortFlagTakesValue): string[] {
+export function splitAttachedValues(
+  argv: readonly string[],
+  takesValue: (letter: string) => boolean | undefined = shortFlagTakesValue,
+  longTakesValue: (name: string) => boolean = longFlagTakesValue,
+): string[] {
   const out: string[] = [];
+  // The word after a flag that takes a value is that value, whatever it looks like (-H -ifoo).
+  let valueNext = false;
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
+    if (valueNext) {
+      out.push(word);
+      valueNext = false;
+      continue;
+    }
     if (word === "--") {
       out.push(...argv.slice(i));
       break;
     }
-    if (!word.startsWith("-") || word.startsWith("--") || word.length <= 2) {
+    if (word.startsWith("--")) {
       out.push(word);
+      valueNext = !word.includes("=") && longTakesValue(word.slice(2));
+      continue;
+    }
+    if (!word.startsWith("-") || word.length <= 2) {
+      out.push(word);
+      valueNext = word.length === 2 && takesValue(word[1]!) === true;
       continue;
     }
     // Switches first (-q, -v, -k), then perhaps one letter that takes a value: the rest of
@@ -39,6 +56,13 @@ export function splitAttachedValues(argv: readonly string[], takesValue: (letter
 }
 
 let shortFlags: Map<string, boolean> | undefined;
+let longFlags: Set<string> | undefined;
+
+/** Whether `--name` (as typed: kebab-case or camelCase) is a flag of pushgw's that takes a value. */
+function longFlagTakesValue(name: string): boolean {
+  longFlags ??= new Set(flagNames().flatMap((flag) => (flagRow(flag).takesValue ? [flag, flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] : [])));
+  return longFlags.has(name);
+}
 
 /** true: the letter's flag takes a value; false: a switch; undefined: no flag of pushgw's. */
 function shortFlagTakesValue(letter: string): boolean | undefined {

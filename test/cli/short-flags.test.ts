@@ -17,6 +17,13 @@ describe("splitAttachedValues: a value attached to a short flag, read as getopt 
     [["--job=-ihost"], ["--job=-ihost"]],
     [["-"], ["-"]],
     [["wrap", "--", "ls", "-ihost1"], ["wrap", "--", "ls", "-ihost1"]],
+    // The value of a flag that takes one is never split, whatever it looks like.
+    [["-H", "-ifoo: x", "-ihost1"], ["-H", "-ifoo: x", "-i", "host1"]],
+    [["--header", "-ifoo: x"], ["--header", "-ifoo: x"]],
+    [["--help-text", "-qjust a dash"], ["--help-text", "-qjust a dash"]],
+    [["--helpText", "-qjust"], ["--helpText", "-qjust"]],
+    [["--header=x: y", "-ihost1"], ["--header=x: y", "-i", "host1"]],
+    [["-q", "-ihost1"], ["-q", "-i", "host1"]],
   ])("%j -> %j", (argv, words) => {
     expect(splitAttachedValues(argv)).toEqual(words);
   });
