@@ -1,12 +1,17 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
+import { Socket } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { isSea } from "node:sea";
-import { execa } from "execa";
+import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Signals the wrapper passes on to the job instead of dying from them. */
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -77,24 +82,31 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
   const self = await reachableSelf();
   if (self) env["PATH"] = self.path;
-  const child = execa(file as string, args, {
-    stdin: "inherit",
-    stdout: capture ? "pipe" : "inherit",
-    stderr: capture ? "pipe" : "inherit",
-    env,
-    extendEnv: true,
-    reject: false,
-    buffer: false,
-    stripFinalNewline: false,
-    // The job leads its own process group, so that a signal the wrapper passes on, and the
-    // kill after --max-runtime, reach everything it started (a shell script's children too).
-    detached: true,
-    cleanup: false,
-  });
-  if (capture) {
-    child.stdout?.on("data", (chunk: Buffer) => capture.add(1, chunk));
-    child.stderr?.on("data", (chunk: Buffer) => capture.add(2, chunk));
+  const fifos = capture ? await openFifos() : [];
+  const [outFifo, errFifo] = fifos;
+  let child: ReturnType<typeof startJob>;
+  try {
+    child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errFifo?.writeFd ?? "pipe"));
+  } finally {
+    // The job has its own copies of the write ends: the wrapper's would keep the pipes open.
+    for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
   }
+  const outputs = [outFifo?.reader ?? child.stdout, errFifo?.reader ?? child.stderr] as const;
+  if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
+  const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
+  if (capture) {
+    // While the output passes straight through, a slow reader holds the job up, as it would
+    // unwrapped: the pipe is not read on until the wrapper's own write has gone out.
+    const take = (stream: 1 | 2, source: NodeJS.ReadableStream) => (chunk: Buffer) => {
+      const written = capture.add(stream, chunk);
+      if (written === undefined) return;
+      source.pause();
+      void written.then(() => source.resume());
+    };
+    if (outputs[0]) outputs[0].on("data", take(1, outputs[0]));
+    if (outputs[1]) outputs[1].on("data", take(2, outputs[1]));
+  }
+
 
   let interruptedBy: NodeJS.Signals | undefined;
   let timedOut = false;
@@ -135,16 +147,25 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     exited = { code, signal };
     for (const timer of timers) timer.cancel();
     if (!capture) return;
-    const drain = setTimeout(() => {
-      if (child.stdout?.readableEnded === false || child.stderr?.readableEnded === false) {
+    let drain: NodeJS.Timeout | undefined;
+    const stopReading = (): void => {
+      // Output passing through to a slow reader is the job's own, still in the pipe: the
+      // 2 seconds count from the last time the wrapper waited for that reader.
+      const heldUp = capture.heldUpByReaderWithin(PIPE_DRAIN_AFTER_EXIT_MS);
+      if (heldUp > 0) {
+        drain = setTimeout(stopReading, heldUp);
+        drain.unref();
+        return;
+      }
+      if (outputs.some((stream) => stream?.readableEnded === false)) {
         notes.push(
           `the job exited, but a process it started still holds its output open; pushgw stopped reading it after ${PIPE_DRAIN_AFTER_EXIT_MS / 1000}s ` +
             "(send a background process's output elsewhere, e.g. `cmd >/dev/null 2>&1 &`)",
         );
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        for (const stream of outputs) stream?.destroy();
       }
-    }, PIPE_DRAIN_AFTER_EXIT_MS);
+    };
+    drain = setTimeout(stopReading, PIPE_DRAIN_AFTER_EXIT_MS);
     drain.unref();
     timers.push({ cancel: () => clearTimeout(drain) });
   });
@@ -157,6 +178,8 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     internalErrors.push(error);
     result = { exitCode: exited?.code ?? undefined, signal: exited?.signal ?? undefined } as Awaited<typeof child>;
   }
+  // execa waits for the pipes it made; the FIFOs are the wrapper's own to wait for.
+  await outputsClosed;
   for (const timer of timers) timer.cancel();
   for (const [signal, forward] of forwarders) process.off(signal, forward);
   capture?.finish();
@@ -173,6 +196,55 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
   return { outcome, output: capture, notes, internalErrors };
+}
+
+function startJob(file: string, args: readonly string[], env: Record<string, string | undefined>, stdout: "inherit" | "pipe" | number, stderr: "inherit" | "pipe" | number) {
+  const options = {
+    stdin: "inherit",
+    // A file descriptor is passed to the child as it is (execa's types name only 3 to 9).
+    stdout: stdout as "pipe",
+    stderr: stderr as "pipe",
+    env,
+    extendEnv: true,
+    reject: false,
+    buffer: false,
+    stripFinalNewline: false,
+    // The job leads its own process group, so that a signal the wrapper passes on, and the
+    // kill after --max-runtime, reach everything it started (a shell script's children too).
+    detached: true,
+    cleanup: false,
+  } as const satisfies Options;
+  return execa(file, args, options);
+}
+
+/**
+ * Real pipes for the job's stdout and stderr under --quiet-success. Node's own "pipe" is a
+ * socket pair, and a socket cannot be opened again by name: the job's `echo … > /dev/stderr`
+ * (a shell idiom) would fail with ENXIO, and the job with it. FIFOs made in a private
+ * directory, opened, and removed at once can. Without them (no mkfifo, TMPDIR unusable):
+ * Node's socket pairs, as before.
+ */
+async function openFifos(): Promise<Array<{ reader: Socket; writeFd: number }>> {
+  let dir: string | undefined;
+  const opened: number[] = [];
+  try {
+    dir = await mkdtemp(join(tmpdir(), "pushgw-pipe-"));
+    const paths = [join(dir, "stdout"), join(dir, "stderr")];
+    await execFileAsync("mkfifo", ["-m", "600", ...paths]);
+    return paths.map((path) => {
+      const readFd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      opened.push(readFd);
+      // Opened after the read end, so it does not wait for a reader.
+      const writeFd = openSync(path, fsConstants.O_WRONLY);
+      opened.push(writeFd);
+      return { reader: new Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+    });
+  } catch {
+    for (const fd of opened) closeSync(fd);
+    return [];
+  } finally {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /** setTimeout for any duration, chained in steps Node's timers can hold. */
@@ -232,26 +304,47 @@ class OutputCapture implements CapturedOutput {
   private records: Array<{ stream: 1 | 2; chunk: Buffer }> = [];
   private bytes = 0;
   private spill: { dir: string; path: string; fd: number } | undefined;
-  private passingThrough = false;
+  /** Once the output passes straight through: the writes still going out, one after another. */
+  private passing: Promise<void> | undefined;
+  private waitingForReader = false;
+  private lastWaitedForReader = -Infinity;
 
   constructor(private readonly notes: string[]) {}
 
-  add(stream: 1 | 2, chunk: Buffer): void {
-    if (this.passingThrough) {
-      void write(stream, chunk);
-      return;
-    }
+  /** Keeps the chunk; once the output passes through, returns when it has been written. */
+  add(stream: 1 | 2, chunk: Buffer): Promise<void> | undefined {
+    if (this.passing) return this.passThrough([{ stream, chunk }]);
     if (this.spill) {
       try {
         this.writeRecord(stream, chunk);
       } catch (error) {
-        this.giveUpKeeping(error, { stream, chunk });
+        return this.giveUpKeeping(error, { stream, chunk });
       }
-      return;
+      return undefined;
     }
     this.records.push({ stream, chunk });
     this.bytes += chunk.length;
-    if (this.bytes > CAPTURE_MEMORY_LIMIT) this.startSpill();
+    return this.bytes > CAPTURE_MEMORY_LIMIT ? this.startSpill() : undefined;
+  }
+
+  private passThrough(records: Iterable<{ stream: 1 | 2; chunk: Buffer }>): Promise<void> {
+    this.passing = (this.passing ?? Promise.resolve()).then(async () => {
+      for (const { stream, chunk } of records) {
+        this.waitingForReader = true;
+        if (await write(stream, chunk)) this.lastWaitedForReader = performance.now();
+        this.waitingForReader = false;
+      }
+    });
+    return this.passing;
+  }
+
+  /**
+   * How long from now the reader still counts as holding the output up (it is being waited
+   * for, or was within the last `ms`); 0 when it is not.
+   */
+  heldUpByReaderWithin(ms: number): number {
+    if (this.waitingForReader) return ms;
+    return Math.max(0, Math.ceil(this.lastWaitedForReader + ms - performance.now()));
   }
 
   finish(): void {
@@ -261,28 +354,27 @@ class OutputCapture implements CapturedOutput {
     }
   }
 
-  private startSpill(): void {
+  private startSpill(): Promise<void> | undefined {
     try {
       const dir = mkdtempSync(join(tmpdir(), "pushgw-output-"));
       this.spill = { dir, path: join(dir, "output"), fd: -1 };
       this.spill.fd = openSync(this.spill.path, "wx", 0o600);
       for (const { stream, chunk } of this.records) this.writeRecord(stream, chunk);
       this.records = [];
+      return undefined;
     } catch (error) {
-      this.giveUpKeeping(error);
+      return this.giveUpKeeping(error);
     }
   }
 
   /** Writes out everything kept so far, in order, then lets the rest through as it comes. */
-  private giveUpKeeping(error: unknown, pending?: { stream: 1 | 2; chunk: Buffer }): void {
+  private giveUpKeeping(error: unknown, pending?: { stream: 1 | 2; chunk: Buffer }): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     this.notes.push(`--quiet-success: the job's output could not be kept in a temporary file (${code}; check TMPDIR), so it was passed through as it came`);
     const kept = this.spill ? [...this.readSpill(), ...this.records] : this.records;
     this.discardSpillSync();
     this.records = [];
-    this.passingThrough = true;
-    for (const { stream, chunk } of kept) void write(stream, chunk);
-    if (pending) void write(pending.stream, pending.chunk);
+    return this.passThrough(pending ? [...kept, pending] : kept);
   }
 
   private writeRecord(stream: 1 | 2, chunk: Buffer): void {
@@ -321,12 +413,14 @@ class OutputCapture implements CapturedOutput {
   }
 
   async replay(): Promise<void> {
+    await this.passing;
     const records = this.spill ? this.readSpill() : this.records;
     for (const { stream, chunk } of records) await write(stream, chunk);
     return this.discard();
   }
 
   async discard(): Promise<void> {
+    await this.passing;
     this.records = [];
     if (this.spill) await rm(this.spill.dir, { recursive: true, force: true }).catch(() => undefined);
     this.spill = undefined;
@@ -338,17 +432,21 @@ function writeAll(fd: number, buffer: Buffer): void {
   while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
-function write(stream: 1 | 2, chunk: Buffer): Promise<void> {
+/** Writes to the wrapper's own stdout or stderr; true when it had to wait for the reader. */
+function write(stream: 1 | 2, chunk: Buffer): Promise<boolean> {
   const target = stream === 1 ? process.stdout : process.stderr;
   // A closed reader (EPIPE) ends the replay, never the wrapper.
-  if (target.destroyed || !target.writable) return Promise.resolve();
+  if (target.destroyed || !target.writable) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const done = (): void => {
-      target.off("error", done);
-      resolve();
+    const done = (waited: boolean) => (): void => {
+      target.off("error", failed);
+      target.off("drain", drained);
+      resolve(waited);
     };
-    target.once("error", done);
-    if (target.write(chunk)) done();
-    else target.once("drain", done);
+    const failed = done(false);
+    const drained = done(true);
+    target.once("error", failed);
+    if (target.write(chunk)) failed();
+    else target.once("drain", drained);
   });
 }

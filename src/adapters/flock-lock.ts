@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants, type Stats } from "node:fs";
-import { access, lstat, open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { access, lstat, mkdir, open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { HeldLock, Locks } from "../app/ports.js";
@@ -29,9 +29,11 @@ export const FLOCK_PATHS = ["/usr/bin/flock", "/bin/flock"];
 export function createFlockLocks(): Locks {
   return {
     async defaultFile(key) {
-      const name = lockFileName(key, process.geteuid?.());
-      // The first that is a directory this user may make files in (/run/lock is root's alone on some systems).
-      for (const dir of lockDirectoryCandidates(process.env, tmpdir())) {
+      const uid = process.geteuid?.() ?? 0;
+      const name = lockFileName(key, uid);
+      // The first that is (or can be made) a directory this user may make files in.
+      for (const { dir, create } of lockDirectoryCandidates(process.env, uid, tmpdir())) {
+        if (create) await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
         const usable = (await stat(dir).catch(() => undefined))?.isDirectory() && (await access(dir, constants.W_OK | constants.X_OK).then(() => true, () => false));
         if (usable) return join(dir, name);
       }

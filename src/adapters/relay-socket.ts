@@ -14,17 +14,35 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 export function createSocketRelay(): Relay {
   return {
     async serve(path, handle) {
+      // Closing must not wait on clients: a process the job left behind may hold a connection
+      // open, or trickle a call that never ends, for as long as it likes. Calls still being
+      // read when the relay closes are dropped; calls already being sent are waited for (the
+      // gateway's own --timeout and --retries bound them).
+      const sockets = new Set<Socket>();
+      const reading = new Set<Socket>();
+      const sending = new Set<Promise<void>>();
       const server = createServer((socket) => {
+        sockets.add(socket);
+        reading.add(socket);
+        socket.once("close", () => {
+          sockets.delete(socket);
+          reading.delete(socket);
+        });
         socket.setTimeout(60_000, () => socket.destroy());
         readLine(socket, MAX_REQUEST_BYTES).then(
-          async (line) => {
-            let answer: RelayAnswer;
-            try {
-              answer = await handle(JSON.parse(line) as unknown);
-            } catch (error) {
-              answer = { refused: { message: `the wrapper could not read the call: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 } };
-            }
-            socket.end(`${JSON.stringify(answer)}\n`);
+          (line) => {
+            reading.delete(socket);
+            const answered = (async () => {
+              let answer: RelayAnswer;
+              try {
+                answer = await handle(JSON.parse(line) as unknown);
+              } catch (error) {
+                answer = { refused: { message: `the wrapper could not read the call: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 } };
+              }
+              socket.end(`${JSON.stringify(answer)}\n`);
+            })();
+            sending.add(answered);
+            void answered.finally(() => sending.delete(answered));
           },
           () => socket.destroy(),
         );
@@ -39,7 +57,15 @@ export function createSocketRelay(): Relay {
       });
       // The wrapper must not stay alive for the relay's sake.
       server.unref();
-      return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+      return {
+        close: async () => {
+          server.close();
+          for (const socket of reading) socket.destroy();
+          await Promise.all(sending);
+          // Answered; a client that has not hung up yet is not waited for.
+          for (const socket of sockets) socket.destroy();
+        },
+      };
     },
 
     send(path: string, call: RelayedCall, timeoutMs: number) {

@@ -76,7 +76,8 @@ export function prepareCacheDirectory(directory: string): boolean {
 export function readCache(file: string): Buffer | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO in the cache's place would otherwise hold the start until a writer came.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const info = fstatSync(fd);
     if (!info.isFile() || info.size === 0 || info.size > MAX_CACHE_BYTES) return undefined;
     if (typeof process.getuid === "function" && info.uid !== process.getuid()) return undefined;

@@ -12,7 +12,7 @@ import {
 import { GatewayError, InputError, SpooledError, UsageError } from "../core/errors.js";
 import { formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { decodeGroups, deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey, type Group } from "../core/groups.js";
-import { isSecretHeaderName } from "../core/secrets.js";
+import { headerValueProblem, isSecretHeaderName } from "../core/secrets.js";
 import type { Deps, Http, HttpMethod, HttpRequest, TlsMaterial } from "./ports.js";
 
 /**
@@ -292,7 +292,13 @@ async function readAuthorization(credentials: Credentials | undefined, deps: Dep
     const password = await readSecret(credentials.password, "--password-file", deps);
     return `Basic ${toBase64(`${credentials.user}:${password}`)}`;
   }
-  return `Bearer ${await readSecret(credentials.token, "--bearer-token-file", deps)}`;
+  const token = await readSecret(credentials.token, "--bearer-token-file", deps);
+  const problem = headerValueProblem(token);
+  if (problem !== undefined) {
+    const from = "file" in credentials.token ? `--bearer-token-file ${credentials.token.file}` : "PUSHGW_BEARER_TOKEN";
+    throw new UsageError(`${from}: the token ${problem}`, { hint: "a token is one line: remove blank lines and spaces around it" });
+  }
+  return `Bearer ${token}`;
 }
 
 function warnAboutExposure(transport: TransportOptions, flagCredentials: boolean, deps: Deps): void {

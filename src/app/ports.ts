@@ -245,7 +245,7 @@ export interface HeldLock {
 
 /** wrap --lock's files (adapters/flock-lock.ts). */
 export interface Locks {
-  /** The group's lock file when --lock names none: in $XDG_RUNTIME_DIR, else /run/lock, else the temp dir. */
+  /** The group's lock file when --lock names none, in a directory only this user can write (core/lock.ts lockDirectoryCandidates). */
   defaultFile(key: GroupingKey): Promise<string>;
   /**
    * Opens `path` (creating it, never through a link) and locks it: at once, or waiting up to

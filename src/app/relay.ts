@@ -19,7 +19,7 @@ export const WRAP_SOCKET_ENV = "PUSHGW_WRAP_SOCKET";
 const BODY_LIMIT = 16 * 1024 * 1024;
 
 /** The wrapper's side: checks a relayed call and sends it to the wrapper's gateways. */
-export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dryRun: boolean): (request: unknown) => Promise<RelayAnswer> {
+export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dryRun: boolean, reservedNames: ReadonlyMap<string, string>): (request: unknown) => Promise<RelayAnswer> {
   const ownPath = buildGroupingPath(key);
   const groupingLabels = groupingLabelMap(key);
   return async (request) => {
@@ -36,8 +36,9 @@ export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dry
     }
     let write: GatewayCall;
     try {
-      // Checked again here: the socket is the job's, and what goes to the gateway is the wrapper's to answer for.
-      const exposition = parseExposition(call.body, { name: "the pushgw inside the job" }, { groupingLabels, collectSamples: gateway.target === "remote-write" });
+      // Checked again here: the socket is the job's, and what goes to the gateway is the wrapper's
+      // to answer for. wrap's own families are the wrapper's to push, as for PUSHGW_METRICS_FILE.
+      const exposition = parseExposition(call.body, { name: "the pushgw inside the job" }, { groupingLabels, reservedNames, collectSamples: gateway.target === "remote-write" });
       write = buildWriteCall(call.method, key, exposition, gateway.target, deps.clock.now());
     } catch (error) {
       if (error instanceof ToolError) return { refused: { message: error.message, hint: error.hint, exitCode: error.exitCode } };

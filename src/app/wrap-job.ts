@@ -224,7 +224,7 @@ async function skipRun(path: string, key: GroupingKey, names: WrapMetricNames, o
 async function startRelay(dir: string, key: GroupingKey, gateway: Gateway, options: WrapOptions, deps: Deps): Promise<{ path: string; server: RelayServer } | undefined> {
   const path = `${dir}/relay.sock`;
   try {
-    const server = await (await deps.relay()).serve(path, relayHandler(key, gateway, deps, options.dryRun));
+    const server = await (await deps.relay()).serve(path, relayHandler(key, gateway, deps, options.dryRun, ownedFamilies(wrapMetricNames(options.prefix))));
     return { path, server };
   } catch (error) {
     const why = `a pushgw inside the job cannot hand its pushes to the wrapper (${describe(error)}); it pushes by itself, without the wrapper's credentials`;

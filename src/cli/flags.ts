@@ -3,6 +3,7 @@ import type { Target } from "../app/gateway.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl, type GatewayEndpoint } from "../core/delivery.js";
 import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
+import { headerValueProblem } from "../core/secrets.js";
 import { parseSelector, type Matcher } from "../core/groups.js";
 import type { ArgumentMetricType } from "../core/metric-args.js";
 import { isValidMetricName } from "../core/names.js";
@@ -96,13 +97,22 @@ const METRIC_TYPES = ["gauge", "counter", "untyped"] as const satisfies readonly
 const TARGETS = ["pushgateway", "remote-write", "victoriametrics", "textfile"] as const satisfies readonly Target[];
 export const DEFAULT_GATEWAY = "http://localhost:9091";
 
+/**
+ * A header is checked whole here, before anything runs: a value no HTTP request may carry (a
+ * line break, a control character) would otherwise be found by the HTTP client at each send,
+ * after a wrapped job had started. Messages never show the value (it is often a token), nor
+ * the words of a header with no colon (they may be a token alone).
+ */
 function header(text: string, from: Source): readonly [string, string] {
+  const example = { hint: "for example -H 'X-Scope-OrgID: team'" };
   const colon = text.indexOf(":");
-  const name = colon > 0 ? text.slice(0, colon).trim() : "";
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`${from} expects 'Name: value', got "${text.slice(0, 40)}"`, { hint: "for example -H 'X-Scope-OrgID: team'" });
-  }
-  return [name, text.slice(colon + 1).trim()];
+  if (colon < 0) throw new UsageError(`${from}: 'Name: value' expected, and what was given has no colon (not shown: it may hold a secret)`, example);
+  const name = text.slice(0, colon).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`${from}: 'Name: value' expected, and "${name.slice(0, 40)}" is no header name`, example);
+  const value = text.slice(colon + 1).trim();
+  const problem = headerValueProblem(value);
+  if (problem !== undefined) throw new UsageError(`${from} ${name}: the value ${problem}`, { hint: "check how the value was put together (a file read with its line break, a $'…' string)" });
+  return [name, value];
 }
 
 /** One timer holds it (see LONGEST_TIMER_MS). */
@@ -457,10 +467,10 @@ export function readFlags(command: CommandName, args: Readonly<Record<string, un
       if (!row.commands.includes(command)) throw new Error(`--${name} is not a flag of ${command}`);
       if (given(name)) return row.read(args[name] as Raw, `--${name}`) as never;
       const fromEnv = row.env === undefined ? undefined : env[row.env];
-      if (fromEnv !== undefined && fromEnv !== "") {
-        // A repeatable flag's variable may hold several values, separated by blanks.
-        return row.read(row.repeatable ? fromEnv.split(/\s+/).filter((v) => v !== "") : fromEnv, row.env!) as never;
-      }
+      // A repeatable flag's variable may hold several values, separated by blanks; blanks
+      // alone are no value (not a list of none, which would send nothing and exit 0).
+      const values = fromEnv !== undefined && row.repeatable ? fromEnv.split(/\s+/).filter((v) => v !== "") : undefined;
+      if (fromEnv !== undefined && fromEnv !== "" && values?.length !== 0) return row.read(values ?? fromEnv, row.env!) as never;
       if (row.defaultText !== undefined && row.repeatable) return row.read([row.defaultText], `--${name}`) as never;
       return row.read(undefined, `--${name}`) as never;
     },

@@ -15,6 +15,7 @@ import { toToolError } from "../core/errors.js";
 import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
 import { buildCli } from "./build-cli.js";
+import { splitAttachedValues } from "./short-flags.js";
 import type { CliEnvironment } from "./options.js";
 
 declare const __PUSHGW_VERSION__: string | undefined;
@@ -23,7 +24,8 @@ export const VERSION = typeof __PUSHGW_VERSION__ === "string" ? __PUSHGW_VERSION
 type UseCase<O> = (options: O, deps: Deps) => Promise<number>;
 
 /** Runs pushgw with `argv` (without node and script); sets process.exitCode. */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(typed: readonly string[]): Promise<void> {
+  const argv = splitAttachedValues(typed);
   // `-u alice:secret` would stay visible in ps for the whole run (a wrapped job's hours):
   // the process title, which is what ps shows, is rewritten at once without it.
   process.title = ["pushgw", ...redactArgv(argv)].join(" ");

@@ -31,10 +31,14 @@ export function parseGatewayUrl(text: string): GatewayEndpoint {
   if (url.search !== "" || url.hash !== "") {
     throw new UsageError(`--gateway: the URL must not have a query or fragment`);
   }
-  const urlCredentials =
-    url.username !== "" || url.password !== ""
-      ? { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-      : undefined;
+  let urlCredentials: { user: string; password: string } | undefined;
+  try {
+    urlCredentials = url.username !== "" || url.password !== "" ? { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+  } catch {
+    throw new UsageError(`--gateway: the user name or password in "${redactUrlText(text)}" is not valid percent-encoding`, {
+      hint: "in a URL a % must start %XX: write a % of the password as %25, or give the password with --user or --password-file",
+    });
+  }
   url.username = "";
   url.password = "";
   const path = url.pathname.replace(/\/+$/, "");

@@ -11,6 +11,17 @@ export function isSecretHeaderName(name: string): boolean {
 }
 
 /**
+ * Why no HTTP request can carry this header value, or undefined when one can: a line break
+ * or another control character, or a character beyond Latin-1 (header bytes are Latin-1).
+ * Said without the value, which is often a secret.
+ */
+export function headerValueProblem(value: string): string | undefined {
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return "holds a control character (a line break, a NUL…), which no HTTP header may carry";
+  if (/[^\u0000-\u00ff]/.test(value)) return "holds a character beyond Latin-1, which no HTTP header may carry";
+  return undefined;
+}
+
+/**
  * The command line as `ps` may show it, secrets replaced by `***`: the password of
  * `-u NAME:PASSWORD` (and `--user`), credentials in a --gateway URL, and the value of a -H
  * header that looks secret. The wrapped command after `--` is the job's and is left alone.

@@ -409,7 +409,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["push", "-j", "x", "--timeout", "25d", "m=1"], /^--timeout 25d: at most 24d/],
     [["push", "-j", "x", "--retries", "many"], /^--retries: expected a whole number from 0 to 100, got "many"$/],
     [["push", "-j", "x", "--retries", "101"], /^--retries: expected a whole number/],
-    [["push", "-j", "x", "-H", "no colon"], /^--header expects 'Name: value'/],
+    [["push", "-j", "x", "-H", "no colon"], /^--header: 'Name: value' expected/],
     [["push", "-j", "x", "-f", "m.prom", "m=1"], /either as arguments or with --file/],
     [["push", "-j", "x", "-g", "ftp://gw", "m=1"], /unsupported scheme/],
     [["push", "-l", "1a=x", "-j", "x", "m=1"], /^--label 1a=x: invalid label name "1a"/],

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -245,6 +245,20 @@ describe("the code cache", () => {
     for (const [i, id] of foreign.entries()) expect(after[i]).not.toBe(id);
     for (const name of cacheFiles(dir)) expect(statSync(join(dir, name)).uid).toBe(0);
   });
+
+  it("a FIFO where a cache file should be: runs, never waiting for a writer on it", async () => {
+    const xdg = fresh("fifo");
+    const dir = join(xdg, "pushgw");
+    ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
+    const names = cacheFiles(dir);
+    for (const name of names) {
+      rmSync(join(dir, name));
+      execFileSync("mkfifo", ["-m", "600", join(dir, name)]);
+    }
+    ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
+    // Replaced by a cache (a rename does not write through a FIFO).
+    for (const name of names) expect(lstatSync(join(dir, name)).isFile()).toBe(true);
+  }, 15_000);
 
   it("a directory where the cache's name is taken by a directory: runs", async () => {
     const xdg = fresh("name-taken");

@@ -133,6 +133,18 @@ describe("flush sends a secret only to the gateway it was given for", () => {
 });
 
 describe("no secret is printed", () => {
+  it.each([
+    ["a header without its colon", ["-H", `Authorization Bearer ${TOKEN}`], /--header: 'Name: value' expected, and what was given has no colon \(not shown: it may hold a secret\)/],
+    ["a header whose name has a space", ["-H", `X Token: ${TOKEN}`], /--header: 'Name: value' expected, and "X Token" is no header name/],
+    ["a header value with a control character", ["-H", `X-Token: ${TOKEN}\u0001`], /--header X-Token: the value holds a control character/],
+    ["a header value beyond Latin-1", ["-H", `X-Token: ${TOKEN}\u65e5`], /--header X-Token: the value holds a character beyond Latin-1/],
+  ])("%s: exit 2, the message names the flag and holds nothing of the value", async (_, flags, message) => {
+    const run = await runCli(["add", "-g", gw.url, "-j", "no-secret", ...flags, "m=1"]);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain(TOKEN);
+    expect(run.code).toBe(2);
+  });
+
   it("a password with a slash in a --gateway that is no URL", async () => {
     const run = await runCli(["add", "-g", `http://alice:${PASSWORD}@[bad`, "-j", "x", "m=1"]);
     expect(run.code).toBe(2);

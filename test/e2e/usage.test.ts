@@ -36,3 +36,34 @@ describe("a mistake on the command line: one line saying what is wrong, one hint
     expect((await readGroupsSorted(gw.url)).map((g) => g.labels["job"])).toEqual(["keep"]);
   });
 });
+
+describe("a short flag with its value attached reads as getopt reads it (-ihost1 is -i host1)", () => {
+  // yargs alone reads each letter as a flag: -ihost1 was -i -h -o -s -t -1, and the -h printed
+  // the help and exited 0, pushing nothing and, for wrap, never running the job.
+  it("wrap -ihost1 -jattached runs the job and pushes into {job=attached, instance=host1}", async () => {
+    const run = await runCli(["wrap", `-g${gw.url}`, "-ihost1", "-jattached", "-qlteam=ops", "--", "echo", "ran"]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("ran\n");
+    expect(run.code).toBe(0);
+    const groups = await readGroupsSorted(gw.url);
+    expect(groups.map((g) => g.labels)).toContainEqual({ job: "attached", instance: "host1", team: "ops" });
+  });
+
+  it("add -HAuthorization:… sends the header, not the help", async () => {
+    const run = await runCli(["add", "-g", gw.url, "-HAuthorization: Bearer t0k", "-jheader", "--no-instance", "m=1"]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("");
+    expect(run.code).toBe(0);
+    expect((await readGroupsSorted(gw.url)).map((g) => g.labels["job"])).toContain("header");
+  });
+});
+
+describe("a variable of blanks only is as if it were not set", () => {
+  // It was read as a list of no gateways: add and delete sent nothing and exited 0, silently.
+  it.each([["add", "m=1"], ["delete"]])("PUSHGW_GATEWAY='  ' %s goes to the default gateway", async (command, ...rest) => {
+    const run = await runCli([command, "--dry-run", "-j", "blank", ...rest], { env: { PUSHGW_GATEWAY: "  " } });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^(POST|DELETE) http:\/\/localhost:9091\/metrics\/job\/blank\//);
+    expect(run.code).toBe(0);
+  });
+});

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockFileName } from "../../src/core/lock-name.js";
 import { family, findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
 import { BIN, NODE, runCli, startCli, type CliRun } from "../helpers/run-cli.js";
 
@@ -168,6 +169,35 @@ describe("wrap --lock: one run of a group at a time", () => {
     expect((await runCli(["wrap", "-j", "one", "-i", "a", "--lock", "--", node, job("exit.mjs"), "0"], { env: withXdg })).code).toBe(75);
     writeFileSync(s.release, "");
     expect((await first.done).code).toBe(0);
+  }, 60_000);
+
+  it("the default lock lives where no other user can plant a file under its name: a file planted in /run/lock or the temp dir does not stop the job", async () => {
+    const s = scene();
+    const uid = process.geteuid!();
+    const name = lockFileName({ job: "planted-victim", labels: [] }, uid);
+    // What another user could do in the shared directories, before the job's first run.
+    const planted = ["/run/lock", tmpdir()].filter((dir) => existsSync(dir)).map((dir) => join(dir, name));
+    for (const file of planted) {
+      writeFileSync(file, "");
+      chmodSync(file, 0o600);
+      chownSync(file, 65534, 65534);
+    }
+    const home = join(s.dir, "home");
+    mkdirSync(home, { mode: 0o700 });
+    const cronLike = { ...env, HOME: home };
+    try {
+      const first = startCli(["wrap", "-j", "planted-victim", "--no-instance", "--lock", "--", node, job("hold-until.mjs"), s.record, s.release], { env: cronLike });
+      await until(() => startedPids(s.record).length === 1);
+      const second = await runCli(["wrap", "-j", "planted-victim", "--no-instance", "--lock", "--", node, job("exit.mjs"), "0"], { env: cronLike });
+      const dir = uid === 0 ? "/run/pushgw" : join(home, ".cache", "pushgw", "locks");
+      expect(second.stderr).toBe(`pushgw: {job="planted-victim"}: not started: the previous run still holds the lock ${join(dir, name)} (exit status 75)\n`);
+      expect(second.code).toBe(75);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      writeFileSync(s.release, "");
+      expect((await first.done).code).toBe(0);
+    } finally {
+      for (const file of planted) rmSync(file, { force: true });
+    }
   }, 60_000);
 
   it("works with no environment at all (env -i): flock(1) is found by its full path", async () => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy, type Fault } from "../helpers/fault-proxy.js";
 import { mountTmpfs } from "../helpers/mounts.js";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
-import { runCli } from "../helpers/run-cli.js";
+import { until } from "../helpers/poll.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
 /**
  * The first promise of a cron wrapper: the job runs as if unwrapped, whatever happens to
@@ -160,6 +162,28 @@ describe("--quiet-success never loses the job's output", () => {
     expect(run.stderr).toMatch(new RegExp(`--quiet-success: the job's output could not be kept in a temporary file \\(${code.source}; check TMPDIR\\), so it was passed through as it came`));
   });
 
+  it("TMPDIR is missing and the reader is slow: the output passed through waits for the reader, as unwrapped, instead of piling up in the wrapper's memory", async () => {
+    const total = 400 * 1024 * 1024;
+    const wrapper = spawn(NODE, [BIN, "wrap", "-g", gw.url, "-j", "quiet-slow-reader", "--quiet-success", "--", "sh", "-c", `head -c ${total} /dev/zero; exit 5`], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TMPDIR: join(tmp, "gone") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => wrapper.on("close", resolve));
+    let stderr = "";
+    wrapper.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    // Nobody reads stdout yet: a wrapper that kept what it could not write would grow past this.
+    const limitKb = 150 * 1024;
+    const peakKb = async () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${wrapper.pid}/status`, "utf8"))?.[1]);
+    const peak = await until(peakKb, (kb) => kb > limitKb, 4_000);
+    let received = 0;
+    wrapper.stdout!.on("data", (c: Buffer) => (received += c.length));
+    expect(await exited).toBe(5);
+    expect(peak).toBeLessThan(limitKb);
+    expect(received).toBe(total);
+    expect(stderr).toMatch(/so it was passed through as it came/);
+    expect(stderr).not.toMatch(/MaxListenersExceeded/);
+  }, 60_000);
+
   it("a job that leaves a daemon holding its output: the wrapper stops reading soon after the job exits, and says so", async () => {
     const started = Date.now();
     const run = await runCli(["wrap", "-g", gw.url, "-j", "quiet-daemon", "--no-instance", "--quiet-success", "--max-runtime", "4s", "--", "sh", "-c", "sleep 20 & echo started; exit 0"], {
@@ -172,6 +196,29 @@ describe("--quiet-success never loses the job's output", () => {
     // --max-runtime judged the job's own exit, not the pipe's closing.
     const g = findGroup(await readGroups(gw.url), { job: "quiet-daemon" });
     expect(family(g, "job_exit_code")?.metrics[0]?.value).toBe("0");
+  });
+});
+
+describe("the relay never holds the wrapper past its job", () => {
+  it("a process the job left behind, trickling a call with no end into PUSHGW_WRAP_SOCKET: the wrapper ends and pushes the outcome", async () => {
+    // Sends a byte every 200 ms and never a newline; it gives up by itself after 40 s.
+    const straggler = join(tmp, "straggler.cjs");
+    writeFileSync(
+      straggler,
+      `const s = require("node:net").createConnection(process.env.PUSHGW_WRAP_SOCKET);
+      s.on("connect", () => { s.write('{"method":"POST"'); setInterval(() => s.write(" "), 200); });
+      s.on("close", () => process.exit(0));
+      setTimeout(() => process.exit(0), 40_000);`,
+    );
+    const started = Date.now();
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "relay-straggler", "--no-instance", "--", "sh", "-c", `${node} ${straggler} >/dev/null 2>&1 & sleep 0.5; echo done`], {
+      timeoutMs: 60_000,
+    });
+    expect(run.stdout).toBe("done\n");
+    expect(run.code, run.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(BOUND_MS);
+    const g = findGroup(await readGroups(gw.url), { job: "relay-straggler" });
+    expect(family(g, "job_success")?.metrics[0]?.value).toBe("1");
   });
 });
 
@@ -193,6 +240,17 @@ describe("pushgw's own mistakes are found before the job starts", () => {
     ["a duration too large to be a number", ["--kill-grace", `${"9".repeat(400)}w`], /--kill-grace: invalid duration/],
     ["a bad prefix", ["--prefix", "1bad"], /--prefix: "1bad" cannot start a metric name/],
     ["an empty grouping value", ["-l", "team="], /--label team=: an empty grouping value is refused/],
+    ["a header value with a line break", ["-H", "X-Token: abc\r\nX-Other: 1"], /--header X-Token: the value holds a control character/],
+    [
+      "a --bearer-token-file with a blank line after the token",
+      (() => {
+        const file = join(tmp, "token-two-lines");
+        writeFileSync(file, "tok-abc\n\n", { mode: 0o600 });
+        return ["--bearer-token-file", file];
+      })(),
+      /--bearer-token-file .*token-two-lines: the token holds a control character/,
+    ],
+    ["a --gateway password that is not percent-encoding", ["-g", "http://alice:50%zz@127.0.0.1:9"], /--gateway: the user name or password in "http:\/\/alice:\*\*\*@127\.0\.0\.1:9" is not valid percent-encoding/],
   ])("%s: exit 2, and the job never runs", async (_, flags, message) => {
     const { marker, argv } = touch();
     const run = await runCli(["wrap", "-g", gw.url, "-j", "never-runs", ...flags, "--", ...argv]);

@@ -225,6 +225,14 @@ describe("--quiet-success", () => {
     expect(run.stderr).toMatch(/^shown err\npushgw: \{job="quiet-fail"\}: the job failed with exit status 2 after /);
   });
 
+  it("the job's stdout and stderr are pipes, as unwrapped: `> /dev/stderr` and `> /dev/stdout` work", async () => {
+    const script = "echo to-stderr > /dev/stderr && echo to-stdout > /dev/stdout && test -p /proc/self/fd/1 && test -p /dev/stderr && exit 3";
+    const run = await wrap("quiet-dev-stdio", ["--quiet-success"], ["sh", "-c", script]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe("to-stdout\n");
+    expect(run.stderr).toMatch(/^to-stderr\npushgw: \{job="quiet-dev-stdio"\}: the job failed with exit status 3 after /);
+  });
+
   it("keeps output larger than its memory limit, exactly", async () => {
     const bytes = 6 * 1024 * 1024 + 123;
     const run = await wrap("quiet-big", ["--quiet-success"], [node, job("noisy.mjs"), String(bytes), "1"]);
@@ -264,6 +272,15 @@ describe("the job's own metrics", () => {
     const g = findGroup(await readGroups(gw.url), { job: "nested", instance: "box-1", env: "prod" });
     expect(value(g, "records_seen")).toBe(77);
     expect(value(g, "job_success")).toBe(1);
+  });
+
+  it("`pushgw add` inside the job may not push a family wrap owns, as $PUSHGW_METRICS_FILE may not: the last success stays the wrapper's to say", async () => {
+    const run = await wrap("nested-owned", [], [node, job("nested-add.mjs"), "-t", "gauge", "job_last_success_timestamp_seconds=42"]);
+    expect(run.stderr).toMatch(/"job_last_success_timestamp_seconds" is pushed by pushgw wrap itself/);
+    expect(run.code).toBe(1);
+    const g = await group("nested-owned");
+    expect(value(g, "job_last_success_timestamp_seconds")).not.toBe(42);
+    expect(value(g, "job_success")).toBe(0);
   });
 });
 
