@@ -34,6 +34,17 @@ export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dry
         },
       };
     }
+    if (call.method === "PUT") {
+      // A PUT replaces the whole group: wrap's start push, and with it the last success that a
+      // failing run must leave standing for the alerts.
+      return {
+        refused: {
+          message: `inside a wrapped job, pushgw push (PUT) would replace everything in the wrapper's group ${formatGroupingKey(key)}, its last success among them`,
+          hint: "use pushgw add (POST), which adds to the group; or push into a group of your own with --job or --label",
+          exitCode: 2,
+        },
+      };
+    }
     let write: GatewayCall;
     try {
       // Checked again here: the socket is the job's, and what goes to the gateway is the wrapper's
@@ -83,7 +94,11 @@ export function openRelayGateway(socketPath: string, timeoutMs: number, deps: De
       });
       return [{ kind: "failed", url, retryable: false, error }];
     }
-    if ("refused" in answer) return [{ kind: "failed", url, retryable: false, error: new GatewayError(answer.refused.message, { hint: answer.refused.hint }) }];
+    if ("refused" in answer) {
+      // exitCode 2: the wrapper refused the call as bad input; nothing was sent.
+      const input = answer.refused.exitCode === 2 ? { input: true as const } : {};
+      return [{ kind: "failed", url, retryable: false, error: new GatewayError(answer.refused.message, { hint: answer.refused.hint }), ...input }];
+    }
     return answer.outcomes.map((o): CallOutcome => {
       if (o.kind === "failed") return { kind: "failed", url: o.url, retryable: false, error: new GatewayError(o.message ?? "not delivered", { hint: o.hint }) };
       if (o.kind === "spooled") return { kind: "spooled", url: o.url, where: o.message ?? "the wrapper's spool", reason: undefined };

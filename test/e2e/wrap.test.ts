@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { family, familyNames, findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
-import { runCli, startCli } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli, startCli } from "../helpers/run-cli.js";
 
 let gw: RunningGateway;
 let env: Record<string, string>;
@@ -277,9 +277,23 @@ describe("the job's own metrics", () => {
   it("`pushgw add` inside the job may not push a family wrap owns, as $PUSHGW_METRICS_FILE may not: the last success stays the wrapper's to say", async () => {
     const run = await wrap("nested-owned", [], [node, job("nested-add.mjs"), "-t", "gauge", "job_last_success_timestamp_seconds=42"]);
     expect(run.stderr).toMatch(/"job_last_success_timestamp_seconds" is pushed by pushgw wrap itself/);
-    expect(run.code).toBe(1);
+    // Bad input, as the wrapper checked it: exit 2, as for any input refused before sending.
+    expect(run.code).toBe(2);
     const g = await group("nested-owned");
     expect(value(g, "job_last_success_timestamp_seconds")).not.toBe(42);
+    expect(value(g, "job_success")).toBe(0);
+  });
+
+  it("`pushgw push` (PUT) inside the job is refused: it would replace the wrapper's group, the last success among it", async () => {
+    expect((await wrap("nested-put", [], [node, job("exit.mjs"), "0"])).code).toBe(0);
+    const before = value(await group("nested-put"), "job_last_success_timestamp_seconds");
+    const run = await wrap("nested-put", [], ["sh", "-c", `"${NODE}" "${BIN}" push put_by_job=1; echo "nested exit $?"; exit 3`]);
+    expect(run.stdout).toBe("nested exit 2\n");
+    expect(run.stderr).toMatch(/pushgw push \(PUT\) would replace everything in the wrapper's group \{job="nested-put"\}/);
+    expect(run.code).toBe(3);
+    const g = await group("nested-put");
+    expect(value(g, "put_by_job")).toBeUndefined();
+    expect(value(g, "job_last_success_timestamp_seconds")).toBe(before);
     expect(value(g, "job_success")).toBe(0);
   });
 });
