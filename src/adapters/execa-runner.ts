@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, open, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { Socket } from "node:net";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { isSea } from "node:sea";
 import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
+import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
 
 const execFileAsync = promisify(execFile);
@@ -44,12 +45,23 @@ async function createScratchFile(): Promise<ScratchFile> {
     path,
     dir,
     read: async () => {
+      let handle: FileHandle;
       try {
-        return await readFile(path);
+        // Non-blocking: a FIFO the job left in the file's place must not hang the wrapper.
+        handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
       } catch (error) {
         // The job may delete the file; that just means it has nothing to add.
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Uint8Array();
         throw error;
+      }
+      try {
+        const info = await handle.stat();
+        // A link to /dev/zero or a FIFO would be read forever; a huge file, whole into memory.
+        if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+        if (info.size > MAX_INPUT_BYTES) throw new Error(`${path} holds ${info.size} bytes, more than the ${MAX_INPUT_BYTES} pushgw reads`);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
       }
     },
     remove: () => rm(dir, { recursive: true, force: true }),

@@ -284,6 +284,18 @@ describe("the job's own metrics", () => {
     expect(value(g, "job_success")).toBe(0);
   });
 
+  it.each([
+    ["a FIFO", 'rm "$PUSHGW_METRICS_FILE"; mkfifo "$PUSHGW_METRICS_FILE"', /is not a regular file/],
+    ["a link to /dev/zero", 'ln -sf /dev/zero "$PUSHGW_METRICS_FILE"', /is not a regular file/],
+  ])("$PUSHGW_METRICS_FILE replaced by %s: not read forever; a warning, and the outcome is pushed", async (_, script, why) => {
+    const name = `metrics-file-${script.includes("mkfifo") ? "fifo" : "zero"}`;
+    const run = await wrap(name, [], ["sh", "-c", script]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/the job's own metrics were left out: /);
+    expect(run.stderr).toMatch(why);
+    expect(value(await group(name), "job_success")).toBe(1);
+  });
+
   it("`pushgw push` (PUT) inside the job is refused: it would replace the wrapper's group, the last success among it", async () => {
     expect((await wrap("nested-put", [], [node, job("exit.mjs"), "0"])).code).toBe(0);
     const before = value(await group("nested-put"), "job_last_success_timestamp_seconds");
