@@ -166,6 +166,9 @@ function classify(error: unknown, timeoutMs: number): { reason: TransportFailure
     return { reason: "tls-certificate", message: `${code}: ${error.message}` };
   }
   if (/Proxy response|UND_ERR_PRX_TLS|proxy/i.test(detail) && !/ECONN/.test(code)) return { reason: "proxy", message: detail };
+  // llhttp's codes (HPE_INVALID_CONSTANT: "Expected HTTP/", …) and undici's for a header block
+  // that never ends or a body that contradicts its length.
+  if (/^HPE_|UND_ERR_HEADERS_OVERFLOW|UND_ERR_RES_CONTENT_LENGTH_MISMATCH/.test(code) || error.name === "HTTPParserError") return { reason: "not-http", message: detail };
   if (/UND_ERR_SOCKET|ECONNRESET|EPIPE|UND_ERR_CLOSED|other side closed/i.test(text)) return { reason: "closed", message: detail };
   if (/^ERR_SSL|^ERR_TLS|EPROTO/.test(code)) return { reason: "tls-protocol", message: `${code}: the TLS handshake failed` };
   return { reason: "other", message: detail };

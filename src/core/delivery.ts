@@ -231,6 +231,8 @@ export type TransportFailureReason =
   | "closed"
   /** A proxy variable that is not a usable URL, or a proxy that refused the tunnel. */
   | "proxy"
+  /** Something answered, but not in HTTP (another service on the port), or in broken HTTP. */
+  | "not-http"
   | "other";
 
 /** Whether another attempt can help after a failure of this kind. */
@@ -240,6 +242,7 @@ export function isRetryableFailure(reason: TransportFailureReason): boolean {
     case "refused":
     case "dns-temporary":
     case "closed":
+    case "not-http":
     case "other":
       return true;
     // The same question gets the same answer: retrying only delays the message.
@@ -285,6 +288,10 @@ export function describeTransportFailure(failure: FailureContext): GatewayError 
         : "the gateway (or something in between) closed the connection; check that it is running and healthy",
     ],
     proxy: ["the proxy failed", "check HTTPS_PROXY / HTTP_PROXY (a URL such as http://proxy:3128) and NO_PROXY"],
+    "not-http": [
+      "the answer was not HTTP",
+      `something other than a Pushgateway answers at ${host}${failure.proxy === undefined ? "" : " or at the proxy"} (another service on that port?); check the host and port in --gateway`,
+    ],
     other: ["could not connect", "check that the gateway is running and that --gateway names the right host and port"],
   };
   const [summary, hint] = what[reason];

@@ -65,6 +65,22 @@ describe("faults a real gateway cannot be made to show, through a proxy in front
     }
   });
 
+  it.each([
+    ["another service's greeting (ssh)", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"],
+    ["a header block larger than any HTTP client takes", `HTTP/1.1 200 OK\r\nX-Junk: ${"x".repeat(128 * 1024)}\r\n\r\n`],
+  ])("an answer that is not HTTP (%s) is said to be one, naming the host, and retried like a cut connection", async (_, bytes) => {
+    const proxy = await startFaultProxy(gw.url, [{ kind: "raw", bytes }, { kind: "raw", bytes }]);
+    try {
+      const run = await runCli(["add", "-j", "not-http", "-g", proxy.url, "--retries", "1", "m=1"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^pushgw: POST ${proxy.url}/metrics/job/not-http/instance/[^:]+: the answer was not HTTP \\(after 2 attempts\\): `));
+      expect(run.stderr).toContain(`hint: something other than a Pushgateway answers at ${proxy.url.replace("http://", "")} (another service on that port?)`);
+      expect(proxy.seen.map((s) => s.fault)).toEqual(["raw", "raw"]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("does not retry a 400: the same request would fail the same way", async () => {
     const proxy = await startFaultProxy(gw.url, []);
     try {

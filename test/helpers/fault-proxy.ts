@@ -10,7 +10,9 @@ export type Fault =
   | { kind: "hang" }
   | { kind: "cut" }
   /** Answers with this status and a body that never ends. */
-  | { kind: "stream"; status: number };
+  | { kind: "stream"; status: number }
+  /** Writes these bytes onto the socket as the answer, then closes it (not HTTP, or broken HTTP). */
+  | { kind: "raw"; bytes: string };
 
 export interface FaultProxy {
   readonly url: string;
@@ -52,6 +54,11 @@ export async function startFaultProxy(target: string, faults: Fault[], beforeFor
         if (!res.destroyed) res.once("drain", more);
       };
       more();
+      return;
+    }
+    if (fault?.kind === "raw") {
+      req.resume();
+      req.socket.end(fault.bytes);
       return;
     }
     if (fault?.kind === "cut") {
