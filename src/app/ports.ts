@@ -218,7 +218,8 @@ export interface RelayedCall {
 }
 
 export type RelayAnswer =
-  | { readonly outcomes: ReadonlyArray<{ readonly kind: "delivered" | "failed" | "spooled"; readonly url: string; readonly message?: string; readonly hint?: string }> }
+  /** `input`: a failure the target refused as bad input before writing (exit 2 in the job). */
+  | { readonly outcomes: ReadonlyArray<{ readonly kind: "delivered" | "failed" | "spooled"; readonly url: string; readonly message?: string; readonly hint?: string; readonly input?: true }> }
   /** Not passed on: why (exit 2 for bad input, 1 otherwise). */
   | { readonly refused: { readonly message: string; readonly hint?: string; readonly exitCode: number } };
 

@@ -62,7 +62,7 @@ export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dry
     const outcomes = await gateway.write(write);
     return {
       outcomes: outcomes.map((o) =>
-        o.kind === "failed" ? { kind: o.kind, url: o.url, message: o.error.message, hint: o.error.hint } : o.kind === "spooled" ? { kind: o.kind, url: o.url, message: o.where } : { kind: o.kind, url: o.url },
+        o.kind === "failed" ? { kind: o.kind, url: o.url, message: o.error.message, hint: o.error.hint, ...(o.input ? { input: true as const } : {}) } : o.kind === "spooled" ? { kind: o.kind, url: o.url, message: o.where } : { kind: o.kind, url: o.url },
       ),
     };
   };
@@ -100,7 +100,7 @@ export function openRelayGateway(socketPath: string, timeoutMs: number, deps: De
       return [{ kind: "failed", url, retryable: false, error: new GatewayError(answer.refused.message, { hint: answer.refused.hint }), ...input }];
     }
     return answer.outcomes.map((o): CallOutcome => {
-      if (o.kind === "failed") return { kind: "failed", url: o.url, retryable: false, error: new GatewayError(o.message ?? "not delivered", { hint: o.hint }) };
+      if (o.kind === "failed") return { kind: "failed", url: o.url, retryable: false, error: new GatewayError(o.message ?? "not delivered", { hint: o.hint }), ...(o.input ? { input: true as const } : {}) };
       if (o.kind === "spooled") return { kind: "spooled", url: o.url, where: o.message ?? "the wrapper's spool", reason: undefined };
       return { kind: "delivered", url: o.url, status: 200, body: "" };
     });

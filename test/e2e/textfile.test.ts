@@ -142,6 +142,15 @@ describe("--target textfile, read by the real node_exporter", () => {
     expect(await expectExported()).toMatchObject({ 'records_seen{instance="box-1",job="nightly"}': 77, 'job_success{instance="box-1",job="nightly"}': 1 });
   });
 
+  it("a nested add that another file's series refuses exits 2 in the job, as it would outside (bad input, nothing written)", async () => {
+    const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", PUSHGW_TARGET: "textfile", PUSHGW_TEXTFILE_DIR: dir };
+    expect((await runCli(["push", ...tf(dir), "-j", "nested-clash", "-i", "box-1", 'rows{table="a"}=1'])).code).toBe(0);
+    const run = await runCli(["wrap", "-j", "nested-clash", "--no-instance", "--", node, job("nested-add.mjs"), 'rows{table="a",instance="box-1"}=9'], { env });
+    expect(run.stderr).toContain('the series rows{instance="box-1",job="nested-clash",table="a"} is already in');
+    expect(run.code).toBe(2);
+    expect(await expectExported()).toMatchObject({ 'rows{instance="box-1",job="nested-clash",table="a"}': 1 });
+  });
+
   it("list and prune work on the directory, by the push time the file holds, not its mtime; other files are left alone", async () => {
     const place = newDir();
     const now = Date.now();
