@@ -10,9 +10,11 @@ import { randomHex, readRegularFile, unlinkIfThere } from "./safe-files.js";
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
 
 const SET_ASIDE = "set-aside";
-const TEMP_PREFIX = ".tmp-";
+/** New files (entries, lock tokens) are written under this prefix, then renamed or linked into place. */
+export const TEMP_PREFIX = ".tmp-";
 const LOCK = ".lock";
-const GUARD_PREFIX = ".takeover-";
+/** The guard a lock takeover holds while it replaces a dead holder's token. */
+export const GUARD_PREFIX = ".takeover-";
 /** A takeover guard whose holder died is removed only once it is this old. */
 const GUARD_GRACE_MS = 3_000;
 /** A lock file holding no token (not written by this version of pushgw) waits this long. */

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { PromFileBytes, TextfileDirectory } from "../app/ports.js";
 import { GatewayError, UsageError } from "../core/errors.js";
 import { randomHex, readRegularFile, unlinkIfThere } from "./safe-files.js";
-import { assertSafeDirectory, checkParents, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock } from "./file-spool.js";
+import { assertSafeDirectory, checkParents, GUARD_PREFIX, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock, TEMP_PREFIX as TOKEN_TEMP_PREFIX } from "./file-spool.js";
 
 const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 
@@ -12,9 +12,6 @@ const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constan
 const TEMP_PREFIX = ".pushgw-tmp-";
 /** The lock of `x.prom` is `.x.prom.lock`. */
 const LOCK_SUFFIX = ".lock";
-/** What file-spool's lock leaves while placing a token (`.tmp-…`) and its takeover guards. */
-const TOKEN_TEMP_PREFIX = ".tmp-";
-const GUARD_PREFIX = ".takeover-";
 /** A token file whose writer died is removed only once it is this old. */
 const TOKEN_GRACE_MS = 3_000;
 /** No file pushgw writes is larger; a larger `*.prom` is left out of the checks. */
