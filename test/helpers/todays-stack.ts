@@ -1,0 +1,47 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The newest Pushgateway, Prometheus, node_exporter and VictoriaMetrics Debian ships (unstable),
+ * fetched and unpacked by scripts/fetch-todays-stack.sh into .ci/.stack (never installed).
+ * For tests whose subject exists only in the newer versions (a gateway started with
+ * --push.enable-utf8-names, a remote-write 2.0-only receiver), whatever world the suite runs in.
+ */
+export interface TodaysStack {
+  readonly pushgateway: string;
+  readonly prometheus: string;
+  readonly nodeExporter: string;
+  readonly victoriaMetrics: string;
+}
+
+const SCRIPT = fileURLToPath(new URL("../../scripts/fetch-todays-stack.sh", import.meta.url));
+const NAMES: Record<string, keyof TodaysStack> = {
+  PUSHGATEWAY_BIN: "pushgateway",
+  PROMETHEUS_BIN: "prometheus",
+  NODE_EXPORTER_BIN: "nodeExporter",
+  VICTORIA_METRICS_BIN: "victoriaMetrics",
+};
+
+let cached: TodaysStack | undefined;
+
+/** Fetches on first use (about 20 s, then cached on disk); throws saying how to get them otherwise. */
+export function todaysStack(): TodaysStack {
+  if (cached) return cached;
+  let out: string;
+  try {
+    out = execFileSync("bash", [SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    throw new Error(
+      `these tests need the newest Pushgateway, Prometheus, node_exporter and VictoriaMetrics from Debian unstable, ` +
+        `fetched by scripts/fetch-todays-stack.sh (apt-get download from the mirror this machine's sources name), which failed:\n${String((error as { stderr?: string }).stderr ?? error)}`,
+    );
+  }
+  const found: Partial<Record<keyof TodaysStack, string>> = {};
+  for (const match of out.matchAll(/^export (\w+)='([^']+)'$/gm)) {
+    const key = NAMES[match[1]!];
+    if (key) found[key] = match[2]!;
+  }
+  for (const key of Object.values(NAMES)) if (!found[key]) throw new Error(`scripts/fetch-todays-stack.sh did not name the ${key} binary`);
+  cached = found as TodaysStack;
+  return cached;
+}
