@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,12 +5,10 @@ import { describe, expect, it } from "vitest";
 import { buildManPage } from "../../src/cli/man-page.js";
 import { GatewayError, InputError, InternalError, SpooledError, UsageError } from "../../src/core/errors.js";
 import { roffText } from "../../src/core/man-page.js";
-import { ensureTool } from "../helpers/prometheus.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
 const committed = readFileSync(join(root, "man/pushgw.1"), "utf8");
-ensureTool("groff", "groff-base");
 
 /** PUSHGW_ names in the source that are not environment variables. */
 const NOT_VARIABLES = [
@@ -60,15 +57,6 @@ describe("pushgw(1)", () => {
     for (const name of names) expect(environment, name).toContain(name);
   });
 
-  it("renders with groff, without a warning", () => {
-    const run = spawnSync("groff", ["-man", "-Tutf8", "-ww", "-z", join(root, "man/pushgw.1")], { encoding: "utf8" });
-    expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
-    const text = execFileSync("groff", ["-man", "-Tascii", "-P-c", "-P-b", "-P-u", join(root, "man/pushgw.1")], { encoding: "utf8" }).replace(/ +/g, " ");
-    expect(text).toMatch(/^NAME\n pushgw - push metrics/m);
-    expect(text).toContain("pushgw wrap [OPTIONS] -- COMMAND [ARG...]");
-    expect(text).toMatch(/30 2 \* \* \* +pushgw wrap --job backup/);
-  });
 });
 
 describe("roffText", () => {
