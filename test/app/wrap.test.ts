@@ -180,3 +180,31 @@ describe("wrap --lock, with fake ports", () => {
     expect(events).toEqual([`take ${LOCK}`, "POST start", "POST outcome", `release ${LOCK}`]);
   });
 });
+
+describe("wrap's outcome timestamps, with a simulated clock", () => {
+  /** The sample values of the final push (the second POST), by metric name. */
+  const finalValues = (world: FakeWorld): Record<string, number> => {
+    const body = world.requests.filter((r) => r.method === "POST")[1]!.body;
+    const text = typeof body === "string" ? body : new TextDecoder().decode(body);
+    return Object.fromEntries(
+      text
+        .split("\n")
+        .filter((line) => line !== "" && !line.startsWith("#"))
+        .map((line) => [line.slice(0, line.search(/[ {]/)), Number(line.slice(line.lastIndexOf(" ") + 1))]),
+    );
+  };
+
+  it.each([
+    ["a failure", 3, "job_last_failure_timestamp_seconds", "job_last_success_timestamp_seconds"],
+    ["a success", 0, "job_last_success_timestamp_seconds", "job_last_failure_timestamp_seconds"],
+  ])("%s is stamped with the time the job ended, not the time it started", async (_what, code, stamped, absent) => {
+    const world = fakeWorld(() => reply(200), {}, { ...exited(code), durationMs: 7000 });
+    await wrapJob(options(), world.deps);
+    const values = finalValues(world);
+    expect(values["job_last_start_timestamp_seconds"]).toBe(1_800_000_000);
+    expect(values["job_last_completion_timestamp_seconds"]).toBe(1_800_000_007);
+    expect(values[stamped]).toBe(1_800_000_007);
+    expect(values["job_duration_seconds"]).toBe(7);
+    expect(values).not.toHaveProperty(absent);
+  });
+});

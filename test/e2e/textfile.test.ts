@@ -468,3 +468,31 @@ describe("through a real Prometheus scraping node_exporter", () => {
     ]);
   }, 40_000);
 });
+
+describe("a reader never sees a half-written file", () => {
+  it("node_exporter reading while a 100,000-series push replaces the file finds the old file or the new, whole", async () => {
+    const dir = newDir();
+    const file = fileOf(dir, "big", ["instance", "box-1"]);
+    expect((await runCli(["push", ...tf(dir), "-j", "big", "-i", "box-1", "old_marker=1"])).code).toBe(0);
+    const old = readFileSync(file, "utf8");
+    const series = Array.from({ length: 100_000 }, (_, i) => `rows{n="${i}"} ${i}`).join("\n") + "\nnew_marker 1\n";
+    const { done } = startCli(["push", ...tf(dir), "-j", "big", "-i", "box-1", "-f", "-"], { input: series });
+    // Read as fast as the event loop allows while pushgw writes; every read must be one whole version.
+    let finished = false;
+    void done.then(() => (finished = true));
+    let oldReads = 0;
+    const otherReads = new Set<string>();
+    while (!finished) {
+      const text = readFileSync(file, "utf8");
+      if (text === old) oldReads++;
+      else otherReads.add(text);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await done).code).toBe(0);
+    const final = readFileSync(file, "utf8");
+    expect(final).toContain('rows{job="big",instance="box-1",n="99999"} 99999\nnew_marker{job="big",instance="box-1"} 1\n');
+    // Whatever was read that was not the old file was the new one, whole: never a prefix of it.
+    expect([...otherReads].map((text) => (text === final ? "new" : `torn at ${text.length} of ${final.length} bytes`))).toEqual(otherReads.size === 0 ? [] : ["new"]);
+    expect(oldReads).toBeGreaterThan(0);
+  });
+});
