@@ -14,7 +14,7 @@ export interface FlushOptions {
  * this run (credentials, -H headers, client certificate) go only to the gateways it names;
  * calls for other gateways are sent without them, and if such a gateway wants credentials
  * they stay queued for a run that names it. A spool directory others could write to is refused
- * (exit 2): what flush finds there it sends.
+ * (exit 2): what flush finds there it sends. Silent when all was delivered (`-v` says what).
  */
 export async function flushSpool(options: FlushOptions, deps: Deps): Promise<number> {
   const dir = options.transport.spoolDir;
@@ -22,6 +22,9 @@ export async function flushSpool(options: FlushOptions, deps: Deps): Promise<num
     throw new UsageError("flush: no spool given", { hint: "pass --spool DIR or set PUSHGW_SPOOL" });
   }
   const gateway = await openGateway(options.transport, deps, { command: "flush" });
+  // What went well is said only with -v, unless something went wrong too: a
+  // `*/5 * * * * pushgw flush` cron line mails only when there is something to read.
+  const progress: string[] = [];
   let spool: Spool;
   let baseUrls: string[];
   let invalid: readonly SetAsideNote[];
@@ -31,7 +34,7 @@ export async function flushSpool(options: FlushOptions, deps: Deps): Promise<num
     if (options.retrySetAside) {
       const restored = await spool.restoreSetAside();
       kept = restored.kept;
-      deps.out.info(`flush: put ${restored.restored} set-aside call(s) back into their queues`);
+      progress.push(`flush: put ${restored.restored} set-aside call(s) back into their queues`);
       for (const note of kept) deps.out.warn(`still set aside, not a call pushgw would send (${note.why}): ${note.where}`);
     }
     ({ baseUrls, setAside: invalid } = await spool.gateways());
@@ -41,16 +44,19 @@ export async function flushSpool(options: FlushOptions, deps: Deps): Promise<num
   reportInvalid(invalid, deps);
   const reports: FlushReport[] = [];
   for (const baseUrl of baseUrls) reports.push(await flushQueue(spool, baseUrl, gateway, deps));
+  const clean = invalid.length === 0 && kept.length === 0 && reports.every((r) => r.waiting === 0 && r.setAside.length === 0 && r.problem === undefined && !r.needsCredentials);
+  const say = (line: string) => (clean ? deps.out.verbose(line) : deps.out.info(line));
+  for (const line of progress) say(line);
   if (reports.every((r) => r.delivered === 0 && r.waiting === 0 && r.setAside.length === 0)) {
     if (invalid.length > 0 || kept.length > 0) return 1;
-    deps.out.info(`flush: the spool ${dir} is empty`);
+    say(`flush: the spool ${dir} is empty`);
     return 0;
   }
   for (const r of reports) {
     const parts = [`delivered ${r.delivered}`];
     if (r.waiting > 0) parts.push(`${r.waiting} still waiting${r.busy ? " (another pushgw is delivering them)" : ""}`);
     if (r.setAside.length > 0) parts.push(`${r.setAside.length} set aside`);
-    deps.out.info(`flush ${r.baseUrl}: ${parts.join(", ")}`);
+    say(`flush ${r.baseUrl}: ${parts.join(", ")}`);
     if (r.problem !== undefined) deps.out.warn(r.problem);
     if (r.needsCredentials) {
       deps.out.warn(

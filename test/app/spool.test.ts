@@ -137,7 +137,7 @@ describe("flush", () => {
   const flush = (world: ReturnType<typeof fakeWorld>, extra: Partial<TransportOptions> = {}, gateways = [A], retrySetAside = false) =>
     flushSpool({ transport: transport(extra, gateways), retrySetAside }, world.deps);
 
-  it("delivers every gateway's queue in order, takes and releases each lock, exit 0", async () => {
+  it("delivers every gateway's queue in order, takes and releases each lock, exit 0, silent unless -v", async () => {
     const spool = new MemorySpool();
     await spool.save(spooled(A, "PUT", "/metrics/job/x", "m 1\n"));
     await spool.save(spooled(B, "POST", "/metrics/job/y", "n 1\n"));
@@ -146,7 +146,8 @@ describe("flush", () => {
     expect(await flush(world, {}, [A, B])).toBe(0);
     expect(sent(world.requests)).toEqual([`PUT ${A}/metrics/job/x m 1`, `DELETE ${A}/metrics/job/x`, `POST ${B}/metrics/job/y n 1`]);
     expect(spool.lockLog).toEqual([`take ${A}`, `release ${A}`, `take ${B}`, `release ${B}`]);
-    expect(world.printed.info).toEqual([`flush ${A}: delivered 2`, `flush ${B}: delivered 1`]);
+    expect(world.printed.info).toEqual([]);
+    expect(world.printed.verbose.filter((line) => line.startsWith("flush"))).toEqual([`flush ${A}: delivered 2`, `flush ${B}: delivered 1`]);
   });
 
   it("stops a queue at the first passing failure, keeping the order, and says how many wait (SpooledError)", async () => {
@@ -183,7 +184,8 @@ describe("flush", () => {
     const world = fakeWorld(() => reply(200), {}, undefined, spool);
     expect(await flush(world, {}, [A], true)).toBe(0);
     expect(sent(world.requests)).toEqual([`PUT ${A}/metrics/job/x m 1`]);
-    expect(world.printed.info[0]).toBe("flush: put 1 set-aside call(s) back into their queues");
+    expect(world.printed.info).toEqual([]);
+    expect(world.printed.verbose).toContain("flush: put 1 set-aside call(s) back into their queues");
   });
 
   it("the secrets of this run go only to the gateway it names; another gateway's 401 keeps its calls queued", async () => {
@@ -221,11 +223,12 @@ describe("flush", () => {
     expect(world.printed.info).toEqual([`flush ${A}: delivered 0, 1 still waiting (another pushgw is delivering them)`]);
   });
 
-  it("an empty spool: says so, exit 0, nothing sent", async () => {
+  it("an empty spool: says so only with -v, exit 0, nothing sent", async () => {
     const world = fakeWorld(() => reply(200), {}, undefined, new MemorySpool());
     expect(await flush(world)).toBe(0);
     expect(world.requests).toEqual([]);
-    expect(world.printed.info).toEqual(["flush: the spool /var/spool/pushgw is empty"]);
+    expect(world.printed.info).toEqual([]);
+    expect(world.printed.verbose).toEqual(["flush: the spool /var/spool/pushgw is empty"]);
   });
 
   it("a spool that cannot be used is a usage error naming it (exit 2)", async () => {

@@ -479,7 +479,7 @@ describe("flush --retry-set-aside", () => {
     expect(readdirSync(asideFolder)).toHaveLength(2);
 
     // Without the flag, set-aside calls stay where they are.
-    expect((await runCli(["flush", "--spool", spool])).stderr).toMatch(/is empty/);
+    expect((await runCli(["flush", "--spool", spool, "-v"])).stderr).toMatch(/is empty/);
     expect(await pushesCounted(gw)).toBe(1);
 
     expect((await runCli(["delete", "-g", gw.url, "-j", "owner"])).code).toBe(0);
