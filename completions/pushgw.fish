@@ -73,6 +73,7 @@ complete -c pushgw -n "__fish_seen_subcommand_from add" -l dry-run -d 'print the
 complete -c pushgw -n "__fish_seen_subcommand_from add" -l file -s f -r -F -d 'text exposition format file; - is stdin'
 complete -c pushgw -n "__fish_seen_subcommand_from add" -l type -s t -x -a 'gauge counter untyped' -d 'TYPE line for METRIC arguments; without it none is sent, as with curl'
 complete -c pushgw -n "__fish_seen_subcommand_from add" -l help-text -x -d 'HELP line for METRIC arguments'
+complete -c pushgw -n "__fish_seen_subcommand_from add" -l heartbeat -d 'send an empty body on purpose: the gateway only refreshes the group\'s push time (without it, nothing to push is exit 2)'
 complete -c pushgw -n "__fish_seen_subcommand_from delete" -l gateway -s g -x -d 'Pushgateway base URL, path prefix kept; repeat to push to several'
 complete -c pushgw -n "__fish_seen_subcommand_from delete" -l timeout -x -d 'time limit per attempt'
 complete -c pushgw -n "__fish_seen_subcommand_from delete" -l retries -x -d 'retries on connection errors, timeouts, 408, 429 and 5xx'

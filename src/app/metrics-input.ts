@@ -16,6 +16,8 @@ export interface LoadedMetrics {
   readonly exposition: Exposition;
   /** False when the user gave no input at all (as opposed to an empty file). */
   readonly given: boolean;
+  /** add --heartbeat: empty on purpose. */
+  readonly heartbeat?: boolean;
 }
 
 /** Reads the metrics from where the user said and checks them against the grouping key. */
@@ -54,15 +56,41 @@ async function readFileOrExplain(path: string, deps: Deps): Promise<Uint8Array> 
   }
 }
 
-export function requireSamples(loaded: LoadedMetrics, command: string): void {
-  if (!loaded.given) {
-    throw new UsageError(`${command}: no metrics given`, {
-      hint: "pass NAME=VALUE arguments, --file F (- for stdin), or pipe the text format into pushgw",
+/**
+ * add --heartbeat: an empty body, sent on purpose. Stdin is not read (under cron it may be
+ * anything); metrics given beside it are a contradiction.
+ */
+export function heartbeatInput(source: MetricsSource, key: GroupingKey): LoadedMetrics {
+  if (source.kind !== "unspecified") {
+    throw new UsageError(`--heartbeat sends an empty body, so it takes no ${source.kind === "arguments" ? "METRIC arguments" : "--file"}`, {
+      hint: "drop --heartbeat to push the metrics, or the metrics to send only a heartbeat",
     });
   }
-  if (command === "push" && loaded.exposition.sampleCount === 0) {
+  return { exposition: parseExposition("", { name: "--heartbeat" }, { groupingLabels: groupingLabelMap(key), collectSamples: false }), given: true, heartbeat: true };
+}
+
+/**
+ * Nothing to push is a mistake unless asked for: `pushgw add -j x $METRIC` with $METRIC unset
+ * under cron (stdin empty) would otherwise refresh the group's push time and exit 0, a silent
+ * heartbeat for a job whose metric went missing. --heartbeat, or --file naming an empty file,
+ * says it is meant.
+ */
+export function requireSamples(loaded: LoadedMetrics, command: string, source: MetricsSource): void {
+  if (!loaded.given) {
+    throw new UsageError(`${command}: no metrics given`, {
+      hint: `pass NAME=VALUE arguments, --file F (- for stdin), or pipe the text format into pushgw${command === "add" ? "; --heartbeat only refreshes the group's push time" : ""}`,
+    });
+  }
+  if (loaded.exposition.sampleCount > 0 || loaded.heartbeat) return;
+  if (command === "push") {
     throw new InputError("push: the input holds no samples; a PUT of nothing would empty the whole group", {
-      hint: "to remove the group use `pushgw delete`; to only mark it as pushed use `pushgw add` with empty input",
+      hint: "to remove the group use `pushgw delete`; to only mark it as pushed use `pushgw add --heartbeat`",
+    });
+  }
+  const namedFile = source.kind === "file" && source.path !== "-";
+  if (!namedFile) {
+    throw new UsageError(`${command}: nothing to push: stdin was empty${source.kind === "unspecified" ? " and no METRIC argument was given (an unset variable?)" : ""}`, {
+      hint: "give NAME=VALUE arguments or the text format on stdin; to only refresh the group's push time, pass --heartbeat",
     });
   }
 }

@@ -3,7 +3,7 @@ import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
 import { buildWriteCall } from "./write-call.js";
-import { loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
+import { heartbeatInput, loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
 import type { Deps } from "./ports.js";
 
 export interface PushOptions {
@@ -13,6 +13,8 @@ export interface PushOptions {
   readonly metrics: MetricsSource;
   readonly transport: TransportOptions;
   readonly dryRun: boolean;
+  /** add --heartbeat: an empty body on purpose (nothing to push is otherwise a usage error). */
+  readonly heartbeat?: boolean;
 }
 
 /** `push` and `add`: check everything, then send one request to every gateway. */
@@ -21,8 +23,8 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   refuseEmptyGroupingValues(key);
   const command = options.method === "PUT" ? "push" : "add";
   const target = options.transport.target ?? "pushgateway";
-  const loaded = await loadMetrics(options.metrics, key, deps, target === "remote-write");
-  requireSamples(loaded, command);
+  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write");
+  requireSamples(loaded, command, options.metrics);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
   const { transport } = options;
   const gateway =

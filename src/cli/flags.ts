@@ -293,6 +293,11 @@ export const FLAGS = {
     parse: (t, from): ArgumentMetricType => choice(t, from, METRIC_TYPES),
   }),
   "help-text": text({ describe: "HELP line for METRIC arguments", group: "Metrics:", commands: ["push", "add"] }),
+  heartbeat: toggle({
+    describe: "send an empty body on purpose: the gateway only refreshes the group's push time (without it, nothing to push is exit 2)",
+    group: "Metrics:",
+    commands: ["add"],
+  }),
 
   // Selecting groups
   match: repeatable({

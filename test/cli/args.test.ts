@@ -74,6 +74,7 @@ describe("push and add", () => {
       metrics: { kind: "arguments", args: ["a=1", 'b{x="y"}=2'], type: undefined, help: undefined },
       transport: DEFAULT_TRANSPORT,
       dryRun: false,
+      heartbeat: false,
     });
     expect(output).toEqual(NORMAL);
   });

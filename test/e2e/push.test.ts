@@ -141,9 +141,14 @@ describe("metrics from files and stdin", () => {
     expect(family(findGroup(await readGroups(gw.url), { job: "dash" }), "h")?.type).toBe("HISTOGRAM");
   });
 
-  it("add with empty input only refreshes push_time_seconds; push with empty input is refused", async () => {
+  it("add --heartbeat only refreshes push_time_seconds; push with empty input is refused", async () => {
     await pushgw(["add", "-j", "heartbeat", "--no-instance", "kept=1"]);
-    expect((await pushgw(["add", "-j", "heartbeat", "--no-instance"], "")).code).toBe(0);
+    const pushedAt = async () => Number(family(findGroup(await readGroups(gw.url), { job: "heartbeat" }), "push_time_seconds")?.metrics[0]?.value);
+    const before = await pushedAt();
+    await new Promise((r) => setTimeout(r, 20));
+    // Stdin is not read with --heartbeat: what cron hands the job there is not a metric.
+    expect(await pushgw(["add", "-j", "heartbeat", "--no-instance", "--heartbeat"], "ignored=1\n")).toMatchObject({ code: 0, stderr: "" });
+    expect(await pushedAt()).toBeGreaterThan(before);
     expect(familyNames(findGroup(await readGroups(gw.url), { job: "heartbeat" })!)).toEqual(["kept"]);
     const refused = await pushgw(["push", "-j", "heartbeat", "--no-instance"], "");
     expect(refused.code).toBe(2);
@@ -151,10 +156,28 @@ describe("metrics from files and stdin", () => {
     expect(familyNames(findGroup(await readGroups(gw.url), { job: "heartbeat" })!)).toEqual(["kept"]);
   });
 
-  it("with no input at all, says so", async () => {
-    const run = await runCli(["add", "-j", "nothing"], { env });
-    // stdin is /dev/null here, which is not a terminal: an empty body, a heartbeat
-    expect(run.code).toBe(0);
+  it.each<[string, string[], string | undefined, RegExp]>([
+    // `pushgw add -j x $METRIC` with $METRIC unset, under cron: no argument, stdin /dev/null.
+    ["no argument, stdin empty (an unset variable under cron)", [], undefined, /add: nothing to push: stdin was empty and no METRIC argument was given \(an unset variable\?\)/],
+    ["--file - with empty stdin", ["--file", "-"], "", /add: nothing to push: stdin was empty\n/],
+    ["only comments on stdin", [], "# HELP m Something.\n", /add: nothing to push/],
+    ["--heartbeat with a METRIC argument", ["--heartbeat", "m=1"], undefined, /--heartbeat sends an empty body, so it takes no METRIC arguments/],
+  ])("add with %s: exit 2, the hint names --heartbeat, nothing sent", async (_what, extra, input, message) => {
+    const run = await pushgw(["add", "-j", "silent-heartbeat", ...extra], input);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/--heartbeat/);
+    expect(findGroup(await readGroups(gw.url), { job: "silent-heartbeat" })).toBeUndefined();
+  });
+
+  it("add --file naming an empty file is a heartbeat on purpose", async () => {
+    const file = join(tmp, "empty.prom");
+    writeFileSync(file, "");
+    expect((await pushgw(["add", "-j", "empty-file", "--no-instance", "--file", file])).code).toBe(0);
+    expect(familyNames(findGroup(await readGroups(gw.url), { job: "empty-file" })!)).toEqual([]);
+  });
+
+  it("a --file that is missing says so", async () => {
     const missing = await pushgw(["push", "-j", "nothing", "--file", join(tmp, "absent.prom")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--file .*absent\.prom: cannot read it: no such file/);

@@ -26,6 +26,7 @@ export function toPushOptions(method: "PUT" | "POST", flags: Flags, positionals:
     metrics: source,
     transport: { ...toTransportOptions(flags, cli), relaySocket: relaySocketFor(flags, cli) },
     dryRun: flags.get("dry-run"),
+    heartbeat: method === "POST" && flags.get("heartbeat"),
   };
 }
 
@@ -59,6 +60,7 @@ export function addCommand(app: App, cli: CliEnvironment): PushgwCommand {
       ["$0 add --job some_job some_metric=3.14", "instead of: echo 'some_metric 3.14' | curl --data-binary @- …"],
       ["$0 add -j batch -t counter --help-text 'Rows done.' rows_total=42", "a counter with a HELP line"],
       ["$0 add -j batch 'queue_depth{queue=\"mail\"}=7'", "a sample with labels"],
+      ["$0 add -j batch --heartbeat", "only refresh the group's push time"],
     ],
   };
   return defineCommand(definition, cli, (flags, positionals) => app.push(toPushOptions("POST", flags, positionals, cli), toOutputSettings(flags)));
