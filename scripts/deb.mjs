@@ -5,9 +5,10 @@
 //
 // Each holds /usr/bin/pushgw (the standalone file, so cron's PATH finds it and no Node is
 // needed), the completions where bash-completion, zsh and fish look for vendor completions,
-// pushgw(1), the alert rules and dashboard under /usr/share/pushgw/, and the README and licence
-// notices under /usr/share/doc/pushgw/. The standalone files are built first when missing or
-// older than the source.
+// pushgw(1), the alert rules and dashboard under /usr/share/pushgw/, and the README, its reference
+// pages (docs/*.md, in docs/ beside it as in the source) and licence notices under
+// /usr/share/doc/pushgw/. The standalone files are built first when missing or older than the
+// source.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -125,6 +126,10 @@ function buildDeb(arch) {
   put("usr/share/pushgw/pushgw.rules.yml", { file: join(root, "alerting/pushgw.rules.yml") });
   put("usr/share/pushgw/pushgw-dashboard.json", { file: join(root, "alerting/pushgw-dashboard.json") });
   put("usr/share/doc/pushgw/README.md.gz", gzip(readFileSync(join(root, "README.md"))));
+  // Compressed as the README is (Debian policy 12.3 wants files over 4 kB in /usr/share/doc so).
+  for (const page of readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md")).sort()) {
+    put(`usr/share/doc/pushgw/docs/${page}.gz`, gzip(readFileSync(join(root, "docs", page))));
+  }
   put("usr/share/doc/pushgw/copyright", copyright(readFileSync(join(root, "dist/standalone/THIRD-PARTY-NOTICES.txt"), "utf8")));
   put("usr/share/doc/pushgw/changelog.gz", gzip(changelog(timestamp)));
   put("usr/share/lintian/overrides/pushgw", readFileSync(join(root, "scripts/deb/lintian-overrides"), "utf8"));

@@ -158,7 +158,7 @@ export function seriesLabelSetId(labels: Readonly<Record<string, string>> | Read
 
 /**
  * The groups that differ from `key` only by labels with empty values: to Prometheus the same
- * series, so the gateway cannot hold both (see the README's "The grouping key").
+ * series, so the gateway cannot hold both (see docs/grouping-key.md).
  */
 export function emptyValueTwins(groups: readonly Group[], key: GroupingKey): Group[] {
   const ours = seriesLabelSetId(groupingLabelPairs(key));

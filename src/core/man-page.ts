@@ -245,7 +245,7 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ".SH SEE ALSO",
     `${bold("crontab")}(5), ${bold("prometheus")}(1), ${bold("pushgateway")}(1), ${bold("promtool")}(1)`,
     ".PP",
-    roffText("The README, in /usr/share/doc/pushgw/ with the Debian package, covers every command in full."),
+    roffText("The README and its reference pages (docs/), in /usr/share/doc/pushgw/ with the Debian package, cover every command in full."),
   );
   return `${lines.join("\n")}\n`;
 }

@@ -57,6 +57,10 @@ describe.each(Object.entries(DEBS))("the %s package", (arch, deb) => {
       return [path.join(" ").replace(/^\./, ""), { mode, owner }] as const;
     }));
     for (const file of EXPECTED_FILES) expect(entries.has(file), file).toBe(true);
+    // The README's reference pages, beside it as in the source.
+    for (const page of readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md"))) {
+      expect(entries.has(`/usr/share/doc/pushgw/docs/${page}.gz`), page).toBe(true);
+    }
     expect(entries.get("/usr/bin/pushgw")).toEqual({ mode: "-rwxr-xr-x", owner: "root/root" });
     expect([...entries.values()].every((e) => e.owner === "root/root")).toBe(true);
   });

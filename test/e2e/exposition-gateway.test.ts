@@ -10,7 +10,7 @@ import { runCli } from "../helpers/run-cli.js";
  * real gateway: pushgw and the gateway agree. What pushgw accepts lands exactly as parsed;
  * what pushgw refuses (exit 2, nothing sent) the gateway refuses too, except the few inputs
  * the gateway takes but stores wrongly or silently changes, which pushgw refuses on purpose
- * for the reason given here (each is in the README's list of what is checked).
+ * for the reason given here (each is in the list of what is checked, docs/push-and-add.md).
  */
 const GATEWAY_TAKES_BUT_PUSHGW_REFUSES: Readonly<Record<string, string>> = {
   "bucket-without-le.prom": "a histogram bucket without le (the gateway stores a bucket with no bound)",

@@ -34,10 +34,14 @@ describe("the npm package", () => {
     expect(installed("--help")).toMatch(/Commands:[\s\S]*pushgw push[\s\S]*pushgw wrap/);
   });
 
-  it("ships the bundle, the completions, the man page, the README and the licence, and no source", () => {
+  it("ships the bundle, the completions, the man page, the README and its reference pages, the licence, and no source", () => {
     const pkg = join(prefix, "lib", "node_modules", "pushgw");
     for (const file of ["bin/pushgw", "bin/package.json", "dist/pushgw.cjs", "dist/launch.cjs", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "man/pushgw.1", "README.md", "LICENSE"]) {
       expect(existsSync(join(pkg, file)), file).toBe(true);
+    }
+    // The pages the README links to.
+    for (const page of readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md"))) {
+      expect(existsSync(join(pkg, "docs", page)), `docs/${page}`).toBe(true);
     }
     // npm links the page named by package.json's "man" where man finds it under the prefix.
     expect(existsSync(join(prefix, "share", "man", "man1", "pushgw.1"))).toBe(true);
