@@ -42,8 +42,10 @@ interface FlagRow<V> {
   readonly file?: boolean;
   /** The value is a directory: completion offers directory names only. */
   readonly directory?: boolean;
-  /** The only values allowed, offered by completion. */
+  /** The only values allowed, offered by completion and listed by --help. */
   readonly choices?: readonly string[];
+  /** Said in --help where the command needs the flag (or its variable). */
+  readonly required?: Readonly<Partial<Record<CommandName, string>>>;
   /** Shown in --help when neither the flag nor its variable is given. */
   readonly defaultText?: string;
   /** One line for --help and completion; or one per command where the meaning differs. */
@@ -191,7 +193,16 @@ export const FLAGS = {
       short: "g",
       env: "PUSHGW_GATEWAY",
       helpNote: "several separated by spaces",
-      describe: "Pushgateway base URL, path prefix kept; repeat to push to several",
+      describe: {
+        push: "Pushgateway base URL, path prefix kept; repeat to push to several",
+        add: "Pushgateway base URL, path prefix kept; repeat to push to several",
+        wrap: "Pushgateway base URL, path prefix kept; repeat to push the outcome to several",
+        delete: "Pushgateway base URL, path prefix kept; repeat to delete from several",
+        list: "the Pushgateway to list (base URL, path prefix kept); one at a time",
+        prune: "the Pushgateway to prune (base URL, path prefix kept); one at a time",
+        doctor: "the Pushgateway to examine (base URL, path prefix kept); one at a time",
+        flush: "deliver only to these gateways with this run's credentials (base URL, path prefix kept); the others' calls go without them",
+      },
       group: GATEWAY_GROUP,
       commands: TALKING_TO_A_GATEWAY,
       parse: gatewayUrl,
@@ -262,7 +273,10 @@ export const FLAGS = {
   verbose: toggle({ short: "v", describe: "print each request and its status (never credentials)", group: "Output:", commands: TALKING_TO_A_GATEWAY }),
 
   // Grouping key
-  job: text({ short: "j", env: "PUSHGW_JOB", describe: "job name", group: "Grouping key:", commands: GROUPING }),
+  job: {
+    ...text({ short: "j", env: "PUSHGW_JOB", describe: "job name", group: "Grouping key:", commands: GROUPING }),
+    required: { push: "required", add: "required", wrap: "required", delete: "required unless --match" },
+  },
   instance: {
     ...text({ short: "i", describe: "instance label; default this host's name; --no-instance leaves it out", group: "Grouping key:", commands: GROUPING }),
     negatable: true,
@@ -412,9 +426,12 @@ function helpGroupOf(name: FlagName, command: CommandName): HelpGroup {
   return typeof group === "string" ? group : (group[command] ?? "Options:");
 }
 
-/** What --help says after the description: the variable and the default. */
-function helpSuffix(row: Row): string {
+/** What --help says after the description: required, the choices, the variable and the default. */
+function helpSuffix(row: Row, command: CommandName): string {
   const parts: string[] = [];
+  const required = row.required?.[command];
+  if (required !== undefined) parts.push(required);
+  if (row.choices !== undefined) parts.push(`one of ${row.choices.join(", ")}`);
   if (row.env) parts.push(`env ${row.env}${row.helpNote ? `, ${row.helpNote}` : ""}`);
   else if (row.helpNote) parts.push(row.helpNote);
   if (row.defaultText !== undefined && row.takesValue) parts.push(`default ${row.defaultText}`);
@@ -442,7 +459,7 @@ export function declareFlags<T>(y: Argv<T>, command: CommandName, groupOrder: re
       // yargs would show "[string]" beside every flag).
       type: row.takesValue ? undefined : "boolean",
       requiresArg: row.takesValue && !row.negatable && !row.optionalValue,
-      describe: describeFlag(name, command) + helpSuffix(row),
+      describe: describeFlag(name, command) + helpSuffix(row, command),
       group: group === "Options:" ? undefined : group,
       hidden: row.hiddenIn?.includes(command) === true,
     }) as Argv<T>;

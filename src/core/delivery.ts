@@ -41,6 +41,15 @@ export function parseGatewayUrl(text: string): GatewayEndpoint {
   }
   url.username = "";
   url.password = "";
+  // The whole URL of a curl one-liner pasted in: pushgw would push below it, to
+  // …/metrics/job/x/metrics/job/y, a group nobody scrapes for.
+  const group = /\/metrics\/job(@base64)?\/.*$/.exec(url.pathname);
+  if (group) {
+    const base = `${url.origin}${url.pathname.slice(0, group.index)}`;
+    throw new UsageError(`--gateway: "${redactUrlText(text)}" names a group (${group[0]}), not a gateway`, {
+      hint: `give the gateway's base URL (${base}) and the group with --job, --instance and --label`,
+    });
+  }
   const path = url.pathname.replace(/\/+$/, "");
   return { baseUrl: `${url.origin}${path}`, urlCredentials };
 }

@@ -243,7 +243,8 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ".RE",
     ".fi",
     ".SH SEE ALSO",
-    `${bold("crontab")}(5), ${bold("prometheus")}(1), ${bold("pushgateway")}(1), ${bold("promtool")}(1)`,
+    // Debian installs the gateway's page as prometheus-pushgateway(1); upstream names it pushgateway(1).
+    `${bold("crontab")}(5), ${bold("prometheus")}(1), ${bold("prometheus-pushgateway")}(1) (${bold("pushgateway")}(1) elsewhere), ${bold("promtool")}(1)`,
     ".PP",
     roffText("The README and its reference pages (docs/), in /usr/share/doc/pushgw/ with the Debian package, cover every command in full."),
   );

@@ -6,6 +6,15 @@ export type ArgumentMetricType = "gauge" | "counter" | "untyped";
 
 const ARGUMENT_HINT = { hint: `write each metric as NAME=VALUE or 'NAME{label="value"}=VALUE' (quoted for the shell); nothing was sent` };
 
+/** A line of the text format given as an argument (`count_thread_sum 596`, as in a curl one-liner's echo). */
+const TEXT_FORMAT_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?)[ \t]+(\S+)$/;
+
+function hintFor(arg: string): { hint: string } {
+  const line = TEXT_FORMAT_LINE.exec(arg);
+  if (line === null) return ARGUMENT_HINT;
+  return { hint: `that is a line of the text format; as an argument write '${line[1]}=${line[2]}', or pipe the text format into pushgw (echo '${arg}' | pushgw …); nothing was sent` };
+}
+
 export interface MetricArgumentsText {
   readonly text: string;
   /** Points each generated line back to the argument it came from, for error messages. */
@@ -33,7 +42,7 @@ export function metricArgumentsToExposition(
     const close = arg.lastIndexOf("}");
     // The labels, when given, must end the series: `m{a="1"} x=2` is not a series.
     if (eq < 0 || (brace >= 0 && (eq < close || (close >= 0 && close !== eq - 1)))) {
-      throw new InputError(`${where}: expected NAME=VALUE or NAME{label="value"}=VALUE`, ARGUMENT_HINT);
+      throw new InputError(`${where}: expected NAME=VALUE or NAME{label="value"}=VALUE`, hintFor(arg));
     }
     const series = arg.slice(0, eq);
     const value = arg.slice(eq + 1);

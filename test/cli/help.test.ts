@@ -27,6 +27,39 @@ describe("each command's --help", () => {
     expect(listedFlags(await help([command, "--help"]))).toEqual([...shown, "help", "version"].sort());
   });
 
+  /** The help line of one flag, its wrapped continuation lines joined. */
+  const flagHelp = (text: string, long: string): string => {
+    const at = text.search(new RegExp(`^ {2}(?:-\\w, | {4})--${long}\\b`, "m"));
+    const rest = text.slice(at).split("\n");
+    const lines = [rest[0]!, ...rest.slice(1).filter((_, i, all) => all.slice(0, i + 1).every((l) => /^ {10,}\S/.test(l)))];
+    return lines.map((l) => l.trim()).join(" ").replace(/\s+/g, " ");
+  };
+
+  it.each<[CommandName, string]>([
+    ["push", "required"],
+    ["add", "required"],
+    ["wrap", "required"],
+    ["delete", "required unless --match"],
+  ])("%s marks -j %s", async (command, mark) => {
+    expect(flagHelp(await help([command, "--help"]), "job")).toMatch(new RegExp(`job name \\[${mark}; env PUSHGW_JOB\\]`));
+  });
+
+  it("--type lists its choices", async () => {
+    expect(flagHelp(await help(["add", "--help"]), "type")).toContain("[one of gauge, counter, untyped]");
+  });
+
+  it.each<[CommandName, RegExp]>([
+    ["push", /repeat to push to several/],
+    ["wrap", /repeat to push the outcome to several/],
+    ["delete", /repeat to delete from several/],
+    ["list", /the Pushgateway to list .*one at a time/],
+    ["prune", /the Pushgateway to prune .*one at a time/],
+    ["doctor", /the Pushgateway to examine .*one at a time/],
+    ["flush", /deliver only to these gateways with this run's credentials/],
+  ])("%s describes -g as it applies there", async (command, wording) => {
+    expect(flagHelp(await help([command, "--help"]), "gateway")).toMatch(wording);
+  });
+
   it.each([["list"], ["prune"], ["delete"], ["flush"]])("%s is not headed \"Where to push:\"", async (command) => {
     const text = await help([command, "--help"]);
     expect(text).not.toContain("Where to push:");

@@ -24,8 +24,23 @@ describe("parseGatewayUrl", () => {
     ["ftp://gw", /unsupported scheme "ftp:"/],
     ["http://gw:9091/?x=1", /query or fragment/],
     ["http://[::1", /is not a URL/],
+    // The curl one-liner's whole URL pasted in: the base URL and the grouping flags are named.
+    ["http://gw:9091/metrics/job/backup", /names a group \(\/metrics\/job\/backup\), not a gateway/],
+    ["http://gw:9091/pgw/metrics/job/backup/instance/db-1", /names a group \(\/metrics\/job\/backup\/instance\/db-1\)/],
+    ["http://gw:9091/metrics/job@base64/YS9i", /names a group/],
   ])("refuses %s", (text, message) => {
     expect(() => parseGatewayUrl(text)).toThrow(message);
+  });
+
+  it("a pasted group URL: the hint gives the base URL to use, with its path prefix", () => {
+    expect(() => parseGatewayUrl("http://u:hunter2@gw:9091/pgw/metrics/job/backup")).toThrow(
+      expect.objectContaining({ hint: "give the gateway's base URL (http://gw:9091/pgw) and the group with --job, --instance and --label", message: expect.not.stringContaining("hunter2") }),
+    );
+  });
+
+  it("a path that only holds 'metrics' elsewhere is a prefix like any other (OTLP's /v1/metrics, a /metrics-gw prefix)", () => {
+    expect(parseGatewayUrl("http://vm:8428/opentelemetry/v1/metrics").baseUrl).toBe("http://vm:8428/opentelemetry/v1/metrics");
+    expect(parseGatewayUrl("http://gw/metrics-gw/job").baseUrl).toBe("http://gw/metrics-gw/job");
   });
 
   it("never repeats a password it refuses", () => {

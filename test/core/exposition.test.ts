@@ -182,6 +182,20 @@ describe("metricArgumentsToExposition", () => {
     expect(() => parse(args)).toThrow(message);
   });
 
+  it.each([
+    ["count_thread_sum 596", "'count_thread_sum=596'"],
+    ['http_requests{code="200"} 3', `'http_requests{code="200"}=3'`],
+    ["m\t1", "'m=1'"],
+  ])("a line of the text format as an argument (%j) gets the NAME=VALUE form in the hint", (arg, form) => {
+    let hint: string | undefined;
+    try {
+      parse([arg]);
+    } catch (error) {
+      hint = (error as { hint?: string }).hint;
+    }
+    expect(hint).toContain(`as an argument write ${form}`);
+  });
+
   // A name and a value, not a line of the text format: the message must speak of the argument,
   // with or without the TYPE line that --type adds.
   it.each([undefined, "gauge"] as const)("'bad name=2' with type %s is reported as an argument", (type) => {
