@@ -1,4 +1,4 @@
-import { formatAge, formatGroupLabels, isOverdue, isStuck, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { describeLastRun, formatAge, formatGroupLabels, isOverdue, lastRunOf, matchesAll, selectStaleGroups, sortGroups, type Group, type LastRun, type Matcher } from "../core/groups.js";
 import { openGateway, type TransportOptions } from "./gateway.js";
 import { fetchGroups } from "./remove-groups.js";
 import type { Deps, Tone } from "./ports.js";
@@ -19,7 +19,7 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
   if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
   groups = sortGroups(groups);
   if (options.json) {
-    deps.out.result(JSON.stringify(groups.map(toJson), null, 2));
+    deps.out.result(JSON.stringify(groups.map((g) => toJson(g, now)), null, 2));
     return 0;
   }
   if (groups.length === 0) {
@@ -35,25 +35,33 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
   return 0;
 }
 
-/** The `--json` shape: one object per group, labels being the exact grouping key. */
-export function toJson(group: Group): { labels: Record<string, string>; lastPushTime: number | null; lastPushSuccessful: boolean; metrics: string[] } {
-  return { labels: { ...group.labels }, lastPushTime: group.lastPushTime, lastPushSuccessful: group.lastPushSuccessful, metrics: [...group.metrics] };
+/**
+ * The `--json` shape: one object per group, labels being the exact grouping key; `lastRun` is
+ * the wrapped job's own story (null for a group wrap did not push).
+ */
+export function toJson(
+  group: Group,
+  nowMs: number,
+): { labels: Record<string, string>; lastPushTime: number | null; lastPushSuccessful: boolean; metrics: string[]; lastRun: LastRun | null } {
+  return { labels: { ...group.labels }, lastPushTime: group.lastPushTime, lastPushSuccessful: group.lastPushSuccessful, metrics: [...group.metrics], lastRun: lastRunOf(group, nowMs) };
 }
 
+/**
+ * STATUS tells the job's story for a wrapped group (its last outcome, running, overdue, a
+ * skipped run) beside how the pushes went: a job that exits 3 every minute pushes fine, and
+ * must not read `ok`.
+ */
 function toRow(group: Group, now: number): { cells: string[]; tone: Tone } {
   const { job, ...rest } = group.labels;
   const others = Object.keys(rest).length === 0 ? "-" : formatGroupLabels(rest);
-  const overdue = isOverdue(group, now);
-  const stuck = isStuck(group, now);
-  const status = !group.lastPushSuccessful
-    ? `last push failed ${formatAge(group.lastFailureTime, now)}`
-    : stuck
-      ? `stuck running since ${formatAge(group.lastJobStartTime, now)} (wrapper killed, or the job hangs)`
-      : overdue
-        ? "overdue (no success within --expect-every)"
-        : "ok";
+  const run = lastRunOf(group, now);
+  const pushFailed = group.lastPushSuccessful ? undefined : `last push failed ${formatAge(group.lastFailureTime, now)}`;
+  const story = run === null ? (isOverdue(group, now) ? "overdue (no success within --expect-every)" : undefined) : describeLastRun(run, now);
+  const status = [story, pushFailed].filter((part) => part !== undefined).join("; ") || "ok";
+  const failed = pushFailed !== undefined || (run !== null && run.state !== "succeeded" && run.state !== "running");
+  const overdue = run?.overdue ?? isOverdue(group, now);
   return {
     cells: [job ?? "", others, formatAge(group.lastPushTime, now), status, String(group.metrics.length)],
-    tone: !group.lastPushSuccessful || stuck ? "failed" : overdue ? "stale" : "plain",
+    tone: failed ? "failed" : overdue ? "stale" : "plain",
   };
 }

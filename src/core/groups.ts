@@ -23,6 +23,12 @@ export interface Group {
   readonly lastJobStartTime: number | null;
   /** wrap --max-runtime plus --kill-grace, in seconds, when the group carries it. */
   readonly maxRuntimeSeconds: number | null;
+  /** The exit status of the job's last run as wrap reported it (128+N: signal N, 124: --max-runtime). */
+  readonly lastExitCode: number | null;
+  /** Unix seconds the job's last run ended, as wrap reported it. */
+  readonly lastCompletionTime: number | null;
+  /** Unix seconds of the last run wrap --lock skipped because another held the lock. */
+  readonly lastSkippedTime: number | null;
   /** Each pushed family's type (COUNTER, GAUGE, …) and HELP text as the gateway holds them. */
   readonly families: Readonly<Record<string, FamilyShape>>;
 }
@@ -111,6 +117,9 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
     running: familySampleValue(raw, "_running") === 1,
     lastJobStartTime: familySampleValue(raw, "_last_start_timestamp_seconds") ?? null,
     maxRuntimeSeconds: familySampleValue(raw, "_max_runtime_seconds") ?? null,
+    lastExitCode: familySampleValue(raw, "_exit_code") ?? null,
+    lastCompletionTime: familySampleValue(raw, "_last_completion_timestamp_seconds") ?? null,
+    lastSkippedTime: familySampleValue(raw, "_last_skipped_timestamp_seconds") ?? null,
     families: Object.fromEntries(metrics.map((name) => [name, familyShape(raw[name] as FamilyJson)])),
   };
 }
@@ -292,11 +301,84 @@ export function selectStaleGroups(groups: readonly Group[], nowMs: number, older
   });
 }
 
-/** True when a wrapped job with --expect-every has not succeeded within interval + grace. */
+/**
+ * True when a wrapped job with --expect-every has not succeeded within interval + grace. A job
+ * that never succeeded is measured from its start (the last one the group holds: the first is
+ * not kept), so a first run that fails is a failure, not yet overdue.
+ */
 export function isOverdue(group: Group, nowMs: number): boolean {
   if (group.expectedWithinSeconds === null) return false;
-  const last = group.lastJobSuccessTime;
-  return last === null || nowMs / 1000 - last > group.expectedWithinSeconds;
+  const since = group.lastJobSuccessTime ?? group.lastJobStartTime ?? lastActivity(group);
+  return since === null || nowMs / 1000 - since > group.expectedWithinSeconds;
+}
+
+/** What the last run of a wrapped job came to, as `pushgw list` tells it. */
+export type RunState = "running" | "stuck" | "succeeded" | "failed" | "timed-out" | "killed" | "not-executable" | "not-found";
+
+export interface LastRun {
+  readonly state: RunState;
+  readonly exitCode: number | null;
+  /** SIGKILL and the like, for state "killed". */
+  readonly signal: string | null;
+  readonly lastStartTime: number | null;
+  readonly lastCompletionTime: number | null;
+  readonly lastSuccessTime: number | null;
+  readonly lastSkippedTime: number | null;
+  readonly overdue: boolean;
+}
+
+/** Linux's signal numbers, for an exit status of 128+N. */
+const SIGNALS = ["", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM"];
+
+/** The last run of a group wrap pushed (null for a group wrap did not push). */
+export function lastRunOf(group: Group, nowMs: number): LastRun | null {
+  if (group.lastExitCode === null && group.lastJobStartTime === null) return null;
+  const code = group.lastExitCode;
+  const signal = code !== null && code > 128 && code - 128 < SIGNALS.length ? SIGNALS[code - 128]! : null;
+  const state: RunState = isStuck(group, nowMs)
+    ? "stuck"
+    : group.running
+      ? "running"
+      : code === null || code === 0
+        ? "succeeded"
+        : code === 124
+          ? "timed-out"
+          : code === 126
+            ? "not-executable"
+            : code === 127
+              ? "not-found"
+              : signal !== null
+                ? "killed"
+                : "failed";
+  return {
+    state,
+    exitCode: code,
+    signal: state === "killed" ? signal : null,
+    lastStartTime: group.lastJobStartTime,
+    lastCompletionTime: group.lastCompletionTime,
+    lastSuccessTime: group.lastJobSuccessTime,
+    lastSkippedTime: group.lastSkippedTime,
+    overdue: isOverdue(group, nowMs),
+  };
+}
+
+/** `failed with exit status 3 5m ago`, `running for 2h`, `killed by SIGKILL 1d ago`. */
+export function describeLastRun(run: LastRun, nowMs: number): string {
+  const ended = formatAge(run.lastCompletionTime, nowMs);
+  const story = {
+    running: `running for ${formatAge(run.lastStartTime, nowMs).replace(/ ago$/, "")}`,
+    stuck: `stuck running since ${formatAge(run.lastStartTime, nowMs)} (wrapper killed, or the job hangs)`,
+    succeeded: `succeeded ${ended}`,
+    failed: `failed with exit status ${run.exitCode} ${ended}`,
+    "timed-out": `stopped by --max-runtime (exit status 124) ${ended}`,
+    "not-executable": `could not run: not executable (exit status 126) ${ended}`,
+    "not-found": `could not run: command not found (exit status 127) ${ended}`,
+    killed: `killed by ${run.signal} (exit status ${run.exitCode}) ${ended}`,
+  }[run.state];
+  const notes = [story];
+  if (run.lastSkippedTime !== null && run.lastSkippedTime > (run.lastStartTime ?? 0)) notes.push(`a later run skipped (lock held) ${formatAge(run.lastSkippedTime, nowMs)}`);
+  if (run.overdue && run.state !== "stuck") notes.push("overdue (no success within --expect-every)");
+  return notes.join("; ");
 }
 
 /**

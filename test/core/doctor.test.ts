@@ -30,6 +30,9 @@ function group(labels: Record<string, string>, rest: Partial<Group> = {}): Group
     running: false,
     lastJobStartTime: null,
     maxRuntimeSeconds: null,
+    lastExitCode: null,
+    lastCompletionTime: null,
+    lastSkippedTime: null,
     families: {},
     ...rest,
   };

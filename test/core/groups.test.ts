@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
-import { decodeGroups, formatAge, groupingKeyOf, isOverdue, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
+import { decodeGroups, describeLastRun, formatAge, groupingKeyOf, isOverdue, lastRunOf, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
 /** A group as the gateway's JSON API (/api/v1/metrics) shows it, trimmed to what matters. */
 function apiGroup(labels: Record<string, string>, pushTime: string, failureTime = "0", extra: Record<string, unknown> = {}) {
@@ -34,6 +34,9 @@ describe("decodeGroups", () => {
       running: false,
       lastJobStartTime: null,
       maxRuntimeSeconds: null,
+      lastExitCode: null,
+      lastCompletionTime: null,
+      lastSkippedTime: null,
       families: { backup_size: { type: "GAUGE", help: undefined } },
     });
   });
@@ -129,6 +132,9 @@ describe("selectStaleGroups", () => {
     running: false,
     lastJobStartTime: null,
     maxRuntimeSeconds: null,
+    lastExitCode: null,
+    lastCompletionTime: null,
+    lastSkippedTime: null,
     families: {},
   });
   it.each([
@@ -147,6 +153,57 @@ describe("selectStaleGroups", () => {
     expect(isOverdue(g, now)).toBe(true);
     expect(isOverdue({ ...g, lastJobSuccessTime: now / 1000 - 10 }, now)).toBe(false);
     expect(isOverdue({ ...g, expectedWithinSeconds: null }, now)).toBe(false);
+  });
+
+  it.each([
+    ["its first run failed a second ago", now / 1000 - 1, false],
+    ["it started an hour and a second ago and never succeeded", now / 1000 - 3601, true],
+  ])("never succeeded: overdue only once interval plus grace has passed since its start: %s", (_, startedAt, overdue) => {
+    const g = { ...group(now / 1000, null), expectedWithinSeconds: 3600, lastJobStartTime: startedAt, lastExitCode: 3 };
+    expect(isOverdue(g, now)).toBe(overdue);
+  });
+});
+
+describe("lastRunOf and describeLastRun: the job's story in list", () => {
+  const now = 1_800_000_000_000;
+  const s = now / 1000;
+  const wrapped = (rest: Partial<Group>): Group => ({
+    labels: { job: "j" },
+    lastPushTime: s - 5,
+    lastFailureTime: null,
+    lastPushSuccessful: true,
+    metrics: ["job_exit_code"],
+    expectedWithinSeconds: null,
+    lastJobSuccessTime: null,
+    running: false,
+    lastJobStartTime: s - 65,
+    maxRuntimeSeconds: null,
+    lastExitCode: 0,
+    lastCompletionTime: s - 60,
+    lastSkippedTime: null,
+    families: {},
+    ...rest,
+  });
+  it.each<[string, Partial<Group>, string, string]>([
+    ["a success", { lastJobSuccessTime: s - 60 }, "succeeded", "succeeded 1m ago"],
+    ["exit 3", { lastExitCode: 3 }, "failed", "failed with exit status 3 1m ago"],
+    ["SIGKILL", { lastExitCode: 137 }, "killed", "killed by SIGKILL (exit status 137) 1m ago"],
+    ["SIGTERM", { lastExitCode: 143 }, "killed", "killed by SIGTERM (exit status 143) 1m ago"],
+    ["--max-runtime", { lastExitCode: 124 }, "timed-out", "stopped by --max-runtime (exit status 124) 1m ago"],
+    ["not found", { lastExitCode: 127 }, "not-found", "could not run: command not found (exit status 127) 1m ago"],
+    ["not executable", { lastExitCode: 126 }, "not-executable", "could not run: not executable (exit status 126) 1m ago"],
+    ["running for 2h", { running: true, lastJobStartTime: s - 7200 }, "running", "running for 2h"],
+    ["stuck", { running: true, lastJobStartTime: s - 7200, maxRuntimeSeconds: 600 }, "stuck", "stuck running since 2h ago (wrapper killed, or the job hangs)"],
+    ["skipped after a success", { lastJobSuccessTime: s - 60, lastSkippedTime: s - 30 }, "succeeded", "succeeded 1m ago; a later run skipped (lock held) 30s ago"],
+    ["overdue", { lastJobSuccessTime: s - 60, expectedWithinSeconds: 30 }, "succeeded", "succeeded 1m ago; overdue (no success within --expect-every)"],
+  ])("%s", (_, rest, state, text) => {
+    const run = lastRunOf(wrapped(rest), now)!;
+    expect(run.state).toBe(state);
+    expect(describeLastRun(run, now)).toBe(text);
+  });
+
+  it("a group wrap did not push has no story", () => {
+    expect(lastRunOf(wrapped({ lastExitCode: null, lastJobStartTime: null }), now)).toBeNull();
   });
 });
 

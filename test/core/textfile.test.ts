@@ -185,6 +185,9 @@ describe("renderTextfile and readPushgwFile", () => {
       running: false,
       lastJobStartTime: null,
       maxRuntimeSeconds: null,
+      lastExitCode: null,
+      lastCompletionTime: null,
+      lastSkippedTime: null,
       families: {
         job_expected_grace_seconds: { type: "UNTYPED", help: undefined },
         job_expected_interval_seconds: { type: "UNTYPED", help: undefined },

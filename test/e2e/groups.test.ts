@@ -76,7 +76,7 @@ describe("list", () => {
   it("recovers the key of a group that pushed a family named `labels`", async () => {
     await pushgw(["add", "-j", "tricky", "-i", "h1", "labels=1", "last_push_successful=2"]);
     const json = JSON.parse((await pushgw(["list", "--json", "--match", "job=tricky"])).stdout) as Array<{ labels: Record<string, string>; metrics: string[]; lastPushSuccessful: boolean }>;
-    expect(json).toEqual([{ labels: { job: "tricky", instance: "h1" }, lastPushTime: expect.any(Number), lastPushSuccessful: true, metrics: ["labels", "last_push_successful"] }]);
+    expect(json).toEqual([{ labels: { job: "tricky", instance: "h1" }, lastPushTime: expect.any(Number), lastPushSuccessful: true, metrics: ["labels", "last_push_successful"], lastRun: null }]);
     expect((await pushgw(["delete", "--match", "job=tricky", "--yes"])).code).toBe(0);
     expect(await jobsOf("tricky")).toEqual([]);
   });
@@ -86,6 +86,24 @@ describe("list", () => {
     await pushgw(["add", "-j", "fails-2", "--no-instance", "-t", "gauge", "clash_metric=1"]);
     const table = await pushgw(["list", "--match", "job=fails-2"]);
     expect(table.stdout).toMatch(/fails-2\s+-\s+never\s+last push failed (just now|\d+s ago)\s+0/);
+  });
+
+  it("tells a wrapped job's story: a job that fails every run reads failed, not ok, and is not overdue after its first run", async () => {
+    const sh = (script: string) => ["sh", "-c", script];
+    expect((await pushgw(["wrap", "-j", "story-ok", "--no-instance", "--", ...sh("exit 0")])).code).toBe(0);
+    expect((await pushgw(["wrap", "-j", "story-exit", "--no-instance", "--expect-every", "1h", "--", ...sh("exit 3")])).code).toBe(3);
+    expect((await pushgw(["wrap", "-j", "story-killed", "--no-instance", "--", ...sh("kill -KILL $$")])).code).toBe(137);
+    expect((await pushgw(["wrap", "-j", "story-missing", "--no-instance", "--", "/nonexistent/job"])).code).toBe(127);
+    const table = await pushgw(["list", "--match", "job=~story-.*"]);
+    const row = (job: string) => table.stdout.split("\n").find((line) => line.startsWith(`${job} `)) ?? "";
+    expect(row("story-ok")).toMatch(/\ssucceeded (just now|\d+s ago)\s+\d+$/);
+    expect(row("story-exit")).toMatch(/\sfailed with exit status 3 (just now|\d+s ago)\s+\d+$/);
+    expect(row("story-exit")).not.toMatch(/overdue|\sok\s/);
+    expect(row("story-killed")).toMatch(/killed by SIGKILL \(exit status 137\)/);
+    expect(row("story-missing")).toMatch(/could not run: command not found \(exit status 127\)/);
+
+    const json = JSON.parse((await pushgw(["list", "--json", "--match", "job=story-exit"])).stdout) as Array<{ lastRun: Record<string, unknown> }>;
+    expect(json[0]!.lastRun).toMatchObject({ state: "failed", exitCode: 3, signal: null, lastSuccessTime: null, overdue: false });
   });
 
   it("says so when nothing matches, and refuses a bad selector", async () => {
