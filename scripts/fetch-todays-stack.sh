@@ -27,12 +27,14 @@ if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev
   apt-get "${apt_opts[@]}" -qq update >&2
 fi
 for pkg in "${packages[@]}"; do
-  version=$(apt-cache "${apt_opts[@]}" show "$pkg" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+  # awk reads to the end: leaving early would kill apt-cache with SIGPIPE, and pipefail the script.
+  version=$(apt-cache "${apt_opts[@]}" show "$pkg" 2>/dev/null | awk '/^Version:/ && v == "" {v = $2} END {print v}')
   [ -n "$version" ] || { echo "fetch-todays-stack: Debian unstable has no $pkg" >&2; exit 1; }
   target="$root/unpacked/$pkg-$version"
   if [ ! -d "$target" ]; then
     (cd "$root/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2)
-    deb=$(ls -t "$root/debs/${pkg}_"*.deb | head -n1)
+    deb=""
+    for candidate in "$root/debs/${pkg}_"*.deb; do [ "$candidate" -nt "$deb" ] && deb=$candidate; done
     rm -rf "$target.partial" && dpkg -x "$deb" "$target.partial" && mv "$target.partial" "$target"
   fi
   case "$pkg" in

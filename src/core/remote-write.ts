@@ -1,11 +1,11 @@
 import type { Sample } from "./exposition.js";
 import { groupingLabelMap, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
+import { ProtoWriter } from "./protobuf.js";
 
 /**
  * Prometheus remote write 1.0 (docs/specs/prw/remote_write_spec.md): a protobuf WriteRequest,
- * compressed with Snappy's block format, POSTed with four required headers. Written by hand:
- * the message has four small types, and a protobuf library would cost more start-up time
- * than the whole encoder.
+ * compressed with Snappy's block format, POSTed with four required headers. Written by hand
+ * (core/protobuf.ts): the message has four small types.
  */
 
 export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = {
@@ -33,42 +33,6 @@ export function toTimeSeries(samples: readonly Sample[], key: GroupingKey): Time
     const sorted = [...labels].filter(([, value]) => value !== "").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return { labels: sorted, value: sample.value };
   });
-}
-
-class ProtoWriter {
-  private chunks: number[] = [];
-
-  varint(value: number): this {
-    let v = value;
-    while (v >= 0x80) {
-      this.chunks.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.chunks.push(v);
-    return this;
-  }
-
-  tag(field: number, wireType: number): this {
-    return this.varint(field * 8 + wireType);
-  }
-
-  bytes(field: number, data: Uint8Array | number[]): this {
-    this.tag(field, 2).varint(data.length);
-    for (const b of data) this.chunks.push(b);
-    return this;
-  }
-
-  double(field: number, value: number): this {
-    const buffer = new DataView(new ArrayBuffer(8));
-    buffer.setFloat64(0, value, true);
-    this.tag(field, 1);
-    for (let i = 0; i < 8; i++) this.chunks.push(buffer.getUint8(i));
-    return this;
-  }
-
-  result(): number[] {
-    return this.chunks;
-  }
 }
 
 const utf8 = new TextEncoder();

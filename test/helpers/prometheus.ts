@@ -111,8 +111,8 @@ export interface RunningVictoriaMetrics {
   stop(): Promise<void>;
 }
 
-export async function startVictoriaMetrics(): Promise<RunningVictoriaMetrics> {
-  const binary = ensureTool("victoria-metrics", "victoria-metrics");
+/** `binary`: another build than the one on PATH (the newest, for OTLP: todaysStack()). */
+export async function startVictoriaMetrics(binary = ensureTool("victoria-metrics", "victoria-metrics")): Promise<RunningVictoriaMetrics> {
   const dir = mkdtempSync(join(tmpdir(), "pushgw-vm-"));
   const port = await freePort();
   const child = spawn(binary, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, "data")}`], { stdio: "ignore" });

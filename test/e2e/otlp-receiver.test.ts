@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseExposition } from "../../src/core/exposition.js";
+import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../src/core/otlp.js";
+import { startVictoriaMetrics, type RunningVictoriaMetrics } from "../helpers/prometheus.js";
+import { todaysStack } from "../helpers/todays-stack.js";
+
+/**
+ * pushgw's OTLP encoding read by a real OTLP receiver: VictoriaMetrics 1.14x (the newest Debian
+ * ships; Debian 12's 1.79 predates its OpenTelemetry ingestion), at /opentelemetry/v1/metrics.
+ */
+let vm: RunningVictoriaMetrics;
+beforeAll(async () => {
+  vm = await startVictoriaMetrics(todaysStack().victoriaMetrics);
+}, 120_000);
+afterAll(async () => {
+  await vm?.stop();
+});
+
+async function send(text: string, job: string, labels: Array<[string, string]>): Promise<Response> {
+  const exposition = parseExposition(text, { name: "t" }, { collectSamples: true });
+  const body = encodeOtlpRequest(exposition, { job, labels }, Date.now(), { name: "pushgw" });
+  return fetch(`${vm.url}/opentelemetry${OTLP_METRICS_PATH}`, { method: "POST", headers: OTLP_HEADERS, body });
+}
+
+describe("OTLP/HTTP into VictoriaMetrics", () => {
+  it("takes gauges, counters, histograms and summaries; the grouping key arrives as service.name, service.instance.id and labels", async () => {
+    const text = [
+      "# TYPE ot_rows_total counter",
+      'ot_rows_total{table="a"} 42',
+      "# TYPE ot_size gauge",
+      "ot_size 1.5",
+      "# TYPE ot_d histogram",
+      'ot_d_bucket{le="0.5"} 2',
+      'ot_d_bucket{le="1"} 5',
+      'ot_d_bucket{le="+Inf"} 7',
+      "ot_d_sum 4.25",
+      "ot_d_count 7",
+      "# TYPE ot_q summary",
+      'ot_q{quantile="0.5"} 0.3',
+      "ot_q_sum 12",
+      "ot_q_count 30",
+      "",
+    ].join("\n");
+    const answer = await send(text, "otjob", [["instance", "h1"], ["team", "ops"]]);
+    expect(answer.status).toBe(200);
+
+    const [rows] = await vm.exportSeries('ot_rows_total{table="a"}');
+    // VictoriaMetrics makes the scope labels too (a missing version reads "unknown"): without a version, an upgrade of pushgw starts no new series.
+    expect(rows!.metric).toEqual({ __name__: "ot_rows_total", "service.name": "otjob", "service.instance.id": "h1", team: "ops", table: "a", "scope.name": "pushgw", "scope.version": "unknown" });
+    expect(rows!.values).toEqual([42]);
+    expect((await vm.exportSeries("ot_size"))[0]!.values).toEqual([1.5]);
+
+    // VictoriaMetrics turns an OTLP histogram back into Prometheus' cumulative buckets.
+    const buckets = await vm.exportSeries('{__name__="ot_d_bucket"}');
+    const byLe = Object.fromEntries(buckets.map((b) => [b.metric["le"], b.values[0]]));
+    expect(byLe).toEqual({ "0.5": 2, "1": 5, "+Inf": 7 });
+    expect((await vm.exportSeries("ot_d_sum"))[0]!.values).toEqual([4.25]);
+    expect((await vm.exportSeries("ot_d_count"))[0]!.values).toEqual([7]);
+    expect((await vm.exportSeries('ot_q{quantile="0.5"}'))[0]!.values).toEqual([0.3]);
+    expect((await vm.exportSeries("ot_q_count"))[0]!.values).toEqual([30]);
+  });
+});
