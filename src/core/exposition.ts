@@ -44,3 +44,24 @@ export function parseExposition(input: string, source: ExpositionSource, options
     samples,
   };
 }
+
+/**
+ * The family a collected sample belongs to: its own name, or a histogram's `_bucket`, `_sum`,
+ * `_count` or a summary's `_sum`, `_count` (as the checker files them). For encoders that need
+ * a sample's type and HELP (OTLP, remote write 2.0).
+ */
+export function familyOfSample(sampleName: string, families: ReadonlyMap<string, FamilyInfo>): FamilyInfo | undefined {
+  const exact = families.get(sampleName);
+  if (exact !== undefined) return exact;
+  for (const suffix of ["_bucket", "_sum", "_count"]) {
+    if (!sampleName.endsWith(suffix)) continue;
+    const base = families.get(sampleName.slice(0, -suffix.length));
+    if (base !== undefined && (base.type === "histogram" || (base.type === "summary" && suffix !== "_bucket"))) return base;
+  }
+  return undefined;
+}
+
+/** HELP as the text format writes it (`\\` and `\n` escaped) back to its text. */
+export function unescapeHelp(help: string): string {
+  return help.replace(/\\([\\n])/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
+}

@@ -1,4 +1,4 @@
-import type { Exposition, FamilyInfo, Sample } from "./exposition.js";
+import { familyOfSample, unescapeHelp, type Exposition, type FamilyInfo, type Sample } from "./exposition.js";
 import { groupingLabelMap, type GroupingKey } from "./grouping-key.js";
 import { ProtoWriter } from "./protobuf.js";
 
@@ -79,7 +79,7 @@ function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabe
   const families = exposition.families;
   const metrics = new Map<string, OtlpMetric>();
   for (const sample of exposition.samples) {
-    const family = familyOf(sample.name, families);
+    const family = familyOfSample(sample.name, families);
     if (family === undefined) continue;
     let metric = metrics.get(family.name);
     if (metric === undefined) metrics.set(family.name, (metric = { family, points: new Map() }));
@@ -97,17 +97,6 @@ function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabe
     } else point.value = sample.value;
   }
   return [...metrics.values()];
-}
-
-function familyOf(sampleName: string, families: ReadonlyMap<string, FamilyInfo>): FamilyInfo | undefined {
-  const exact = families.get(sampleName);
-  if (exact !== undefined) return exact;
-  for (const suffix of ["_bucket", "_sum", "_count"]) {
-    if (!sampleName.endsWith(suffix)) continue;
-    const base = families.get(sampleName.slice(0, -suffix.length));
-    if (base !== undefined && (base.type === "histogram" || (base.type === "summary" && suffix !== "_bucket"))) return base;
-  }
-  return undefined;
 }
 
 /** The sample's labels without its bound, the grouping labels winning (as on the gateway), sorted; empty values are no label. */
@@ -184,9 +173,4 @@ function summaryPoint(dp: ProtoWriter, p: Point, time: bigint): void {
   attributes(dp, 7, p);
   dp.fixed64(3, time).fixed64(4, count(p.count ?? 0)).double(5, p.sum ?? 0);
   for (const quantile of [...p.bounds.keys()].sort((a, b) => a - b)) dp.message(6, (q) => q.double(1, quantile).double(2, p.bounds.get(quantile)!));
-}
-
-/** HELP as written in the text format (`\\` and `\n` escaped) back to its text. */
-function unescapeHelp(help: string): string {
-  return help.replace(/\\([\\n])/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
 }

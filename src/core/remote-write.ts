@@ -1,4 +1,4 @@
-import type { Sample } from "./exposition.js";
+import { familyOfSample, unescapeHelp, type FamilyInfo, type Sample } from "./exposition.js";
 import { groupingLabelMap, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
 import { ProtoWriter } from "./protobuf.js";
 
@@ -49,6 +49,55 @@ export function encodeWriteRequest(series: readonly TimeSeries[], timestampMs: n
     request.bytes(1, ts.result());
   }
   return Uint8Array.from(request.result());
+}
+
+/**
+ * Remote write 2.0 (io.prometheus.write.v2.Request): the same series, their strings once in a
+ * symbol table, each with its family's TYPE and HELP as metadata, which 1.0 cannot carry.
+ * Compressed and sent like 1.0, with these headers.
+ */
+export const REMOTE_WRITE_V2_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+  "content-encoding": "snappy",
+  "x-prometheus-remote-write-version": "2.0.0",
+};
+
+/** Metadata.MetricType of the 2.0 specification. */
+const V2_TYPES: Readonly<Record<string, number>> = { counter: 1, gauge: 2, histogram: 3, summary: 5 };
+
+export function encodeWriteRequestV2(samples: readonly Sample[], families: ReadonlyMap<string, FamilyInfo>, key: GroupingKey, timestampMs: number): Uint8Array {
+  // The specification: symbols start with "", so that 0 is an empty help or unit.
+  const symbols = [""];
+  const refs = new Map<string, number>([["", 0]]);
+  const ref = (text: string) => {
+    let at = refs.get(text);
+    if (at === undefined) {
+      at = symbols.length;
+      symbols.push(text);
+      refs.set(text, at);
+    }
+    return at;
+  };
+  const series = toTimeSeries(samples, key);
+  const bodies = series.map((one, i) => {
+    const ts = new ProtoWriter();
+    const labelRefs = new ProtoWriter();
+    for (const [name, value] of one.labels) labelRefs.varint(ref(name)).varint(ref(value));
+    ts.bytes(1, labelRefs.result());
+    ts.message(2, (sample) => sample.double(1, one.value).tag(2, 0).varint(timestampMs));
+    const family = familyOfSample(samples[i]!.name, families);
+    const type = family === undefined ? 0 : (V2_TYPES[family.type] ?? 0);
+    const help = family?.help === undefined ? 0 : ref(unescapeHelp(family.help));
+    ts.message(5, (metadata) => {
+      if (type !== 0) metadata.tag(1, 0).varint(type);
+      if (help !== 0) metadata.tag(3, 0).varint(help);
+    });
+    return ts.result();
+  });
+  const request = new ProtoWriter();
+  for (const symbol of symbols) request.string(4, symbol);
+  for (const body of bodies) request.bytes(5, body);
+  return request.toBytes();
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
 import type { GroupingKey } from "../../src/core/grouping-key.js";
-import { encodeWriteRequest, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../../src/core/remote-write.js";
+import { encodeWriteRequest, encodeWriteRequestV2, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../../src/core/remote-write.js";
+import { decodeMessage, type Schema } from "../helpers/protobuf-wire.js";
 
 /** A Snappy block decoder for literals and copies (the reference format), to check ours. */
 function unsnappy(data: Uint8Array): Uint8Array {
@@ -89,6 +90,57 @@ describe("remote write", () => {
     expect(labels).toEqual(["__name__=h_sum", "env=prod", "instance=db-1", "job=backup"]);
     const sample = fields(ts.find(([f]) => f === 2)![1] as Uint8Array);
     expect(sample).toEqual([[1, 4.5], [2, timestamp]]);
+  });
+});
+
+describe("remote write 2.0", () => {
+  const SCHEMA: Schema = {
+    4: { name: "symbols", type: "string", repeated: true },
+    5: {
+      name: "timeseries",
+      repeated: true,
+      type: {
+        1: { name: "labelsRefs", type: "packedVarints" },
+        2: { name: "samples", repeated: true, type: { 1: { name: "value", type: "double" }, 2: { name: "timestamp", type: "varint" } } },
+        5: { name: "metadata", type: { 1: { name: "type", type: "varint" }, 3: { name: "helpRef", type: "varint" }, 4: { name: "unitRef", type: "varint" } } },
+      },
+    },
+  };
+  const key: GroupingKey = { job: "backup", labels: [["instance", "db-1"]] };
+  const text = '# HELP h Latency.\\nIn seconds.\n# TYPE h histogram\nh_bucket{le="+Inf"} 5\nh_sum 4.5\nh_count 5\n# TYPE c counter\nc 3\nu 1\n';
+  const exposition = parseExposition(text, { name: "t" }, { collectSamples: true });
+  const timestamp = 1_795_316_837_029;
+  const request = decodeMessage(encodeWriteRequestV2(exposition.samples, exposition.families, key, timestamp), SCHEMA) as {
+    symbols: string[];
+    timeseries: Array<{ labelsRefs: number[]; samples: Array<{ value: number; timestamp: number }>; metadata: { type?: number; helpRef?: number } }>;
+  };
+  const resolve = (refs: number[]) => refs.map((r) => request.symbols[r]!);
+
+  it("symbols start with the empty string and hold each string once", () => {
+    expect(request.symbols[0]).toBe("");
+    expect(new Set(request.symbols).size).toBe(request.symbols.length);
+  });
+
+  it("each series: its labels by reference, sorted, the key's added; one sample at the push time", () => {
+    expect(request.timeseries.map((ts) => resolve(ts.labelsRefs).join(","))).toEqual([
+      "__name__,h_bucket,instance,db-1,job,backup,le,+Inf",
+      "__name__,h_sum,instance,db-1,job,backup",
+      "__name__,h_count,instance,db-1,job,backup",
+      "__name__,c,instance,db-1,job,backup",
+      "__name__,u,instance,db-1,job,backup",
+    ]);
+    expect(request.timeseries.map((ts) => ts.samples)).toEqual([5, 4.5, 5, 3, 1].map((value) => [{ value, timestamp }]));
+  });
+
+  it("metadata: the family's TYPE (histogram 3, counter 1, none for untyped) and HELP, unescaped, which 1.0 cannot carry", () => {
+    expect(request.timeseries.map((ts) => ts.metadata.type)).toEqual([3, 3, 3, 1, undefined]);
+    expect(request.timeseries.map((ts) => (ts.metadata.helpRef === undefined ? undefined : request.symbols[ts.metadata.helpRef]))).toEqual([
+      "Latency.\nIn seconds.",
+      "Latency.\nIn seconds.",
+      "Latency.\nIn seconds.",
+      undefined,
+      undefined,
+    ]);
   });
 });
 

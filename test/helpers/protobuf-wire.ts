@@ -2,7 +2,7 @@
  * A protobuf reader for tests, independent of the encoders it checks: it knows the wire
  * format only, and turns a message into a plain object by a schema of field numbers.
  */
-export type FieldType = "string" | "double" | "fixed64" | "varint" | "bool" | Schema;
+export type FieldType = "string" | "double" | "fixed64" | "varint" | "packedVarints" | "bool" | Schema;
 export interface Schema {
   readonly [field: number]: { readonly name: string; readonly type: FieldType; readonly repeated?: boolean };
 }
@@ -49,9 +49,27 @@ export function decodeMessage(data: Uint8Array, schema: Schema): Record<string, 
     else if (spec.type === "fixed64") value = view(raw as Uint8Array).getBigUint64(0, true);
     else if (spec.type === "varint") value = raw as number;
     else if (spec.type === "bool") value = raw === 1;
+    else if (spec.type === "packedVarints") value = packedVarints(raw as Uint8Array);
     else value = decodeMessage(raw as Uint8Array, spec.type);
     if (spec.repeated) ((out[spec.name] ??= []) as unknown[]).push(value);
     else out[spec.name] = value;
+  }
+  return out;
+}
+
+/** A packed repeated varint field (proto3's default for repeated numbers). */
+function packedVarints(data: Uint8Array): number[] {
+  const out: number[] = [];
+  let v = 0;
+  let shift = 0;
+  for (const b of data) {
+    v += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) {
+      out.push(v);
+      v = 0;
+      shift = 0;
+    }
   }
   return out;
 }
