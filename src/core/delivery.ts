@@ -171,14 +171,17 @@ function hintForRefusal(status: number, words: string, url: string, credentialsS
  * the family's ("is not a COUNTER") and the type of one metric it met ("… gauge:<…> }"),
  * in whichever order it gathered the groups. The metric whose labels hold this request's
  * grouping key is ours, so the other type is the one to push with.
+ * The metric is in protobuf's text format, which changed with the gateway's Go protobuf library:
+ * 1.5.1 writes `label:<name:"job" value:"x" > gauge:<value:2 >`, 1.11 writes
+ * `label:{name:"job"  value:"x"}  gauge:{value:2}` (with one or two blanks at random, on purpose).
  */
 function typeClashHint(words: string, url: string): string | undefined {
   const clash = /collected metric "([^"]+)" \{(.*)\} is not a (COUNTER|GAUGE|SUMMARY|HISTOGRAM|UNTYPED)\b/s.exec(words);
   if (!clash) return undefined;
   const name = clash[1]!;
-  const LABEL = /label:<name:"(\w+)" value:"((?:[^"\\]|\\.)*)" >/g;
+  const LABEL = /label:\s*[<{]\s*name:\s*"(\w+)"\s+value:\s*"((?:[^"\\]|\\.)*)"\s*[>}]/g;
   const labels = new Map([...clash[2]!.matchAll(LABEL)].map((m) => [m[1]!, unquoteProtoText(m[2]!)]));
-  const collectedType = /\b(counter|gauge|summary|histogram|untyped):</.exec(clash[2]!.replace(LABEL, ""))?.[1];
+  const collectedType = /\b(counter|gauge|summary|histogram|untyped):\s*[<{]/.exec(clash[2]!.replace(LABEL, ""))?.[1];
   if (collectedType === undefined) return undefined;
   const key = groupingLabelsOfUrl(url);
   const collectedIsOurs = key !== undefined && [...key].every(([n, v]) => (labels.get(n) ?? "") === v) && (key.has("instance") || (labels.get("instance") ?? "") === "");

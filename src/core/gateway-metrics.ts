@@ -1,14 +1,22 @@
 import type { MetricType } from "./exposition.js";
 
 /**
- * The families the Pushgateway (1.5.1, as Debian ships it and the tests run) exposes about
- * itself on /metrics, beside everything pushed. A pushed family of the same name but another
- * type, or a family named like one of its summaries' series, makes the gateway refuse the
- * whole push (400, "gathered metric family … has type UNTYPED but should have COUNTER").
- * Names under these prefixes that are not listed here are free: the gateway has no such family.
+ * The families the Pushgateway exposes about itself on /metrics, beside everything pushed. A
+ * pushed family of the same name but another type, or a family named like one of its summaries'
+ * series, makes the gateway refuse the whole push (400, "gathered metric family … has type
+ * UNTYPED but should have COUNTER"). Names under these prefixes that are not listed here are
+ * free: the gateway has no such family.
+ *
+ * The set depends on the gateway's version (its Go client library's): this is the union of
+ * 1.5.1's (Debian 12) and 1.11.2's (Debian unstable), so that a push never fails on either
+ * because of one; the few that only one of them has are in GATEWAY_OWN_FAMILY_VERSIONS. Pushgw
+ * does not ask the gateway its version for this (yet): refusing such a clash where the other
+ * version would take it costs a name, missing one costs a wrapped job its whole outcome push.
  */
 export const GATEWAY_OWN_FAMILIES: ReadonlyMap<string, MetricType> = new Map<string, MetricType>([
   ["go_gc_duration_seconds", "summary"],
+  ["go_gc_gogc_percent", "gauge"],
+  ["go_gc_gomemlimit_bytes", "gauge"],
   ["go_goroutines", "gauge"],
   ["go_info", "gauge"],
   ["go_memstats_alloc_bytes", "gauge"],
@@ -34,9 +42,12 @@ export const GATEWAY_OWN_FAMILIES: ReadonlyMap<string, MetricType> = new Map<str
   ["go_memstats_stack_inuse_bytes", "gauge"],
   ["go_memstats_stack_sys_bytes", "gauge"],
   ["go_memstats_sys_bytes", "gauge"],
+  ["go_sched_gomaxprocs_threads", "gauge"],
   ["go_threads", "gauge"],
   ["process_cpu_seconds_total", "counter"],
   ["process_max_fds", "gauge"],
+  ["process_network_receive_bytes_total", "counter"],
+  ["process_network_transmit_bytes_total", "counter"],
   ["process_open_fds", "gauge"],
   ["process_resident_memory_bytes", "gauge"],
   ["process_start_time_seconds", "gauge"],
@@ -46,6 +57,16 @@ export const GATEWAY_OWN_FAMILIES: ReadonlyMap<string, MetricType> = new Map<str
   ["pushgateway_http_push_duration_seconds", "summary"],
   ["pushgateway_http_push_size_bytes", "summary"],
   ["pushgateway_http_requests_total", "counter"],
+]);
+
+/** Those of GATEWAY_OWN_FAMILIES that one of the two gateway versions has and the other has not. */
+export const GATEWAY_OWN_FAMILY_VERSIONS: ReadonlyMap<string, string> = new Map([
+  ["go_gc_gogc_percent", "Pushgateway 1.11.2's, not 1.5.1's"],
+  ["go_gc_gomemlimit_bytes", "Pushgateway 1.11.2's, not 1.5.1's"],
+  ["go_sched_gomaxprocs_threads", "Pushgateway 1.11.2's, not 1.5.1's"],
+  ["process_network_receive_bytes_total", "Pushgateway 1.11.2's, not 1.5.1's"],
+  ["process_network_transmit_bytes_total", "Pushgateway 1.11.2's, not 1.5.1's"],
+  ["go_memstats_lookups_total", "Pushgateway 1.5.1's, gone in 1.11.2"],
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { describeRefusal, parseGatewayUrl, parseRetryAfter, redactUrlText, retryDelayMs, DEFAULT_RETRY_POLICY } from "../../src/core/delivery.js";
 
@@ -123,6 +124,25 @@ describe("the type-clash hint names the type to push with, whichever group the g
     const body = 'collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"\\316\\240\\317\\201\\316\\277/x" > counter:<value:1 > } is not a GAUGE';
     expect(hintFor("http://gw/pgw/metrics/job@base64/zqDPgc6_L3g", body)).toContain("as a gauge: --type gauge");
     expect(hintFor("http://gw/pgw/metrics/job/other", body)).toContain("as a counter: --type counter");
+  });
+
+  // The gateway's own words, as 1.5.1 and 1.11.2 wrote them (test/fixtures/type-clash/VERSION-CASE.txt):
+  // 1.11's protobuf text has braces and doubled blanks where 1.5.1's has angle brackets.
+  it.each(
+    ["1.5.1", "1.11.2"].flatMap((version) =>
+      [
+        // {job="x"} pushed a gauge m; {job="curl"} holds it untyped.
+        ["gauge-beside-untyped", "http://gw/metrics/job/x", "push it untyped: METRIC arguments without --type"],
+        // {job="x"} pushed an untyped h; {job="other"} holds a histogram.
+        ["untyped-beside-histogram", "http://gw/metrics/job/x", 'push it as a histogram, from a file with "# TYPE h histogram"'],
+        // {job="other"} pushed a gauge c; {job="Προ/x"} holds a counter.
+        ["gauge-beside-utf8-job-counter", "http://gw/metrics/job/other", 'push it as a counter: --type counter for METRIC arguments, "# TYPE c counter" in a file'],
+      ].map(([clash, url, fix]) => [version, clash!, url!, fix!] as const),
+    ),
+  )("Pushgateway %s: %s", (version, clash, url, fix) => {
+    const body = readFileSync(new URL(`../fixtures/type-clash/${version}-${clash}.txt`, import.meta.url), "utf8");
+    const hint = describeRefusal({ method: "POST", url, status: 400, statusText: "Bad Request", body, attempts: 1 }).hint;
+    expect(hint).toContain(fix);
   });
 
   it("a histogram elsewhere: a file, since arguments cannot carry one", () => {

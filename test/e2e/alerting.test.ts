@@ -25,6 +25,8 @@ describe("the shipped rules and dashboard", () => {
     expect((await runCli(["alert-rules", "--prefix", "9x"])).code).toBe(2);
   });
 
+  // The installed promtool (2.x) in every world: Debian's Prometheus 3 package ships none. The
+  // rules also load into the Prometheus the world runs (3.x in CI's second), below.
   it("pass `promtool check rules`", () => {
     const promtool = ensureTool("promtool", "prometheus");
     const run = spawnSync(promtool, ["check", "rules", rulesFile], { encoding: "utf8" });

@@ -4,15 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition, parseSampleValue, type Sample } from "../../src/core/exposition.js";
 import { findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
+import { gatewayTakesUtf8Names, pushgatewayVersion } from "../helpers/versions.js";
 
 /**
  * The exposition fixtures, each pushed by pushgw and as they are (with curl's bytes) to the
  * real gateway: pushgw and the gateway agree. What pushgw accepts lands exactly as parsed;
  * what pushgw refuses (exit 2, nothing sent) the gateway refuses too, except the few inputs
  * the gateway takes but stores wrongly or silently changes, which pushgw refuses on purpose
- * for the reason given here (each is in the list of what is checked, docs/push-and-add.md).
+ * for the reason given here (each is in the list of what is checked, docs/push-and-add.md), and the inputs
+ * Pushgateway 1.11 stores exactly that pushgw refuses on every gateway: today's known
+ * limitation (issue #26, docs/versions.md), said as such.
+ * The gateway running decides (CI runs 1.5.1, 1.11.2, and 1.11.2 with --push.enable-utf8-names).
  */
-const GATEWAY_TAKES_BUT_PUSHGW_REFUSES: Readonly<Record<string, string>> = {
+const gateway = pushgatewayVersion();
+const since111 = gateway.atLeast("1.11.0");
+
+const GATEWAY_TAKES_BUT_PUSHGW_REFUSES: Readonly<Record<string, string | undefined>> = {
   "bucket-without-le.prom": "a histogram bucket without le (the gateway stores a bucket with no bound)",
   "duplicate-bucket.prom": "a series given twice (the gateway keeps one of the two values)",
   "histogram-plain-sample.prom": "a histogram sample without _bucket, _sum or _count",
@@ -21,14 +28,41 @@ const GATEWAY_TAKES_BUT_PUSHGW_REFUSES: Readonly<Record<string, string>> = {
   "type-of-reserved.prom": "a name the gateway reserves and overwrites",
   "summary-without-quantile.prom": "a summary sample without quantile",
   "type-without-type.prom": "a TYPE line naming no type (the gateway takes it for a comment)",
-  "histogram-fractional-bucket.prom": "a bucket count that is not a whole number (the gateway stores 1.5 as 1)",
-  "histogram-negative-count.prom": "a negative count (the gateway stores it as a huge unsigned number)",
-  "histogram-count-beyond-uint64.prom": "a count beyond 64 bits (the gateway stores another number)",
-  "summary-nan-count.prom": "a NaN count (the gateway stores it as a huge unsigned number)",
   "bucket-nan-le.prom": "a NaN bound (the gateway drops the bucket)",
   "summary-nan-quantile.prom": "a NaN quantile (the gateway drops the sample)",
   "summary-count-with-quantile.prom": "a quantile label on _count (the gateway drops it and keeps one of the two counts)",
   "openmetrics-gauge-histogram.prom": "OpenMetrics' gauge_histogram (the gateway loses the samples and serves a /metrics Prometheus cannot parse)",
+  // 1.5.1 casts counts to unsigned integers; 1.11.2 keeps them as floats, and refuses negative ones.
+  "histogram-fractional-bucket.prom": since111
+    ? "a bucket count that is not a whole number: 1.11 stores 1.5 exactly, pushgw refusing it is a known limitation (issue #26)"
+    : "a bucket count that is not a whole number (1.5.1 stores 1.5 as 1)",
+  "histogram-count-beyond-uint64.prom": since111
+    ? "a count beyond 64 bits: 1.11 stores it as a float, pushgw refusing it is a known limitation (issue #26)"
+    : "a count beyond 64 bits (1.5.1 stores another number)",
+  "summary-nan-count.prom": since111
+    ? "a NaN count: 1.11 stores NaN, pushgw refusing it is a known limitation (issue #26)"
+    : "a NaN count (1.5.1 stores it as a huge unsigned number)",
+  // 1.11.2 refuses it itself ("negative count").
+  "histogram-negative-count.prom": since111 ? undefined : "a negative count (1.5.1 stores it as a huge unsigned number)",
+  // 1.5.1 refuses an unknown TYPE; 1.11.2 takes "gaugehistogram" as an empty histogram, the sample lost.
+  "openmetrics-type.prom": since111 ? "an OpenMetrics type (1.11 takes gaugehistogram and loses the sample)" : undefined,
+  // 1.11.2 takes quoted names and \" in HELP (legacy names quoted, any name with
+  // --push.enable-utf8-names); 1.5.1 refuses them. pushgw refuses them on every gateway: a known
+  // limitation (issue #26).
+  "quoted-name.prom": since111 ? "a quoted name: 1.11 takes it, pushgw refusing it is a known limitation (issue #26)" : undefined,
+  "help-escaped-quote.prom": since111 ? '\\" in HELP: 1.11 takes it, pushgw refusing it is a known limitation (issue #26)' : undefined,
+  "quoted-utf8-name.prom":
+    since111 && gatewayTakesUtf8Names()
+      ? "a UTF-8 name: 1.11 with --push.enable-utf8-names takes it, pushgw refusing it is a known limitation (issue #26)"
+      : undefined,
+  // The gateway's own metrics differ by version; pushgw refuses a clash with either's (src/core/gateway-metrics.ts).
+  ...Object.fromEntries(
+    ["go-gc-gogc-percent", "go-gc-gomemlimit-bytes", "go-sched-gomaxprocs-threads", "process-network-receive-bytes-total", "process-network-transmit-bytes-total"].map((n) => [
+      `gateway-own-${n}.prom`,
+      since111 ? undefined : "one of 1.11's own metrics, which 1.5.1 has not (a push that clashes fails on 1.11)",
+    ]),
+  ),
+  "gateway-own-go-memstats-lookups-total.prom": since111 ? "one of 1.5.1's own metrics, gone in 1.11 (a push that clashes fails on 1.5.1)" : undefined,
 };
 
 const dir = fileURLToPath(new URL("../fixtures/exposition/", import.meta.url));
@@ -126,7 +160,7 @@ describe("invalid fixtures: pushgw refuses them (exit 2, nothing sent), and so d
     await fetch(url, { method: "DELETE" });
     const takenBecause = GATEWAY_TAKES_BUT_PUSHGW_REFUSES[name];
     if (takenBecause === undefined) expect(`${response.status} ${answer}`).toMatch(/^400 /);
-    else expect(response.status, `the gateway takes it, and pushgw refuses it for ${takenBecause}`).toBe(200);
+    else expect(response.status, `Pushgateway ${gateway.text} takes it, and pushgw refuses it for ${takenBecause}`).toBe(200);
   });
 
   it("the gateway still answers /metrics after all of them", async () => {

@@ -254,6 +254,9 @@ describe("the job's own metrics", () => {
     ["not the text format", "rows copied: 12", /METRICS_FILE:1: /],
     ["a name wrap owns", "job_success 1", /"job_success" is pushed by pushgw wrap itself/],
     ["a label the key would overwrite", 'rows{job="other"} 1', /would be overwritten/],
+    // Pushgateway 1.11's own counter (1.5.1 has none of that name): 1.11 refuses the whole push
+    // with it untyped, so pushgw leaves it out on every gateway.
+    ["a gateway's own metric", "process_network_receive_bytes_total 5", /"process_network_receive_bytes_total" is also one of the gateway's own metrics/],
   ])("%s: a warning, and the outcome is still pushed", async (_, content, message) => {
     const name = `own-bad-${_.replace(/\W/g, "_")}`;
     const run = await wrap(name, [], [node, job("write-metrics.mjs"), content, "0"]);

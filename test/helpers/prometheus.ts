@@ -12,7 +12,21 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
+/**
+ * The variables that point a test run at other builds of the servers (CI's second world, Debian
+ * unstable's, from scripts/fetch-todays-stack.sh). promtool has none: Debian's Prometheus 3 ships no
+ * promtool 3, so the rule tests keep the installed one.
+ */
+const BINARY_VARIABLES: Readonly<Record<string, string>> = {
+  prometheus: "PROMETHEUS_BIN",
+  "prometheus-node-exporter": "NODE_EXPORTER_BIN",
+  "victoria-metrics": "VICTORIA_METRICS_BIN",
+};
+
 export function ensureTool(binary: string, debianPackage: string): string {
+  const variable = BINARY_VARIABLES[binary];
+  const explicit = variable === undefined ? undefined : process.env[variable];
+  if (explicit) return explicit;
   const found = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" }).stdout.trim();
   if (found) return found;
   if (process.getuid?.() === 0 && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0) {

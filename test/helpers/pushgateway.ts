@@ -4,7 +4,9 @@ import { delimiter, join } from "node:path";
 
 /**
  * The real Pushgateway, started per test file on a free loopback port with no persistence.
- * Debian ships it as `prometheus-pushgateway`; PUSHGATEWAY_BIN names another binary.
+ * Debian ships it as `prometheus-pushgateway`; PUSHGATEWAY_BIN names another binary, and
+ * PUSHGATEWAY_ARGS (split at blanks) adds flags to every gateway a test starts (CI's third world:
+ * `--push.enable-utf8-names`).
  */
 export interface RunningGateway {
   readonly url: string;
@@ -52,11 +54,17 @@ export function ensurePushgatewayBinary(): string {
   );
 }
 
+/** The flags PUSHGATEWAY_ARGS adds to every gateway the tests start. */
+export function defaultGatewayArgs(): string[] {
+  return (process.env["PUSHGATEWAY_ARGS"] ?? "").split(/\s+/).filter(Boolean);
+}
+
 /** `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was. */
 export async function startPushgateway(extraArgs: readonly string[] = [], port = 0): Promise<RunningGateway> {
   const binary = ensurePushgatewayBinary();
   // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib).
-  const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...extraArgs], {
+  const args = [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...defaultGatewayArgs(), ...extraArgs];
+  const child = spawn(binary, args, {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const listening = await new Promise<number>((resolve, reject) => {

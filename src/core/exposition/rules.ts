@@ -1,4 +1,4 @@
-import { GATEWAY_LATE_FAMILY_HELP, gatewayFamilyClash } from "../gateway-metrics.js";
+import { GATEWAY_LATE_FAMILY_HELP, GATEWAY_OWN_FAMILY_VERSIONS, gatewayFamilyClash } from "../gateway-metrics.js";
 import { RESERVED_METRIC_NAMES } from "../names.js";
 import type { ParseExpositionOptions } from "./check.js";
 import { hashName, SeriesTable } from "./hash-tables.js";
@@ -149,7 +149,9 @@ export class FamilyClashes implements RuleChecks {
         ? `give --type ${ownType} or choose another name`
         : "choose another name"
       : `declare it with "# TYPE ${own} ${ownType}" before its samples, or choose another name`;
-    return `metric "${own}" is also one of the gateway's own metrics, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
+    const versions = GATEWAY_OWN_FAMILY_VERSIONS.get(own);
+    const whose = versions === undefined ? "" : ` (${versions})`;
+    return `metric "${own}" is also one of the gateway's own metrics${whose}, a ${ownType}; pushed as ${family.type}, the gateway would refuse the whole push: ${fix}`;
   }
 
   /** One of the gateway's own families it creates late, pushed without its HELP (see GATEWAY_LATE_FAMILY_HELP). */
