@@ -32,7 +32,7 @@ export default tseslint.config(
   layer(["src/adapters/**"], "adapters implement ports; they never import the CLI", [["**/cli/**"]]),
   // npm run test:unit runs these folders and must start no server and no process: such a test
   // belongs in test/e2e/.
-  layer(["test/core/**", "test/cli/**", "test/app/**", "test/adapters/**", "test/docs/**"], "unit tests start no server and no process: put this test in test/e2e/", [
+  layer(["test/core/**", "test/cli/**", "test/app/**", "test/adapters/**", "test/docs/**", "test/property/**"], "unit tests start no server and no process: put this test in test/e2e/", [
     ["node:child_process", "node:http", "node:https", "node:net", "execa", "**/helpers/pushgateway*", "**/helpers/prometheus*", "**/helpers/run-cli*", "**/helpers/tinyproxy*", "**/helpers/fault-proxy*", "**/helpers/tmux-shell*", "**/helpers/standalone*", "**/helpers/mounts*", "**/helpers/attacker*", "**/helpers/todays-stack*"],
   ]),
 );

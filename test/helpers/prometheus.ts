@@ -61,8 +61,14 @@ export interface ScrapeJob {
  * `gatewayUrl` undefined: no scraping of a gateway, but the remote-write receiver is on
  * (`--web.enable-remote-write-receiver`, POST /api/v1/write).
  */
-export async function startPrometheus(gatewayUrl: string | undefined, ruleFiles: readonly string[] = [], scrapes: readonly ScrapeJob[] = []): Promise<RunningPrometheus> {
-  const binary = ensureTool("prometheus", "prometheus");
+export async function startPrometheus(
+  gatewayUrl: string | undefined,
+  ruleFiles: readonly string[] = [],
+  scrapes: readonly ScrapeJob[] = [],
+  /** Another build (the newest: todaysStack()) and more flags (a remote-write 2.0-only receiver). */
+  options: { binary?: string; extraArgs?: readonly string[] } = {},
+): Promise<RunningPrometheus> {
+  const binary = options.binary ?? ensureTool("prometheus", "prometheus");
   const dir = mkdtempSync(join(tmpdir(), "pushgw-prometheus-"));
   const jobs: ScrapeJob[] = [...(gatewayUrl === undefined ? [] : [{ job: "pushgateway", target: new URL(gatewayUrl).host, honorLabels: true }]), ...scrapes];
   const scrape =
@@ -88,6 +94,7 @@ export async function startPrometheus(gatewayUrl: string | undefined, ruleFiles:
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       ...(gatewayUrl === undefined ? ["--web.enable-remote-write-receiver"] : []),
+      ...(options.extraArgs ?? []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
