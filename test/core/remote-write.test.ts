@@ -30,32 +30,6 @@ function unsnappy(data: Uint8Array): Uint8Array {
 }
 
 /** Reads protobuf fields (wire types 0, 1, 2) into [field, value] pairs. */
-function fields(data: Uint8Array): Array<[number, number | Uint8Array]> {
-  const out: Array<[number, number | Uint8Array]> = [];
-  let pos = 0;
-  const varint = () => {
-    let v = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = data[pos++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-    }
-  };
-  while (pos < data.length) {
-    const key = varint();
-    const wire = key & 7;
-    if (wire === 0) out.push([key >> 3, varint()]);
-    else if (wire === 1) {
-      out.push([key >> 3, new DataView(data.buffer, data.byteOffset + pos, 8).getFloat64(0, true)]);
-      pos += 8;
-    } else {
-      const n = varint();
-      out.push([key >> 3, data.subarray(pos, pos + n)]);
-      pos += n;
-    }
-  }
-  return out;
-}
 
 describe("snappyBlock", () => {
   it.each([0, 1, 59, 60, 61, 255, 256, 65536, 65537, 200_000])("round-trips %d bytes", (size) => {
@@ -83,13 +57,30 @@ describe("remote write", () => {
 
   it("encodes WriteRequest{timeseries{labels, samples{value, timestamp}}}", () => {
     const timestamp = 1_795_316_837_029;
-    const request = fields(encodeWriteRequest(toTimeSeries(samples.slice(2, 3), key), timestamp));
-    expect(request.map(([f]) => f)).toEqual([1]);
-    const ts = fields(request[0]![1] as Uint8Array);
-    const labels = ts.filter(([f]) => f === 1).map(([, v]) => fields(v as Uint8Array).map(([, x]) => new TextDecoder().decode(x as Uint8Array)).join("="));
-    expect(labels).toEqual(["__name__=h_sum", "env=prod", "instance=db-1", "job=backup"]);
-    const sample = fields(ts.find(([f]) => f === 2)![1] as Uint8Array);
-    expect(sample).toEqual([[1, 4.5], [2, timestamp]]);
+    const SCHEMA: Schema = {
+      1: {
+        name: "timeseries",
+        repeated: true,
+        type: {
+          1: { name: "labels", repeated: true, type: { 1: { name: "name", type: "string" }, 2: { name: "value", type: "string" } } },
+          2: { name: "samples", repeated: true, type: { 1: { name: "value", type: "double" }, 2: { name: "timestamp", type: "varint" } } },
+        },
+      },
+    };
+    const request = decodeMessage(encodeWriteRequest(toTimeSeries(samples.slice(2, 3), key), timestamp), SCHEMA);
+    expect(request).toEqual({
+      timeseries: [
+        {
+          labels: [
+            { name: "__name__", value: "h_sum" },
+            { name: "env", value: "prod" },
+            { name: "instance", value: "db-1" },
+            { name: "job", value: "backup" },
+          ],
+          samples: [{ value: 4.5, timestamp }],
+        },
+      ],
+    });
   });
 });
 
