@@ -1,0 +1,167 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { encodeWrapGrouping, WRAP_GROUPING_ENV } from "../../src/core/grouping-key.js";
+import { ATTACKER_UID, asAttackerSh, attackerDir, spawnAsAttacker } from "../helpers/attacker.js";
+import { until } from "../helpers/poll.js";
+import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
+
+/**
+ * pushgw runs as root in front of cron jobs; a second local user (uid 64001, no rights) attacks
+ * it for real, through the names pushgw leaves behind or reads: the paths it hands a job, its
+ * code caches, its default lock file, the relay socket a pushgw inside a job talks to.
+ */
+
+let gw: RunningGateway;
+beforeAll(async () => {
+  gw = await startPushgateway();
+});
+afterAll(async () => {
+  await gw.stop();
+});
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+/** A directory of root's (0700) below the shared temp directory. */
+function rootDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function attackers(): string {
+  const { dir, cleanup } = attackerDir();
+  cleanups.push(cleanup);
+  return dir;
+}
+
+/** Every name below `dir`, with its kind, owner, size and change time: what "left untouched" means. */
+function tree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (path: string): void => {
+    const info = lstatSync(path);
+    out.push(`${path.slice(dir.length) || "/"} ${info.isDirectory() ? "d" : info.isSymbolicLink() ? "l" : "f"} uid=${info.uid} size=${info.isDirectory() ? "-" : info.size} ctime=${info.ctimeMs}`);
+    if (info.isDirectory()) for (const name of readdirSync(path).sort()) walk(join(path, name));
+  };
+  walk(dir);
+  return out;
+}
+
+describe("what wrap hands a job lives where no other user can make a name", () => {
+  it("a process the job left behind writes $PUSHGW_METRICS_FILE after the wrapper has gone: another user cannot put a link in its place", async () => {
+    const work = rootDir("pushgw-left-behind-");
+    const victim = join(work, "victim");
+    writeFileSync(victim, "precious\n");
+    const record = join(work, "paths");
+    const go = join(work, "go");
+    const done = join(work, "done");
+    // The job starts a process that outlives it, as `cmd &` in a cron script does, and that
+    // writes its metrics late, as root.
+    const script = `echo "$PUSHGW_METRICS_FILE" > "$1"; echo "$PUSHGW_WRAP_SOCKET" >> "$1"
+      ( while [ ! -e "$2" ]; do sleep 0.05; done; echo 'late 1' > "$PUSHGW_METRICS_FILE"; touch "$3" ) </dev/null >/dev/null 2>&1 &
+      exit 0`;
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "left-behind", "--no-instance", "--", "sh", "-c", script, "job", record, go, done]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const [metricsFile, socket] = readFileSync(record, "utf8").trim().split("\n");
+    expect(metricsFile).toMatch(/metrics\.prom$/);
+    expect(dirname(socket!)).toBe(dirname(metricsFile!));
+    // The wrapper removed the directory; the attacker makes it again, with a link to root's file.
+    const planted = asAttackerSh('mkdir -p "$(dirname "$1")" 2>/dev/null && ln -s "$2" "$1" 2>/dev/null && echo planted || echo refused', metricsFile!, victim).trim();
+    writeFileSync(go, "");
+    await until(async () => existsSync(done), (ok) => ok);
+    expect(existsSync(done)).toBe(true);
+    expect(planted).toBe("refused");
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+  });
+
+  it("with no private place to be had, the job still runs, is handed nothing, and one warning says so", async () => {
+    const work = rootDir("pushgw-no-place-");
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "no-place", "--no-instance", "--", "sh", "-c", 'echo "file=${PUSHGW_METRICS_FILE-unset} socket=${PUSHGW_WRAP_SOCKET-unset}"; exit 3'], {
+      // A runtime directory of the attacker's, and no HOME: nowhere that is root's alone.
+      env: { XDG_RUNTIME_DIR: attackers(), TMPDIR: work },
+    });
+    expect(run.stdout).toBe("file=unset socket=unset\n");
+    expect(run.code).toBe(3);
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("runs without"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`runs without PUSHGW_METRICS_FILE and without the wrapper's relay .*no directory only uid 0 can write \\(.* belongs to uid ${ATTACKER_UID}, neither root nor uid 0\\)`));
+    expect(readdirSync(work)).toEqual([]);
+  });
+});
+
+describe("a pushgw inside a job talks only to a wrapper's socket it can trust", () => {
+  it("a socket another user made, named by PUSHGW_WRAP_SOCKET, gets nothing", async () => {
+    const dir = attackers();
+    const socket = join(dir, "relay.sock");
+    const got = join(dir, "got");
+    const server = join(dir, "fake-wrapper.cjs");
+    writeFileSync(
+      server,
+      `require("node:net").createServer((s) => s.on("data", (d) => { require("node:fs").appendFileSync(${JSON.stringify(got)}, d); s.end('{"outcomes":[]}\\n'); })).listen(${JSON.stringify(socket)});`,
+      { mode: 0o644 },
+    );
+    const fake = spawnAsAttacker(NODE, [server]);
+    cleanups.push(() => fake.kill());
+    await until(async () => existsSync(socket), (ok) => ok);
+    expect(lstatSync(socket).uid).toBe(ATTACKER_UID);
+    const run = await runCli(["add", "late_metric=1"], { env: { PUSHGW_WRAP_SOCKET: socket, [WRAP_GROUPING_ENV]: encodeWrapGrouping({ job: "victim-group", labels: [] }) } });
+    expect(run.stderr).toMatch(new RegExp(`not to be trusted: .*${socket} belongs to uid ${ATTACKER_UID}, neither root nor uid 0|its parent .* belongs to uid ${ATTACKER_UID}|${dir} belongs to uid ${ATTACKER_UID}`));
+    expect(run.code).not.toBe(0);
+    expect(existsSync(got)).toBe(false);
+  });
+});
+
+describe("code caches are read only from directories no other user can write", () => {
+  it("a cache directory below another user's directory is neither read nor written", async () => {
+    const dir = attackers();
+    // The attacker's directory holds the cache home; they plant what Node's compile cache (Node
+    // 22 and newer) and pushgw's own (Node 20) would read, in directories of their own.
+    asAttackerSh('mkdir -p "$1/pushgw/node-compile-cache/planted" && echo evil > "$1/pushgw/node-compile-cache/planted/cache" && echo evil > "$1/pushgw/planted.v8cache"', join(dir, "planted-home"));
+    const before = tree(dir);
+    for (const xdg of [join(dir, "planted-home"), join(dir, "fresh-home")]) {
+      const run = await runCli(["--version"], { env: { XDG_CACHE_HOME: xdg } });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+    }
+    // Nothing made (fresh-home stays missing), nothing rewritten.
+    expect(tree(dir)).toEqual(before);
+  });
+
+  it("a cache home in a chain of root's own is still used (the check keeps the cache working)", async () => {
+    const xdg = rootDir("pushgw-own-cache-");
+    const run = await runCli(["--version"], { env: { XDG_CACHE_HOME: xdg } });
+    expect(run.code).toBe(0);
+    expect(readdirSync(join(xdg, "pushgw")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("the default --lock file never falls back to a shared directory", () => {
+  it("a service account with HOME=/nonexistent and no runtime directory: exit 2 before the job runs, with the fix", async () => {
+    const SERVICE_UID = 64002;
+    const work = rootDir("pushgw-service-");
+    chmodSync(work, 0o755);
+    const marker = join(work, "ran");
+    const tmp = join(work, "tmp");
+    mkdirSync(tmp, { mode: 0o1777 });
+    chmodSync(tmp, 0o1777);
+    chownSync(work, SERVICE_UID, SERVICE_UID);
+    const run = spawnSync(
+      "setpriv",
+      ["--reuid", String(SERVICE_UID), "--regid", String(SERVICE_UID), "--clear-groups", "--", "/usr/bin/env", "-i", "HOME=/nonexistent", `TMPDIR=${tmp}`, `PATH=${process.env["PATH"] ?? "/usr/bin:/bin"}`, NODE, BIN, "wrap", "-g", gw.url, "-j", "service", "--no-instance", "--lock", "--", "touch", marker],
+      { encoding: "utf8" },
+    );
+    expect(run.stderr).toMatch(/--lock: no directory of uid 64002's own for the default lock file: XDG_RUNTIME_DIR, XDG_CACHE_HOME and HOME are unset|--lock: no directory of uid 64002's own for the default lock file: .*\/nonexistent/);
+    expect(run.stderr).toMatch(/--lock FILE/);
+    expect(run.status).toBe(2);
+    expect(existsSync(marker)).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect((await readGroups(gw.url)).filter((group) => group.labels["job"] === "service")).toEqual([]);
+  });
+});
