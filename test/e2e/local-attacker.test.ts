@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeWrapGrouping, WRAP_GROUPING_ENV } from "../../src/core/grouping-key.js";
-import { ATTACKER_UID, asAttackerSh, attackerDir, spawnAsAttacker } from "../helpers/attacker.js";
+import { ATTACKER_UID, asAttacker, asAttackerSh, attackerDir, spawnAsAttacker } from "../helpers/attacker.js";
 import { until } from "../helpers/poll.js";
 import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { BIN, NODE, runCli } from "../helpers/run-cli.js";
@@ -163,5 +163,21 @@ describe("the default --lock file never falls back to a shared directory", () =>
     expect(existsSync(marker)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
     expect((await readGroups(gw.url)).filter((group) => group.labels["job"] === "service")).toEqual([]);
+  });
+});
+
+describe("names other users push are printed escaped", () => {
+  it("a job name with a line break (pushed by uid 64001 with curl) is one row of list, not a row it fakes", async () => {
+    const name = "evil\nfake-job  {}  1s ago  ok  1\u001b]0;owned\u0007";
+    const path = `/metrics/job@base64/${Buffer.from(name).toString("base64url")}`;
+    asAttacker("curl", ["-sS", "--fail", "--data-binary", "@-", `${gw.url}${path}`], { input: "m 1\n" });
+    const run = await runCli(["list", "-g", gw.url]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines.filter((line) => line.startsWith("fake-job"))).toEqual([]);
+    expect(run.stdout).not.toMatch(/[\u0007\u001b]/);
+    expect(lines.filter((line) => line.startsWith("evil\\x0afake-job  {}  1s ago  ok  1\\x1b]0;owned\\x07"))).toHaveLength(1);
+    const dry = await runCli(["delete", "-g", gw.url, "--match", "job=~evil.*", "--dry-run"]);
+    expect(dry.stdout.split("\n").filter((line) => line.startsWith("fake-job"))).toEqual([]);
   });
 });
