@@ -7,7 +7,7 @@ import { encodeWrapGrouping, WRAP_GROUPING_ENV } from "../../src/core/grouping-k
 import { ATTACKER_UID, asAttacker, asAttackerSh, attackerDir, spawnAsAttacker } from "../helpers/attacker.js";
 import { until } from "../helpers/poll.js";
 import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
-import { BIN, NODE, runCli } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli, startCli } from "../helpers/run-cli.js";
 
 /**
  * pushgw runs as root in front of cron jobs; a second local user (uid 64001, no rights) attacks
@@ -179,5 +179,36 @@ describe("names other users push are printed escaped", () => {
     expect(lines.filter((line) => line.startsWith("evil\\x0afake-job  {}  1s ago  ok  1\\x1b]0;owned\\x07"))).toHaveLength(1);
     const dry = await runCli(["delete", "-g", gw.url, "--match", "job=~evil.*", "--dry-run"]);
     expect(dry.stdout.split("\n").filter((line) => line.startsWith("fake-job"))).toEqual([]);
+  });
+});
+
+describe("header values that look secret are never shown, to the user or to ps", () => {
+  const headers = ["-H", "Ocp-Apim-Subscription-Key: sub-k3y-v4lue", "-H", "Private-Key: pr1v4te-k3y", "-H", "X-Api-Key: x-4pi-k3y"];
+  const secrets = ["sub-k3y-v4lue", "pr1v4te-k3y", "x-4pi-k3y"];
+
+  it("--dry-run and -v", async () => {
+    const dry = await runCli(["add", "--dry-run", "-g", gw.url, ...headers, "-j", "hidden-headers", "m=1"]);
+    const verbose = await runCli(["add", "-v", "-g", gw.url, ...headers, "-j", "hidden-headers", "m=1"]);
+    for (const run of [dry, verbose]) {
+      expect(run.code).toBe(0);
+      for (const secret of secrets) expect(run.stdout + run.stderr).not.toContain(secret);
+    }
+    expect(dry.stdout.toLowerCase()).toContain("ocp-apim-subscription-key: <hidden>");
+  });
+
+  it("the wrapper's command line, read by uid 64001 from /proc while the job runs", async () => {
+    const work = rootDir("pushgw-ps-");
+    const ready = join(work, "ready");
+    const release = join(work, "release");
+    const { child, done } = startCli(["wrap", "-g", gw.url, ...headers, "-j", "ps-headers", "--no-instance", "--", "sh", "-c", 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done', "job", ready, release]);
+    try {
+      await until(async () => existsSync(ready), (ok) => ok);
+      const seen = asAttacker("cat", [`/proc/${child.pid}/cmdline`]).split("\0").join(" ");
+      expect(seen).toContain("Ocp-Apim-Subscription-Key: ***");
+      for (const secret of secrets) expect(seen).not.toContain(secret);
+    } finally {
+      writeFileSync(release, "");
+    }
+    expect((await done).code).toBe(0);
   });
 });
