@@ -212,3 +212,34 @@ describe("header values that look secret are never shown, to the user or to ps",
     expect((await done).code).toBe(0);
   });
 });
+
+describe("root's /run/pushgw, in a private mount namespace (a tmpfs over /run: the machine's is never touched)", () => {
+  /** Runs `setup` (as root, in the namespace), then wrap as cron runs it: no HOME, no XDG_RUNTIME_DIR. */
+  function wrapInNamespace(setup: string): { status: number | null; stdout: string; stderr: string } {
+    const script = `mount -t tmpfs -o mode=0755,size=1m tmpfs /run && ${setup}
+      exec /usr/bin/env -i PATH="$PATH" "$@"`;
+    const job = 'echo "file=${PUSHGW_METRICS_FILE-unset}"; stat -c "%a %u" /run/pushgw 2>/dev/null || echo none';
+    const result = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c", script, "ns", NODE, BIN, "wrap", "-g", gw.url, "-j", "namespaced", "--no-instance", "--", "sh", "-c", job], { encoding: "utf8", env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it("missing: made with mode 0700, and the job's file lives there", () => {
+    const run = wrapInNamespace("true");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^file=\/run\/pushgw\/pushgw-[^/]+\/metrics\.prom\n700 0\n$/);
+  });
+
+  it.each([
+    ["another user's", `mkdir /run/pushgw && chown ${ATTACKER_UID}:${ATTACKER_UID} /run/pushgw`, `/run/pushgw belongs to uid ${ATTACKER_UID}, neither root nor uid 0`, `755 ${ATTACKER_UID}`],
+    ["writable by others", "mkdir -m 1777 /run/pushgw", "/run/pushgw is writable by others (mode 1777)", "1777 0"],
+    ["a symbolic link", "mkdir -m 0700 /run/elsewhere && ln -s /run/elsewhere /run/pushgw", "/run/pushgw is a symbolic link", "777 0"],
+  ])("%s: not used; the job runs without the file, and one warning says why", (_, setup, why, left) => {
+    const run = wrapInNamespace(setup);
+    expect(run.status).toBe(0);
+    // What was there is left as it was.
+    expect(run.stdout).toBe(`file=unset\n${left}\n`);
+    expect(run.stderr).toContain(why);
+    expect(run.stderr.split("\n").filter((line) => line.includes("runs without"))).toHaveLength(1);
+  });
+});
