@@ -15,8 +15,8 @@ import { currentUid, ensurePrivateDirectory } from "./private-dir.js";
  * The cache is an optimisation and nothing more: missing, stale, corrupt, unreadable or
  * unwritable, it is skipped and the run goes on as if there were none. Because it is code
  * that will run, it is only read from a directory that nobody but the user (or root) could have
- * written to, parents included (privateCacheDirectory), only from a regular file the user owns (never through a symlink), only after V8
- * has checked it (version, flags, source, and a checksum turned on below), and it is written
+ * written to, parents included (privateCacheDirectory), only from a regular file the user owns
+ * (never through a symlink), only after V8 has checked it (version, flags, source, and a checksum turned on below), and it is written
  * under a fresh name with exclusive create, then renamed into place.
  */
 
@@ -65,9 +65,10 @@ export function cacheKey(nodeVersion: string, arch: string, buildHash: string): 
  * compile cache there; on Node 20 `launch` asks it for its own.
  */
 export function privateCacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
-  const home = cacheHome(env);
-  if (home === undefined) return undefined;
-  const found = ensurePrivateDirectory(join(home, "pushgw"), dirname(home), currentUid());
+  const directory = cacheDirectory(env);
+  if (directory === undefined) return undefined;
+  // Made below the cache home's parent (HOME for ~/.cache), which must exist.
+  const found = ensurePrivateDirectory(directory, dirname(dirname(directory)), currentUid());
   return "dir" in found ? found.dir : undefined;
 }
 
