@@ -22,7 +22,7 @@ export function currentUid(): number {
 export function privateDirectory(dir: string, uid: number, followLink = false): { dir: string } | { why: string } {
   let real: string;
   try {
-    real = followLink || dirname(dir) === dir ? realpathSync(dir) : join(realpathSync(dirname(dir)), basename(dir));
+    real = followLink || dirname(dir) === dir ? realpathSync.native(dir) : join(realpathSync.native(dirname(dir)), basename(dir));
   } catch (error) {
     return { why: `${dir} cannot be used (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }

@@ -1,10 +1,9 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
-import { cacheHome } from "../core/private-dir.js";
-import { currentUid, ensurePrivateDirectory } from "./private-dir.js";
+import { privateCacheDirectory } from "./cache-directory.js";
 
 /**
  * The launcher bin/pushgw uses on Node 20, which has no compile cache of its own: it runs the
@@ -41,35 +40,9 @@ export interface CacheLocation {
   readonly file: string;
 }
 
-/**
- * `$XDG_CACHE_HOME/pushgw`, else `$HOME/.cache/pushgw`; none when neither is an absolute path
- * (cron on some systems runs without HOME: then there is simply no cache).
- */
-export function cacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
-  const home = cacheHome(env);
-  return home === undefined ? undefined : join(home, "pushgw");
-}
-
 /** What a cache belongs to: a Node version and architecture, and one build of dist/. */
 export function cacheKey(nodeVersion: string, arch: string, buildHash: string): string {
   return `pushgw-${nodeVersion}-${arch}-${buildHash}`;
-}
-
-/**
- * The code cache's directory, made if need be (mode 0700), when code may be read from it: it and
- * every directory above it, up to /, are the user's or root's and writable by nobody else (a
- * world-writable one only with the sticky bit), as core/private-dir.ts judges. Anyone who could
- * replace it, or anything above it, could plant compiled code that this user (often root) would
- * run. Undefined when it may not: then there is no cache. Nothing is made in a directory that
- * fails the check. On Node 22 and newer bin/pushgw asks this before it turns on Node's own
- * compile cache there; on Node 20 `launch` asks it for its own.
- */
-export function privateCacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
-  const directory = cacheDirectory(env);
-  if (directory === undefined) return undefined;
-  // Made below the cache home's parent (HOME for ~/.cache), which must exist.
-  const found = ensurePrivateDirectory(directory, dirname(dirname(directory)), currentUid());
-  return "dir" in found ? found.dir : undefined;
 }
 
 /** The cache's bytes, or undefined when there is none or it is not plainly ours. */
