@@ -75,6 +75,8 @@ export function createSocketRelay(): Relay {
 
     send(path: string, call: RelayedCall, timeoutMs: number) {
       const untrusted = socketProblem(path);
+      // Gone (the wrapper has ended) is said as connect would say it; never connected to either.
+      if (untrusted === "ENOENT") return Promise.resolve({ unreachable: "ENOENT" });
       if (untrusted !== undefined) return Promise.resolve({ unreachable: `its socket is not to be trusted: ${untrusted}` });
       return new Promise((resolve) => {
         const socket = createConnection(path);
@@ -99,21 +101,22 @@ export function createSocketRelay(): Relay {
 }
 
 /**
- * Why the socket named by PUSHGW_WRAP_SOCKET must not be talked to, or undefined: it must be a
- * socket of this user's or root's, in a directory chain no other user can write to. A process
- * a job left behind may run pushgw long after the wrapper has gone, when anyone else could
- * have put a socket of their own at a name in a shared directory.
+ * Why the socket named by PUSHGW_WRAP_SOCKET must not be talked to ("ENOENT": there is none), or
+ * undefined: it must be a socket of this user's or root's, in a directory chain no other user
+ * can write to. A process a job left behind may run pushgw long after the wrapper has gone, when
+ * anyone else could have put a socket of their own at a name in a shared directory.
  */
 function socketProblem(path: string): string | undefined {
-  const uid = currentUid();
-  const dir = privateDirectory(dirname(path), uid);
-  if ("why" in dir) return dir.why;
   let info;
   try {
     info = lstatSync(path);
   } catch (error) {
-    return `${path} cannot be used (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "ENOENT" : `${path} cannot be used (${code ?? String(error)})`;
   }
+  const uid = currentUid();
+  const dir = privateDirectory(dirname(path), uid);
+  if ("why" in dir) return dir.why;
   return socketOwnerProblem({ path, isSocket: info.isSocket(), uid: info.uid }, uid);
 }
 
