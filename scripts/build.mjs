@@ -64,7 +64,9 @@ for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
 const buildHash = createHash("sha256");
 for (const [name, code] of contents) buildHash.update(name).update("\0").update(code).update("\0");
 await build({
-  entryPoints: { launch: "src/adapters/v8-code-cache.ts" },
+  // launch: the Node 20 launcher; cache-dir: the check bin/pushgw makes before it turns on Node
+  // 22's compile cache (small, since it is compiled afresh at every start).
+  entryPoints: { launch: "src/adapters/v8-code-cache.ts", "cache-dir": "src/adapters/cache-directory.ts" },
   outdir: fileURLToPath(dist),
   outExtension: { ".js": ".cjs" },
   bundle: true,

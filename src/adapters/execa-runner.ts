@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { mkdtemp, open, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { Socket } from "node:net";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from 
 import { LONGEST_TIMER_MS } from "../core/duration.js";
 import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
+import { currentUid, findPrivateDirectory } from "./private-dir.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -32,8 +33,16 @@ export function createExecaRunner(): JobRunner {
   return { run: runJob, createScratchFile };
 }
 
+/**
+ * The job's private directory (mode 0700) and the metrics file in it, in a directory no other
+ * user can write to (adapters/private-dir.ts): never under the shared TMPDIR, where, once the
+ * directory is removed and a process the job left behind still holds its path, another user
+ * could make it again with a link in the file's place, or a socket or a `pushgw` of their own.
+ */
 async function createScratchFile(): Promise<ScratchFile> {
-  const dir = await mkdtemp(join(tmpdir(), "pushgw-"));
+  const base = findPrivateDirectory(process.env, "run");
+  if ("why" in base) throw new Error(`no directory only uid ${currentUid()} can write (${base.why}); give it an XDG_RUNTIME_DIR or a HOME of its own`);
+  const dir = await mkdtemp(join(base.dir, "pushgw-"));
   const path = join(dir, "metrics.prom");
   try {
     await writeFile(path, "", { mode: 0o600, flag: "wx" });
@@ -92,7 +101,7 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   const capture = spec.captureOutput ? new OutputCapture(notes) : undefined;
   const env: Record<string, string | undefined> = { ...spec.env };
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
-  const self = await reachableSelf();
+  const self = spec.privateDir === undefined ? undefined : await reachableSelf(spec.privateDir);
   if (self) env["PATH"] = self.path;
   const fifos = capture ? await openFifos() : [];
   const [outFifo, errFifo] = fifos;
@@ -195,7 +204,6 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   for (const timer of timers) timer.cancel();
   for (const [signal, forward] of forwarders) process.off(signal, forward);
   capture?.finish();
-  await self?.remove();
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
   const signal = exited?.signal ?? result.signal ?? null;
@@ -283,22 +291,21 @@ function longTimeout(callback: () => void, ms: number): { cancel(): void } {
 /**
  * The standalone executable (one file, perhaps named pushgw-linux-x64 and on no PATH) makes
  * itself reachable as `pushgw` inside the job, so that a `pushgw add` there runs this same
- * executable: a private directory holding only a `pushgw` link to it goes first on the job's
- * PATH (with no PATH, before the default /usr/bin:/bin). Nothing else on the PATH is shadowed.
+ * executable: a directory in the job's private directory, holding only a `pushgw` link to it,
+ * goes first on the job's PATH (with no PATH, before the default /usr/bin:/bin). Nothing else on
+ * the PATH is shadowed. It goes with the private directory when the job ends.
  */
-async function reachableSelf(): Promise<{ path: string; remove(): Promise<void> } | undefined> {
+async function reachableSelf(privateDir: string): Promise<{ path: string } | undefined> {
   if (!isSea()) return undefined;
-  let dir: string | undefined;
+  const dir = join(privateDir, "bin");
   try {
-    dir = await mkdtemp(join(tmpdir(), "pushgw-self-"));
+    await mkdir(dir, { mode: 0o700 });
     await symlink(process.execPath, join(dir, "pushgw"));
   } catch {
     // No room for a link: the job runs as it would without it.
-    if (dir) await rm(dir, { recursive: true, force: true });
     return undefined;
   }
-  const made = dir;
-  return { path: `${made}:${process.env["PATH"] || "/usr/bin:/bin"}`, remove: () => rm(made, { recursive: true, force: true }) };
+  return { path: `${dir}:${process.env["PATH"] || "/usr/bin:/bin"}` };
 }
 
 function signalNumber(signal: string): number {

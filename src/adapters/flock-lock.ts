@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { constants, type Stats } from "node:fs";
-import { access, lstat, mkdir, open, realpath, stat, type FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, lstat, open, realpath, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { HeldLock, Locks } from "../app/ports.js";
 import { UsageError } from "../core/errors.js";
 import { lockFileName } from "../core/lock-name.js";
-import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../core/lock.js";
+import { currentUid, findPrivateDirectory } from "./private-dir.js";
+import { flockSeconds, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../core/lock.js";
 
 const { O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDWR } = constants;
 
@@ -29,15 +29,17 @@ export const FLOCK_PATHS = ["/usr/bin/flock", "/bin/flock"];
 export function createFlockLocks(): Locks {
   return {
     async defaultFile(key) {
-      const uid = process.geteuid?.() ?? 0;
-      const name = lockFileName(key, uid);
-      // The first that is (or can be made) a directory this user may make files in.
-      for (const { dir, create } of lockDirectoryCandidates(process.env, uid, tmpdir())) {
-        if (create) await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
-        const usable = (await stat(dir).catch(() => undefined))?.isDirectory() && (await access(dir, constants.W_OK | constants.X_OK).then(() => true, () => false));
-        if (usable) return join(dir, name);
+      const uid = currentUid();
+      // Only where no other user can write (core/private-dir.ts): in /run/lock or /tmp anyone
+      // could plant a file under the lock's predictable name before the job's first run, and
+      // pushgw, which refuses a lock file it does not own, would never run the job again.
+      const found = findPrivateDirectory(process.env, "locks", uid);
+      if ("why" in found) {
+        throw new UsageError(`--lock: no directory of uid ${uid}'s own for the default lock file: ${found.why}`, {
+          hint: "name the lock file in a directory only this user can write: --lock FILE (or give the job a HOME or XDG_RUNTIME_DIR)",
+        });
       }
-      return join(tmpdir(), name);
+      return join(found.dir, lockFileName(key, uid));
     },
     take,
   };

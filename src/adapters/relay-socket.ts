@@ -1,5 +1,9 @@
+import { lstatSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
+import { dirname } from "node:path";
 import type { Relay, RelayAnswer, RelayedCall } from "../app/ports.js";
+import { socketOwnerProblem } from "../core/private-dir.js";
+import { currentUid, privateDirectory } from "./private-dir.js";
 
 /** A nested push is a few metrics; a job that sends more is not a nested push. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -8,8 +12,9 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
  * One JSON line each way over a Unix socket: the call, then the answer. The socket lives in
- * the wrapper's private temporary directory (mode 0700), so only this user's processes, the
- * job among them, can reach it.
+ * the job's private directory (mode 0700, in one only this user can write: core/private-dir.ts),
+ * so only this user's processes, the job among them, can reach it, and nobody else can put a
+ * socket of their own at its name. The pushgw in the job checks that before it sends anything.
  */
 export function createSocketRelay(): Relay {
   return {
@@ -69,6 +74,10 @@ export function createSocketRelay(): Relay {
     },
 
     send(path: string, call: RelayedCall, timeoutMs: number) {
+      const untrusted = socketProblem(path);
+      // Gone (the wrapper has ended) is said as connect would say it; never connected to either.
+      if (untrusted === "ENOENT") return Promise.resolve({ unreachable: "ENOENT" });
+      if (untrusted !== undefined) return Promise.resolve({ unreachable: `its socket is not to be trusted: ${untrusted}` });
       return new Promise((resolve) => {
         const socket = createConnection(path);
         const fail = (why: string): void => {
@@ -89,6 +98,26 @@ export function createSocketRelay(): Relay {
       });
     },
   };
+}
+
+/**
+ * Why the socket named by PUSHGW_WRAP_SOCKET must not be talked to ("ENOENT": there is none), or
+ * undefined: it must be a socket of this user's or root's, in a directory chain no other user
+ * can write to. A process a job left behind may run pushgw long after the wrapper has gone, when
+ * anyone else could have put a socket of their own at a name in a shared directory.
+ */
+function socketProblem(path: string): string | undefined {
+  let info;
+  try {
+    info = lstatSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "ENOENT" : `${path} cannot be used (${code ?? String(error)})`;
+  }
+  const uid = currentUid();
+  const dir = privateDirectory(dirname(path), uid);
+  if ("why" in dir) return dir.why;
+  return socketOwnerProblem({ path, isSocket: info.isSocket(), uid: info.uid }, uid);
 }
 
 /** The first line a socket sends, at most `limit` bytes. */

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { Output, OutputSettings, Tone } from "../app/ports.js";
 import type { ToolError } from "../core/errors.js";
+import { printable } from "../core/printable.js";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 0 | 1 {
@@ -23,18 +24,6 @@ function guardPipes(): void {
   }
 }
 
-// Text from outside (a gateway's error body, label values in `list`) may hold terminal control
-// sequences: `\e]0;title\a` retitles the window, `\e[2J` clears it, a bidi override reorders
-// what is shown. Every line pushgw prints has them escaped; only newlines and tabs pass.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
-  });
-}
-
 export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {
   guardPipes();
   const err: ChalkInstance = new Chalk({ level: colorLevel(process.stderr, env) });
@@ -50,6 +39,7 @@ export function createTerminalOutput(settings: OutputSettings, env: NodeJS.Proce
   const writeErr = (text: string): void => {
     process.stderr.write(`${printable(text)}\n`);
   };
+  // Every line pushgw prints has control characters escaped (core/printable.ts).
   return {
     result: (text, tone = "plain") => {
       process.stdout.write(`${paint[tone](printable(text))}\n`);

@@ -1,8 +1,9 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
+import { privateCacheDirectory } from "./cache-directory.js";
 
 /**
  * The launcher bin/pushgw uses on Node 20, which has no compile cache of its own: it runs the
@@ -12,9 +13,9 @@ import { Script } from "node:vm";
  *
  * The cache is an optimisation and nothing more: missing, stale, corrupt, unreadable or
  * unwritable, it is skipped and the run goes on as if there were none. Because it is code
- * that will run, it is only read from a directory that is the user's own and not writable by
- * others, only from a regular file the user owns (never through a symlink), only after V8
- * has checked it (version, flags, source, and a checksum turned on below), and it is written
+ * that will run, it is only read from a directory that nobody but the user (or root) could have
+ * written to, parents included (privateCacheDirectory), only from a regular file the user owns
+ * (never through a symlink), only after V8 has checked it (version, flags, source, and a checksum turned on below), and it is written
  * under a fresh name with exclusive create, then renamed into place.
  */
 
@@ -39,37 +40,9 @@ export interface CacheLocation {
   readonly file: string;
 }
 
-/**
- * `$XDG_CACHE_HOME/pushgw`, else `$HOME/.cache/pushgw`; none when neither is an absolute path
- * (cron on some systems runs without HOME: then there is simply no cache).
- */
-export function cacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
-  const xdg = env["XDG_CACHE_HOME"];
-  if (xdg && isAbsolute(xdg)) return join(xdg, "pushgw");
-  const home = env["HOME"];
-  if (home && isAbsolute(home)) return join(home, ".cache", "pushgw");
-  return undefined;
-}
-
 /** What a cache belongs to: a Node version and architecture, and one build of dist/. */
 export function cacheKey(nodeVersion: string, arch: string, buildHash: string): string {
   return `pushgw-${nodeVersion}-${arch}-${buildHash}`;
-}
-
-/**
- * Creates the directory if need be (mode 0700) and checks it is safe to read code from: a
- * real directory (not a symlink), owned by this user, not writable by group or others.
- */
-export function prepareCacheDirectory(directory: string): boolean {
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const info = lstatSync(directory);
-    if (!info.isDirectory()) return false;
-    if (typeof process.getuid === "function" && info.uid !== process.getuid()) return false;
-    return (info.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
 }
 
 /** The cache's bytes, or undefined when there is none or it is not plainly ours. */
@@ -217,9 +190,8 @@ class CachedLoader {
 /** Runs dist/pushgw.cjs's `main(argv)` with code caches, then saves the caches that were missing. */
 export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   for (const flag of V8_FLAGS) setFlagsFromString(flag);
-  const directory = cacheDirectory(env);
-  const usable = directory !== undefined && typeof __PUSHGW_BUILD_HASH__ === "string" && prepareCacheDirectory(directory);
-  const loader = new CachedLoader(distDirectory, usable ? directory : undefined, cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__)));
+  const directory = typeof __PUSHGW_BUILD_HASH__ === "string" ? privateCacheDirectory(env) : undefined;
+  const loader = new CachedLoader(distDirectory, directory, cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__)));
   const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
   await main(argv);
   loader.saveCaches();

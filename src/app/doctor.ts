@@ -1,6 +1,7 @@
 import { clockSkewMs, diagnose, diagnosisJson, needsAttention, parseGatewayStatus, renderReport, repairsOf, type Diagnosis, type GatewayFacts, type Probe, type Repair } from "../core/doctor.js";
 import { UsageError } from "../core/errors.js";
 import type { Group } from "../core/groups.js";
+import { singleLine } from "../core/printable.js";
 import { openGateway, type CallOutcome, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 import { READ_BACK_ATTEMPTS, READ_BACK_PAUSE_MS } from "./remove-groups.js";
@@ -72,7 +73,7 @@ function print(diagnosis: Diagnosis, options: DoctorOptions, deps: Deps, fixing:
     deps.out.result(JSON.stringify(diagnosisJson(diagnosis), null, 2));
     return;
   }
-  for (const line of renderReport(diagnosis, { fixing })) deps.out.result(line.text, line.tone);
+  for (const line of renderReport(diagnosis, { fixing })) deps.out.result(singleLine(line.text), line.tone);
 }
 
 /** Asks the gateway what doctor needs to know; nothing here changes it. */

@@ -1,4 +1,5 @@
 import { describeLastRun, formatAge, formatGroupLabels, isOverdue, lastRunOf, matchesAll, selectStaleGroups, sortGroups, type Group, type LastRun, type Matcher } from "../core/groups.js";
+import { singleLine } from "../core/printable.js";
 import { openGateway, type TransportOptions } from "./gateway.js";
 import { fetchGroups } from "./remove-groups.js";
 import type { Deps, Tone } from "./ports.js";
@@ -31,7 +32,8 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   deps.out.result(line(header), "dim");
-  for (const row of rows) deps.out.result(line(row.cells), row.tone);
+  // A row is one line, whatever another client put in a name.
+  for (const row of rows) deps.out.result(singleLine(line(row.cells)), row.tone);
   return 0;
 }
 

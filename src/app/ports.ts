@@ -100,6 +100,8 @@ export interface JobSpec {
   readonly captureOutput: boolean;
   readonly maxRuntimeMs: number | undefined;
   readonly killGraceMs: number;
+  /** The job's private directory (the scratch file's), where the standalone executable puts its `pushgw`; none: nowhere. */
+  readonly privateDir?: string | undefined;
 }
 
 /** Output kept by --quiet-success, in the order it came. */
@@ -121,10 +123,14 @@ export interface JobResult {
   readonly internalErrors: readonly unknown[];
 }
 
-/** A temporary file the job may write its own metrics into, in a directory only this user can enter. */
+/**
+ * A file the job may write its own metrics into, in a fresh directory of its own (mode 0700)
+ * inside one no other user can write to (core/private-dir.ts), so that its name cannot be made
+ * again by someone else once it is removed.
+ */
 export interface ScratchFile {
   readonly path: string;
-  /** The private directory it lives in (the relay's socket goes there too). */
+  /** The private directory it lives in (the relay's socket and the standalone's `pushgw` go there too). */
   readonly dir: string;
   read(): Promise<Uint8Array>;
   remove(): Promise<void>;
@@ -246,7 +252,7 @@ export interface HeldLock {
 
 /** wrap --lock's files (adapters/flock-lock.ts). */
 export interface Locks {
-  /** The group's lock file when --lock names none, in a directory only this user can write (core/lock.ts lockDirectoryCandidates). */
+  /** The group's lock file when --lock names none, in a directory only this user can write (core/private-dir.ts); a UsageError when there is none. */
   defaultFile(key: GroupingKey): Promise<string>;
   /**
    * Opens `path` (creating it, never through a link) and locks it: at once, or waiting up to

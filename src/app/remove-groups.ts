@@ -1,4 +1,5 @@
 import { GatewayError, UsageError } from "../core/errors.js";
+import { singleLine } from "../core/printable.js";
 import { buildGroupingPath } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, groupingKeyOf, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
@@ -46,7 +47,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   // Shown on stdout for --dry-run, before the question on a terminal, and with -v otherwise.
   const show = options.dryRun ? deps.out.result : options.yes ? deps.out.verbose : deps.out.info;
   for (const group of listed) {
-    show(`${options.dryRun ? "would delete" : "delete"} ${formatGroupLabels(group.labels)}  last push ${formatAge(group.lastPushTime, now)}`);
+    show(singleLine(`${options.dryRun ? "would delete" : "delete"} ${formatGroupLabels(group.labels)}  last push ${formatAge(group.lastPushTime, now)}`));
   }
   if (options.dryRun) {
     deps.out.info(`${options.command}: ${listed.length} group(s) would be deleted (dry run: nothing was)`);

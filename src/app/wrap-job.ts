@@ -88,7 +88,8 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   if (lock?.kind === "busy") return skipRun(lock.path, key, names, options, gateway, deps);
   const runner = await deps.jobs();
   const metricsFile = await runner.createScratchFile().catch((error: unknown) => {
-    deps.out.warn(`the job runs without ${METRICS_FILE_ENV}: no temporary file could be made (${describe(error)}); check TMPDIR`);
+    // Nothing is handed to the job from a place another user could write to: it runs without.
+    deps.out.warn(`the job runs without ${METRICS_FILE_ENV} and without the wrapper's relay (a pushgw inside it pushes by itself): ${describe(error)}`);
     return undefined;
   });
 
@@ -113,6 +114,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
     captureOutput: options.quietSuccess,
     maxRuntimeMs: options.maxRuntimeMs,
     killGraceMs: options.killGraceMs,
+    privateDir: metricsFile?.dir,
   });
 
   // The start push goes out while the job runs; the job never waits for it. Its outcome is a

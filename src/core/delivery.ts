@@ -1,5 +1,6 @@
 import { GatewayError, UsageError } from "./errors.js";
 import { groupingLabelMap, parseGroupingPath } from "./grouping-key.js";
+import { singleLine } from "./printable.js";
 
 /**
  * Decisions about talking to a gateway that need no I/O: where it is, when to retry, how
@@ -124,7 +125,8 @@ export interface RefusalDetails {
 export function describeRefusal(details: RefusalDetails): GatewayError {
   const { method, url, status, statusText, location } = details;
   const words = details.body.trim();
-  const shown = words.length > 2000 ? `${words.slice(0, 2000)}…` : words;
+  // The gateway's words stay on pushgw's line: a line break in them could fake one of pushgw's own.
+  const shown = singleLine(words.length > 2000 ? `${words.slice(0, 2000)}…` : words);
   const head = `${method} ${url}: ${status}${statusText ? ` ${statusText}` : ""}`;
   const tries = details.attempts > 1 ? ` (after ${details.attempts} attempts)` : "";
   if (status >= 300 && status < 400) {

@@ -7,7 +7,7 @@ import type { GroupingKey } from "./grouping-key.js";
 /**
  * `pushgw-<uid>-<job and values>-<hash>.lock`: readable, unique per grouping key (the hash is of
  * the exact key, label order aside, as the gateway sees it), and per user, so that two users'
- * jobs of the same name never meet in a shared directory (the temp dir, or one given with --lock).
+ * jobs of the same name never take the same lock.
  */
 export function lockFileName(key: GroupingKey, uid: number | undefined): string {
   const labels = [...key.labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

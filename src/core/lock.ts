@@ -8,32 +8,6 @@
 /** The wrapper's exit status when the lock is held and the job was skipped: EX_TEMPFAIL, as lckdo(1). */
 export const SKIPPED_EXIT_CODE = 75;
 
-/** A directory the default lock file may go in; `create`: pushgw makes it (mode 0700) when missing. */
-export interface LockDirectoryCandidate {
-  readonly dir: string;
-  readonly create: boolean;
-}
-
-/**
- * Where the default lock file goes, best first. Only directories no other user can write to:
- * in a shared one (/run/lock, /tmp) anyone can plant a file under the lock's predictable name
- * before the job's first run, and pushgw, which refuses a lock file it does not own, would
- * then never run the job. The user's runtime directory (a login session's); for root, which
- * cron runs most jobs as, /run/pushgw; for other users their cache directory (the one the
- * code cache uses). The temp dir only when none of these can be had.
- */
-export function lockDirectoryCandidates(env: Readonly<Record<string, string | undefined>>, uid: number, tmpdir: string): LockDirectoryCandidate[] {
-  const absolute = (path: string | undefined) => (path !== undefined && path.startsWith("/") ? path : undefined);
-  const runtime = absolute(env["XDG_RUNTIME_DIR"]);
-  const cacheHome = absolute(env["XDG_CACHE_HOME"]) ?? (absolute(env["HOME"]) === undefined ? undefined : `${env["HOME"]}/.cache`);
-  return [
-    ...(runtime === undefined ? [] : [{ dir: runtime, create: false }]),
-    ...(uid === 0 ? [{ dir: "/run/pushgw", create: true }] : []),
-    ...(cacheHome === undefined ? [] : [{ dir: `${cacheHome}/pushgw/locks`, create: true }]),
-    { dir: tmpdir, create: false },
-  ];
-}
-
 /** The file beside the lock that counts the runs skipped, guarded by its own lock. */
 export function skipCountFile(lockFile: string): string {
   return `${lockFile}.skipped`;

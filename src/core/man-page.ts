@@ -200,7 +200,11 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
       ["/usr/share/bash-completion/completions/pushgw, /usr/share/zsh/vendor-completions/_pushgw, /usr/share/fish/vendor_completions.d/pushgw.fish", "Tab completion (the Debian package; pushgw completion SHELL prints the same)."],
       [
         "$XDG_RUNTIME_DIR/pushgw-UID-JOB-VALUES-HASH.lock",
-        "wrap --lock's lock file for one group (else, for root, in /run/pushgw; else in ~/.cache/pushgw/locks; the temp dir last: never a directory other users can write to), and beside it .skipped, the count of runs skipped; flock(1) locks, which the kernel drops when the wrapper ends.",
+        "wrap --lock's lock file for one group (else, for root, in /run/pushgw; else in ~/.cache/pushgw/locks; only where no other user can write, parents included: never the temp dir, and with none of these wrap exits 2 before the job runs), and beside it .skipped, the count of runs skipped; flock(1) locks, which the kernel drops when the wrapper ends.",
+      ],
+      [
+        "$XDG_RUNTIME_DIR/pushgw-XXXXXX/",
+        "wrap: the job's private directory (else, for root, /run/pushgw/pushgw-XXXXXX; else ~/.cache/pushgw/run/pushgw-XXXXXX; only where no other user can write, parents included), holding metrics.prom ($PUSHGW_METRICS_FILE), relay.sock ($PUSHGW_WRAP_SOCKET) and, for the standalone executable, bin/pushgw; removed when the job ends.",
       ],
       ["DIR given to --spool", "Pushes that could not be delivered, one JSON file each (mode 0600), sent by pushgw flush or the next run; refused ones are moved to DIR/set-aside/."],
       [

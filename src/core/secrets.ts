@@ -2,9 +2,12 @@ import { redactUrlText } from "./delivery.js";
 
 /**
  * Header names that carry a secret by their look: their values are never printed (--verbose,
- * --dry-run, errors). Better to hide a harmless header than to show a token.
+ * --dry-run, errors, the command line `ps` shows). Better to hide a harmless header than to show
+ * a token: any name holding one of these words, wherever it stands (Ocp-Apim-Subscription-Key,
+ * Private-Key, X-Amz-Security-Token), and every Proxy- header. test/fixtures/secrets lists the
+ * names it is held to.
  */
-const SECRET_HEADER = /auth|token|secret|passw|cookie|session|api[-_]?key|^x-.*key|credential|signature|^proxy-/i;
+const SECRET_HEADER = /auth|token|secret|passw|pwd|key|cookie|session|credential|signature|jwt|bearer|csrf|xsrf|^proxy-/i;
 
 export function isSecretHeaderName(name: string): boolean {
   return SECRET_HEADER.test(name);

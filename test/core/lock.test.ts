@@ -1,27 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { flockSeconds, lockDirectoryCandidates, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../../src/core/lock.js";
+import { flockSeconds, lockDirectoryProblem, lockFileProblem, parseSkipCount, type FileFacts } from "../../src/core/lock.js";
 import { lockFileName } from "../../src/core/lock-name.js";
 
 describe("the default lock file", () => {
-  const dirs = (env: Record<string, string>, uid: number) => lockDirectoryCandidates(env, uid, "/tmp").map(({ dir, create }) => (create ? `${dir} (made)` : dir));
-  it.each([
-    ["XDG_RUNTIME_DIR first", { XDG_RUNTIME_DIR: "/run/user/1000", HOME: "/home/al" }, 1000, ["/run/user/1000", "/home/al/.cache/pushgw/locks (made)", "/tmp"]],
-    ["root, as under cron: /run/pushgw", { HOME: "/root" }, 0, ["/run/pushgw (made)", "/root/.cache/pushgw/locks (made)", "/tmp"]],
-    ["another user under cron: the cache directory", { HOME: "/home/al" }, 1000, ["/home/al/.cache/pushgw/locks (made)", "/tmp"]],
-    ["XDG_CACHE_HOME before HOME", { HOME: "/home/al", XDG_CACHE_HOME: "/var/cache/al" }, 1000, ["/var/cache/al/pushgw/locks (made)", "/tmp"]],
-    ["relative variables are ignored", { XDG_RUNTIME_DIR: "run", HOME: "home", XDG_CACHE_HOME: "c" }, 1000, ["/tmp"]],
-  ])("%s", (_, env, uid, expected) => {
-    expect(dirs(env, uid)).toEqual(expected);
-  });
-
-  it("never a directory other users can write to, unless nothing else can be had (the temp dir, last)", () => {
-    for (const uid of [0, 1000]) {
-      const found = dirs({ HOME: "/home/al", XDG_RUNTIME_DIR: "/run/user/1000" }, uid);
-      expect(found).not.toContain("/run/lock");
-      expect(found.at(-1)).toBe("/tmp");
-    }
-  });
-
   it.each([
     ["job and values, readable", { job: "backup", labels: [["instance", "db-1"]] as const }, 1000, /^pushgw-1000-backup-db-1-[0-9a-f]{12}\.lock$/],
     ["odd characters replaced", { job: "a/b c", labels: [] }, 0, /^pushgw-0-a_b_c-[0-9a-f]{12}\.lock$/],

@@ -10,6 +10,9 @@ let gw: RunningGateway;
 // A copy in a directory of its own: the only pushgw the tests below can reach.
 const alone = mkdtempSync(join(tmpdir(), "pushgw-standalone-"));
 const executable = join(alone, "pushgw-linux-x64");
+// Where wrap keeps what it hands the job (a private directory: docs/threat-model.md); root's
+// would be the machine's /run/pushgw.
+const runtime = mkdtempSync(join(tmpdir(), "pushgw-standalone-runtime-"));
 
 beforeAll(async () => {
   copyFileSync(STANDALONE.x64, executable);
@@ -18,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   rmSync(alone, { recursive: true, force: true });
+  rmSync(runtime, { recursive: true, force: true });
 });
 
 const value = async (labels: Record<string, string>, name: string) => family(findGroup(await readGroups(gw.url), labels), name)?.metrics[0]?.value;
@@ -43,7 +47,7 @@ describe("the standalone executable (linux-x64)", () => {
 
   it("under wrap, a nested `pushgw add` in the job runs this same executable, even with no PATH", async () => {
     const job = 'me=$(command -v pushgw) && echo "$me" && readlink "$me" && pushgw add standalone_nested=7';
-    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-wrap", "--no-instance", "--", "/bin/sh", "-c", job], {});
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-wrap", "--no-instance", "--", "/bin/sh", "-c", job], { XDG_RUNTIME_DIR: runtime });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const [linkPath, target] = r.stdout.trim().split("\n");
@@ -51,19 +55,20 @@ describe("the standalone executable (linux-x64)", () => {
     // The nested push landed in the wrapper's group, next to the wrapper's own metrics.
     expect(await value({ job: "standalone-wrap" }, "standalone_nested")).toBe("7");
     expect(await value({ job: "standalone-wrap" }, "job_success")).toBe("1");
-    // The private directory holding the link is gone once the job has ended.
-    expect(linkPath).toMatch(/\/pushgw-self-[^/]+\/pushgw$/);
+    // The link lives in the job's private directory, inside the runtime directory, where no
+    // other user can make the name again once it is gone, as it is when the job has ended.
+    expect(linkPath).toMatch(new RegExp(`^${runtime}/pushgw-[^/]+/bin/pushgw$`));
     expect(existsSync(linkPath!)).toBe(false);
   });
 
   it("under wrap with cron's PATH, the job's PATH keeps it after the link's directory", async () => {
-    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-path", "--no-instance", "--", "/bin/sh", "-c", 'echo "$PATH"'], { PATH: "/usr/bin:/bin" });
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-path", "--no-instance", "--", "/bin/sh", "-c", 'echo "$PATH"'], { PATH: "/usr/bin:/bin", XDG_RUNTIME_DIR: runtime });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\/[^:]+\/pushgw-self-[^/:]+:\/usr\/bin:\/bin\n$/);
+    expect(r.stdout).toMatch(new RegExp(`^${runtime}/pushgw-[^/:]+/bin:/usr/bin:/bin\n$`));
   });
 
   it("exits with the job's status when the nested command fails", async () => {
-    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-fail", "--no-instance", "--", "/bin/sh", "-c", "pushgw add 'bad metric=1'; exit 3"], {});
+    const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-fail", "--no-instance", "--", "/bin/sh", "-c", "pushgw add 'bad metric=1'; exit 3"], { XDG_RUNTIME_DIR: runtime });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^pushgw: /m);
     expect(await value({ job: "standalone-fail" }, "job_exit_code")).toBe("3");

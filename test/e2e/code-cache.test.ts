@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { cacheDirectory } from "../../src/adapters/v8-code-cache.js";
+import { cacheDirectory } from "../../src/adapters/cache-directory.js";
 import { family, findGroup, readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { NODE, runCli, type CliRun } from "../helpers/run-cli.js";
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockFileName } from "../../src/core/lock-name.js";
 import { family, findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
-import { BIN, NODE, runCli, startCli, type CliRun } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli, startCli, testRuntimeDir, type CliRun } from "../helpers/run-cli.js";
 
 let gw: RunningGateway;
 let env: Record<string, string>;
@@ -189,7 +189,8 @@ describe("wrap --lock: one run of a group at a time", () => {
       const first = startCli(["wrap", "-j", "planted-victim", "--no-instance", "--lock", "--", node, job("hold-until.mjs"), s.record, s.release], { env: cronLike });
       await until(() => startedPids(s.record).length === 1);
       const second = await runCli(["wrap", "-j", "planted-victim", "--no-instance", "--lock", "--", node, job("exit.mjs"), "0"], { env: cronLike });
-      const dir = uid === 0 ? "/run/pushgw" : join(home, ".cache", "pushgw", "locks");
+      // runCli gives every run a runtime directory of the test's (root's would be /run/pushgw).
+      const dir = testRuntimeDir();
       expect(second.stderr).toBe(`pushgw: {job="planted-victim"}: not started: the previous run still holds the lock ${join(dir, name)} (exit status 75)\n`);
       expect(second.code).toBe(75);
       expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -202,7 +203,7 @@ describe("wrap --lock: one run of a group at a time", () => {
 
   it("works with no environment at all (env -i): flock(1) is found by its full path", async () => {
     const s = scene();
-    const run = spawnSync("/usr/bin/env", ["-i", NODE, BIN, "wrap", "-g", gw.url, "-j", "bare-env", "--no-instance", "--lock", s.lock, "--", node, job("exit.mjs"), "0"], { encoding: "utf8" });
+    const run = spawnSync("/usr/bin/env", ["-i", `XDG_RUNTIME_DIR=${testRuntimeDir()}`, NODE, BIN, "wrap", "-g", gw.url, "-j", "bare-env", "--no-instance", "--lock", s.lock, "--", node, job("exit.mjs"), "0"], { encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(existsSync(s.lock)).toBe(true);

@@ -8,7 +8,7 @@ import { startFaultProxy, type Fault } from "../helpers/fault-proxy.js";
 import { mountTmpfs } from "../helpers/mounts.js";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
 import { until } from "../helpers/poll.js";
-import { BIN, NODE, runCli } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli, testRuntimeDir } from "../helpers/run-cli.js";
 
 /**
  * The first promise of a cron wrapper: the job runs as if unwrapped, whatever happens to
@@ -79,9 +79,11 @@ const faults: Array<[string, () => Promise<Setup>]> = [
       return { gateway: await deadGateway(), flags: ["--spool", file], says: /spool .* cannot be used \((EEXIST|ENOTDIR)/ };
     },
   ],
-  ["TMPDIR does not exist", async () => ({ gateway: gw.url, env: { TMPDIR: join(tmp, "missing", "dir") }, says: /runs without PUSHGW_METRICS_FILE: no temporary file could be made \(ENOENT/ })],
-  ["TMPDIR is full", async () => ({ gateway: gw.url, env: { TMPDIR: mounted({ full: true }) }, says: /runs without PUSHGW_METRICS_FILE: no temporary file could be made \(ENOSPC/ })],
-  ["TMPDIR is read-only", async () => ({ gateway: gw.url, env: { TMPDIR: mounted({ readOnly: true }) }, says: /no temporary file could be made \(EROFS/ })],
+  // The metrics file and the relay live in a private directory (XDG_RUNTIME_DIR here), never in TMPDIR.
+  ["the runtime directory does not exist, and there is no HOME", async () => ({ gateway: gw.url, env: { XDG_RUNTIME_DIR: join(tmp, "missing", "dir") }, says: /runs without PUSHGW_METRICS_FILE and without the wrapper's relay .*: no directory only uid \d+ can write \(.*ENOENT/ })],
+  ["the runtime directory is full", async () => ({ gateway: gw.url, env: { XDG_RUNTIME_DIR: mounted({ full: true }) }, says: /runs without PUSHGW_METRICS_FILE and without the wrapper's relay .*ENOSPC/ })],
+  ["the runtime directory is read-only", async () => ({ gateway: gw.url, env: { XDG_RUNTIME_DIR: mounted({ readOnly: true }) }, says: /runs without PUSHGW_METRICS_FILE .*EROFS/ })],
+  ["TMPDIR does not exist: nothing of the job's lives there", async () => ({ gateway: gw.url, env: { TMPDIR: join(tmp, "missing", "dir") }, says: /^pushgw: [^\n]*: the job failed with exit status 3 after [^\n]*\n$/ })],
 ];
 
 describe("the job survives whatever happens to pushgw's machinery", () => {
@@ -165,7 +167,7 @@ describe("--quiet-success never loses the job's output", () => {
   it("TMPDIR is missing and the reader is slow: the output passed through waits for the reader, as unwrapped, instead of piling up in the wrapper's memory", async () => {
     const total = 400 * 1024 * 1024;
     const wrapper = spawn(NODE, [BIN, "wrap", "-g", gw.url, "-j", "quiet-slow-reader", "--quiet-success", "--", "sh", "-c", `head -c ${total} /dev/zero; exit 5`], {
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TMPDIR: join(tmp, "gone") },
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TMPDIR: join(tmp, "gone"), XDG_RUNTIME_DIR: testRuntimeDir() },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const exited = new Promise<number | null>((resolve) => wrapper.on("close", resolve));
