@@ -249,6 +249,9 @@ describe("without --, the words after the command are the command's", () => {
 
 describe("any size the kernel takes", () => {
   const WORDS = 130_000;
+  // Under a day's load (a load average of 20 on this machine) one run took minutes; unloaded, one
+  // second. Only a guard against a hang: the quadratic parse this replaced took far longer.
+  const HANG_MS = 600_000;
   it.each([
     ["after --", ["--"]],
     ["without --", []],
@@ -256,19 +259,19 @@ describe("any size the kernel takes", () => {
     const name = `many-args${dashes.length}`;
     const marker = join(tmp, name);
     const words = Array.from({ length: WORDS }, (_, i) => String(i % 10));
-    const run = await runCli(["wrap", "-j", name, "--no-instance", ...dashes, node, job("count-args.mjs"), marker, ...words], { env, timeoutMs: 120_000 });
+    const run = await runCli(["wrap", "-j", name, "--no-instance", ...dashes, node, job("count-args.mjs"), marker, ...words], { env, timeoutMs: HANG_MS });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(readFileSync(marker, "utf8")).toBe(`${WORDS} ${words.at(-1)}`);
     expect(await pushed(name, "job_success")).toBe(1);
-  });
+  }, HANG_MS + 10_000);
 
   it(`add takes ${WORDS} METRIC arguments`, async () => {
     // Distinct short names, to stay under the kernel's 2 MiB for argv and environment.
     const metrics = Array.from({ length: WORDS }, (_, i) => `m${i.toString(36)}=1`);
-    const run = await runCli(["add", "-j", "many-metrics", "--no-instance", "--dry-run", ...metrics], { env, timeoutMs: 120_000 });
+    const run = await runCli(["add", "-j", "many-metrics", "--no-instance", "--dry-run", ...metrics], { env, timeoutMs: HANG_MS });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout.split("\n").filter((line) => /^m[0-9a-z]+ 1$/.test(line))).toHaveLength(WORDS);
-  });
+  }, HANG_MS + 10_000);
 });
