@@ -72,7 +72,8 @@ async function bundle() {
     // The same start-up edits as the npm bundle (no http2, tls or crypto for a plain push).
     plugins: [editPackages],
     // yargs' ESM shim asks for its own URL; in the executable that is the executable.
-    banner: { js: 'var __pushgwModuleUrl = require("node:url").pathToFileURL(process.execPath).href;' },
+    // First of all, as in bin/pushgw: no signal may open a debugger.
+    banner: { js: `${readFileSync(`${root}bin/no-debugger.cjs`, "utf8")}\nvar __pushgwModuleUrl = require("node:url").pathToFileURL(process.execPath).href;` },
   });
   return { file, packages: bundledPackages(metafile) };
 }

@@ -12,11 +12,9 @@ import { LONGEST_TIMER_MS } from "../core/duration.js";
 import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
+import { takeJobSignals, type JobSignals } from "./job-signals.js";
 
 const execFileAsync = promisify(execFile);
-
-/** Signals the wrapper passes on to the job instead of dying from them. */
-const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /** --quiet-success keeps this much output in memory before spilling it to a file. */
 export const CAPTURE_MEMORY_LIMIT = 4 * 1024 * 1024;
@@ -88,15 +86,17 @@ async function runJob(spec: JobSpec): Promise<JobResult> {
   };
   process.on("uncaughtException", catchError);
   process.on("unhandledRejection", catchError);
+  // Before anything is made for the job: from here on no signal can end the wrapper and orphan it.
+  const signals = takeJobSignals();
   try {
-    return await superviseJob(spec, notes, internalErrors);
+    return await superviseJob(spec, signals, notes, internalErrors);
   } finally {
     process.off("uncaughtException", catchError);
     process.off("unhandledRejection", catchError);
   }
 }
 
-async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unknown[]): Promise<JobResult> {
+async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[], internalErrors: unknown[]): Promise<JobResult> {
   const [file, ...args] = spec.argv;
   const capture = spec.captureOutput ? new OutputCapture(notes) : undefined;
   const env: Record<string, string | undefined> = { ...spec.env };
@@ -112,6 +112,7 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
     // The job has its own copies of the write ends: the wrapper's would keep the pipes open.
     for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
   }
+  signals.started(child.pid);
   const outputs = [outFifo?.reader ?? child.stdout, errFifo?.reader ?? child.stderr] as const;
   if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
   const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
@@ -129,30 +130,10 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   }
 
 
-  let interruptedBy: NodeJS.Signals | undefined;
   let timedOut = false;
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const timers: Array<{ cancel(): void }> = [];
-  const signalJob = (signal: NodeJS.Signals): void => {
-    if (exited !== undefined || child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      try {
-        child.kill(signal);
-      } catch {
-        // Gone already.
-      }
-    }
-  };
-  const forwarders = FORWARDED_SIGNALS.map((signal) => {
-    const forward = (): void => {
-      interruptedBy ??= signal;
-      signalJob(signal);
-    };
-    process.on(signal, forward);
-    return [signal, forward] as const;
-  });
+  const signalJob = (signal: NodeJS.Signals): void => signals.send(signal);
   if (spec.maxRuntimeMs !== undefined) {
     timers.push(
       longTimeout(() => {
@@ -166,6 +147,7 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   // its pipes, which a daemon it started may hold open for hours.
   child.once("exit", (code, signal) => {
     exited = { code, signal };
+    signals.ended();
     for (const timer of timers) timer.cancel();
     if (!capture) return;
     let drain: NodeJS.Timeout | undefined;
@@ -202,7 +184,6 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   // execa waits for the pipes it made; the FIFOs are the wrapper's own to wait for.
   await outputsClosed;
   for (const timer of timers) timer.cancel();
-  for (const [signal, forward] of forwarders) process.off(signal, forward);
   capture?.finish();
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
@@ -211,7 +192,7 @@ async function superviseJob(spec: JobSpec, notes: string[], internalErrors: unkn
   if (result.code === "ENOENT") outcome = { kind: "notFound", reason: "no such file or command" };
   else if (result.code === "EACCES") outcome = { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" };
   else if (timedOut) outcome = { kind: "timedOut" };
-  else if (interruptedBy !== undefined) outcome = { kind: "interrupted", signal: interruptedBy, signalNumber: signalNumber(interruptedBy) };
+  else if (signals.interruptedBy !== undefined) outcome = { kind: "interrupted", signal: signals.interruptedBy, signalNumber: signalNumber(signals.interruptedBy) };
   else if (signal) outcome = { kind: "signaled", signal, signalNumber: signalNumber(signal) };
   else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };

@@ -137,7 +137,7 @@ export async function createFileSpool(dir: string): Promise<Spool> {
         if (folder === undefined) continue;
         const read = await readFolder(item.name, folder);
         for (const entry of read.entries) found.add(entry.call.baseUrl);
-        setAside.push(...read.setAside);
+        for (const note of read.setAside) setAside.push(note);
       }
       return { baseUrls: [...found].sort(), setAside };
     },

@@ -10,18 +10,26 @@ export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 
   return stream.isTTY === true && env["TERM"] !== "dumb" ? 1 : 0;
 }
 
-// A reader that goes away (`pushgw list | head -1`) closes our stdout or stderr. Writing
-// there then fails with EPIPE; that must not crash pushgw, least of all in wrap, which still
-// has to push the job's outcome.
+// A reader that goes away (`pushgw list | head -1`) closes our stdout or stderr; a file on a
+// full disk (a cron line's `>> /var/log/x 2>&1`) or a dead terminal fails with ENOSPC or EIO.
+// None of that may crash pushgw, least of all wrap, which still has to push the job's outcome
+// and exit with the job's status. The first failure other than EPIPE is kept for
+// ownOutputFailure(): the other commands exit 1 for it.
 let pipesGuarded = false;
+let failure: NodeJS.ErrnoException | undefined;
 function guardPipes(): void {
   if (pipesGuarded) return;
   pipesGuarded = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EPIPE") throw error;
+      if (error.code !== "EPIPE") failure ??= error;
     });
   }
+}
+
+/** The first error writing to pushgw's own stdout or stderr, except a reader gone away (EPIPE). */
+export function ownOutputFailure(): NodeJS.ErrnoException | undefined {
+  return failure;
 }
 
 export function createTerminalOutput(settings: OutputSettings, env: NodeJS.ProcessEnv = process.env): Output {

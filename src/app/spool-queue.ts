@@ -109,7 +109,7 @@ export async function flushQueue(spool: Spool, baseUrl: string, gateway: Gateway
   const list = async (): Promise<SpoolEntry[]> => {
     const listed = await spool.list(baseUrl);
     reportInvalid(listed.setAside, deps);
-    setAside.push(...listed.setAside);
+    for (const note of listed.setAside) setAside.push(note);
     return listed.entries;
   };
   const countWaiting = async (): Promise<number> => (await list().catch(() => [])).length;

@@ -10,7 +10,7 @@ import { printAlertRules } from "../app/alert-rules.js";
 import { flushSpool } from "../app/flush.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
-import { createTerminalOutput } from "../adapters/terminal-output.js";
+import { createTerminalOutput, ownOutputFailure } from "../adapters/terminal-output.js";
 import { toToolError } from "../core/errors.js";
 import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
@@ -31,15 +31,20 @@ export async function main(typed: readonly string[]): Promise<void> {
   process.title = ["pushgw", ...redactArgv(argv)].join(" ");
   const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv, columns: process.stdout.columns };
   let exitCode = 0;
+  let wrapped = false;
   const run =
-    <O>(useCase: UseCase<O>) =>
+    <O>(useCase: UseCase<O>, statusIsTheJobs = false) =>
     async (options: O, output: OutputSettings): Promise<void> => {
       exitCode = await runUseCase(useCase, options, output);
+      wrapped = statusIsTheJobs;
+      // What a command printed is its result: output that could not be written is a failure.
+      // Not for wrap: its status is the job's, whatever became of pushgw's own lines.
+      if (!statusIsTheJobs && exitCode === 0 && ownOutputFailure() !== undefined) exitCode = 1;
     };
   const app: App = {
     push: run(pushMetrics),
     delete: run(deleteGroup),
-    wrap: run(wrapJob),
+    wrap: run(wrapJob, true),
     list: run(listGroups),
     removeGroups: run(removeGroups),
     completion: run(printCompletion),
@@ -56,6 +61,10 @@ export async function main(typed: readonly string[]): Promise<void> {
     exitCode = failure.exitCode;
   }
   process.exitCode = exitCode;
+  // A wrapper ends at once. Left to wind down by itself, Node takes down the listeners that
+  // keep signals from ending it (src/adapters/job-signals.ts) before the process is gone, and a
+  // SIGUSR2 then ended it with 140 instead of the job's status (8 runs in 10 under a storm).
+  if (wrapped) process.exit(exitCode);
 }
 
 async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {

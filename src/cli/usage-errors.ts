@@ -23,7 +23,7 @@ export function explainUsageError(message: string, argv: readonly string[], posi
       return new UsageError(flag ? `unknown flag ${flag.text}` : message, { hint: `name a command first (${listOf(COMMAND_NAMES)}), then its flags` });
     }
     const unknown = words.flags.find((flag) => !accepts(command, flag.name));
-    if (unknown) return unknownFlag(command, unknown, argv.includes("--"));
+    if (unknown) return unknownFlag(command, unknown);
     const slots = positionalSlots(command);
     const extra = words.positionals[1 + slots];
     if (extra !== undefined) {
@@ -95,7 +95,7 @@ function unknownCommand(word: string): UsageError {
   });
 }
 
-function unknownFlag(command: CommandName, flag: FlagWord, dashDash: boolean): UsageError {
+function unknownFlag(command: CommandName, flag: FlagWord): UsageError {
   const message = `${command}: unknown flag ${flag.text}`;
   const own = flagsOf(command);
   if (flag.text.startsWith("--")) {
@@ -109,8 +109,9 @@ function unknownFlag(command: CommandName, flag: FlagWord, dashDash: boolean): U
       return new UsageError(message, { hint: `--${bare} is a flag of ${listOf(owners)}; see pushgw ${command} --help for ${command}'s` });
     }
   }
-  if (command === "wrap" && !dashDash) {
-    return new UsageError(message, { hint: "put -- before the wrapped command, so that its own options are not read as pushgw's" });
+  if (command === "wrap") {
+    // Its options end at the command, so this one stands before it.
+    return new UsageError(message, { hint: "before the command, a word that starts with - must be a flag of wrap's; see pushgw wrap --help" });
   }
   return new UsageError(message, { hint: `see pushgw ${command} --help` });
 }

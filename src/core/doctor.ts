@@ -347,7 +347,7 @@ export function typeClashes(groups: readonly Group[]): TypeClash[] {
       byType.set(type, [...(byType.get(type) ?? []), group]);
     }
     if (byType.size < 2) continue;
-    const newest = (gs: readonly Group[]) => Math.max(...gs.map((g) => g.lastPushTime ?? 0));
+    const newest = (gs: readonly Group[]) => gs.reduce((most, g) => Math.max(most, g.lastPushTime ?? 0), 0);
     // Kept: the type most groups hold; on a tie, the one held longest (the newcomer broke it).
     const ranked = [...byType.entries()].sort(([, a], [, b]) => b.length - a.length || newest(a) - newest(b));
     clashes.push({ family, byType: ranked.map(([type, gs]) => ({ type, groups: gs })) });

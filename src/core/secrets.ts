@@ -35,7 +35,8 @@ export function redactArgv(args: readonly string[]): string[] {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
-      out.push(...args.slice(i));
+      // One word at a time: an argument list can hold more words than a call can take arguments.
+      for (let j = i; j < args.length; j++) out.push(args[j]!);
       break;
     }
     if (next !== undefined) {

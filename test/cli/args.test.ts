@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { App } from "../../src/cli/app.js";
 import { buildCli } from "../../src/cli/build-cli.js";
+import { splitAttachedValues } from "../../src/cli/short-flags.js";
 import type { CliEnvironment } from "../../src/cli/options.js";
 import { UsageError } from "../../src/core/errors.js";
 import { encodeWrapGrouping } from "../../src/core/grouping-key.js";
@@ -23,16 +24,19 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
 
 const host: CliEnvironment = { env: {}, hostname: "web-1" };
 
-async function parse(argv: string[], cli: CliEnvironment = host) {
+/** As main() reads argv: attached values split off, wrap's options ended at the command. */
+async function parse(typed: string[], cli: CliEnvironment = host) {
   const { app, calls } = recordingApp();
+  const argv = splitAttachedValues(typed);
   await buildCli(app, { ...cli, argv }, "1.2.3").parseAsync(argv);
   expect(calls).toHaveLength(1);
   return calls[0]!;
 }
 
 /** The usage error argv gives; nothing reaches a use case, and the error says what and what to do. */
-async function refusal(argv: string[], cli: CliEnvironment = host): Promise<UsageError> {
+async function refusal(typed: string[], cli: CliEnvironment = host): Promise<UsageError> {
   const { app, calls } = recordingApp();
+  const argv = splitAttachedValues(typed);
   // yargs throws some validation errors synchronously, before a promise exists.
   const error = await Promise.resolve()
     .then(() => buildCli(app, { ...cli, argv }, "1").parseAsync(argv))
@@ -91,6 +95,15 @@ describe("push and add", () => {
       transport: { gateways: [{ baseUrl: "https://gw.example/pgw" }] },
     });
     expect(output).toEqual(QUIET);
+  });
+
+  it.each([
+    ["after --", ["push", "-j", "x", "--", "a=1", "b=2"], ["a=1", "b=2"]],
+    ["before and after --", ["add", "-j", "x", "a=1", "--", "b=2"], ["a=1", "b=2"]],
+    ["after --, a word that starts with -", ["add", "-j", "x", "--", "-q=1"], ["-q=1"]],
+  ])("METRIC arguments %s are METRIC arguments", async (_, argv, args) => {
+    const [, options] = await parse(argv);
+    expect(options).toMatchObject({ metrics: { kind: "arguments", args } });
   });
 
   it("--type and --help-text for arguments; --dry-run", async () => {
@@ -273,6 +286,31 @@ describe("wrap", () => {
     expect((await parse(["wrap", "-j", "x", "--expect-every", "15m", "--", "true"]))[1]).toMatchObject({ expectation: { intervalMs: 900_000, graceMs: 300_000 } });
   });
 
+  // As timeout, nice, flock and sudo read theirs: the first word that is neither an option of
+  // pushgw's nor an option's value is the command, and the rest is the command's.
+  it.each([
+    ["a flag of pushgw's after the command", ["-j", "x", "cleanup.sh", "--dry-run"], ["cleanup.sh", "--dry-run"], { dryRun: false }],
+    ["the command's own -la", ["-j", "x", "ls", "-la"], ["ls", "-la"], { grouping: { job: "x", labels: [["instance", "web-1"]] } }],
+    ["an attached short value stays the command's", ["-j", "x", "ls", "-ihost1"], ["ls", "-ihost1"], {}],
+    ["the command's own --", ["-j", "x", "sh", "-c", "echo \"$@\"", "--", "-v"], ["sh", "-c", "echo \"$@\"", "--", "-v"], {}],
+    ["pushgw's -- before the command's", ["-j", "x", "--", "env", "--", "-q"], ["env", "--", "-q"], { dryRun: false }],
+    ["flags and their values before the command", ["-qj", "x", "-l", "a=b", "--max-runtime", "1m", "--dry-run", "job.sh", "-q"], ["job.sh", "-q"], { dryRun: true, maxRuntimeMs: 60_000 }],
+    ["a value that looks like a command is the flag's", ["-j", "true", "--prefix", "batch", "run"], ["run"], { prefix: "batch", grouping: { job: "true" } }],
+    ["--lock's file, then the command", ["-j", "x", "--lock", "/l", "job.sh", "--lock"], ["job.sh", "--lock"], { lock: { file: "/l", waitMs: undefined } }],
+    ["a bare --lock before a flag", ["-j", "x", "--lock", "-q", "job.sh"], ["job.sh"], { lock: { file: undefined, waitMs: undefined } }],
+    ["flags before the command name too", ["-j", "x", "job.sh", "-v"], ["job.sh", "-v"], {}],
+  ] as Array<[string, string[], string[], object]>)("options end at the command: %s", async (_, argv, command, rest) => {
+    const [name, options] = await parse(["wrap", ...argv]);
+    expect(name).toBe("wrap");
+    expect(options).toMatchObject({ argv: command, ...rest });
+  });
+
+  it("pushgw's flags before `wrap` are pushgw's", async () => {
+    const [, options, output] = await parse(["-q", "-g", "http://gw:9091", "wrap", "-j", "x", "job.sh", "-v", "-g", "y"]);
+    expect(options).toMatchObject({ argv: ["job.sh", "-v", "-g", "y"], transport: { gateways: [{ baseUrl: "http://gw:9091" }] } });
+    expect(output).toEqual(QUIET);
+  });
+
   it.each([
     ["no --lock", ["--", "true"], undefined],
     ["a bare --lock: the group's own file", ["--lock", "--", "true"], { file: undefined, waitMs: undefined }],
@@ -287,13 +325,13 @@ describe("wrap", () => {
   });
 
   it.each([
-    [["wrap", "-j", "x"], /^wrap: no command given$/, /put the command after --/],
+    [["wrap", "-j", "x"], /^wrap: no command given$/, /pushgw wrap --job backup -- \/usr\/local\/bin\/backup.sh/],
     [["wrap", "-j", "x", "--lock-wait", "soon", "--", "true"], /--lock-wait/, undefined],
     [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/, undefined],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/, undefined],
     [["wrap", "-j", "x", "--prefix", "1x", "--", "true"], /--prefix: "1x" cannot start a metric name/, undefined],
-    // -la is -l (--label) and -a to pushgw.
-    [["wrap", "-j", "x", "ls", "-la"], /^wrap: unknown flag -a$/, /put -- before the wrapped command/],
+    // Before the command, a word that looks like a flag is one of pushgw's, or a mistake.
+    [["wrap", "-j", "x", "--bogus", "ls"], /^wrap: unknown flag --bogus$/, undefined],
   ])("refuses %j", async (argv, message, hint) => {
     const error = await refusal(argv);
     expect(error.message).toMatch(message);

@@ -24,6 +24,16 @@ describe("splitAttachedValues: a value attached to a short flag, read as getopt 
     [["--helpText", "-qjust"], ["--helpText", "-qjust"]],
     [["--header=x: y", "-ihost1"], ["--header=x: y", "-i", "host1"]],
     [["-q", "-ihost1"], ["-q", "-i", "host1"]],
+    // wrap's options end at the command; a -- is put before it for yargs.
+    [["wrap", "-j", "x", "ls", "-ihost1"], ["wrap", "-j", "x", "--", "ls", "-ihost1"]],
+    [["-j", "x", "wrap", "-qj", "y", "job", "--", "z"], ["-j", "x", "wrap", "-qj", "y", "--", "job", "--", "z"]],
+    [["wrap", "--lock", "job"], ["wrap", "--lock", "job"]],
+    [["wrap", "--lock", "-q", "job"], ["wrap", "--lock", "-q", "--", "job"]],
+    // push and add: METRIC arguments go after --, in order.
+    [["add", "a=1", "-j", "x", "b=2", "--", "-c=3"], ["add", "-j", "x", "--", "a=1", "b=2", "-c=3"]],
+    [["push", "-j", "x"], ["push", "-j", "x"]],
+    // A word that starts with "-" is no flag's value (as yargs reads it), but may take the next.
+    [["add", "--instance", "-l", "a=b", "m=1"], ["add", "--instance", "-l", "a=b", "--", "m=1"]],
   ])("%j -> %j", (argv, words) => {
     expect(splitAttachedValues(argv)).toEqual(words);
   });

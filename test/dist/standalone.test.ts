@@ -1,4 +1,5 @@
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +66,23 @@ describe("the standalone executable (linux-x64)", () => {
     const r = await run(executable, ["wrap", "-g", gw.url, "-j", "standalone-path", "--no-instance", "--", "/bin/sh", "-c", 'echo "$PATH"'], { PATH: "/usr/bin:/bin", XDG_RUNTIME_DIR: runtime });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^${runtime}/pushgw-[^/:]+/bin:/usr/bin:/bin\n$`));
+  });
+
+  it("SIGUSR1 opens no debugger: a wrapper passes it on to the job, and goes on", async () => {
+    const marker = join(alone, "usr1");
+    const child = spawn(executable, ["wrap", "-g", gw.url, "-j", "standalone-usr1", "--no-instance", "--", "sh", "-c", `trap 'echo USR1 >> ${marker}' USR1; echo started > ${marker}; sleep 1; sleep 1; exit 4`], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    for (let i = 0; i < 400 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGUSR1");
+    await new Promise((r) => setTimeout(r, 600));
+    const listening = spawnSync("ss", ["-Hltnp"], { encoding: "utf8" }).stdout.split("\n").filter((line) => line.includes(`pid=${child.pid},`));
+    expect(listening).toEqual([]);
+    expect(await done).toBe(4);
+    expect(stderr).not.toMatch(/Debugger|inspector/i);
+    expect(readFileSync(marker, "utf8")).toBe("started\nUSR1\n");
+    expect(await value({ job: "standalone-usr1" }, "job_exit_code")).toBe("4");
   });
 
   it("exits with the job's status when the nested command fails", async () => {

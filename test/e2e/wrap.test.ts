@@ -345,7 +345,7 @@ describe("usage", () => {
     [["wrap", "-j", "x", "--grace", "1h", "--", ...touch], /--grace only makes sense with --expect-every/],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", ...touch], /--max-runtime must be longer than 0/],
     [["wrap", "-j", "x", "--prefix", "1bad", "--", ...touch], /--prefix: "1bad"/],
-    [["wrap", "-j", "x", ...touch], /^pushgw: wrap: unknown flag -c\nhint: put -- before the wrapped command/],
+    [["wrap", "-j", "x", "--bogus", ...touch], /^pushgw: wrap: unknown flag --bogus\nhint: before the command, a word that starts with - must be a flag of wrap's/],
   ])("%j", async (args, message) => {
     mkdirSync(tmp, { recursive: true });
     const run = await runCli(args, { env });

@@ -8,7 +8,8 @@ import { toGroupingKey } from "../grouping.js";
 import { relaySocketFor, toOutputSettings, toTransportOptions, type CliEnvironment } from "../options.js";
 
 export function toPushOptions(method: "PUT" | "POST", flags: Flags, positionals: Positionals, cli: CliEnvironment): PushOptions {
-  const metrics = positionals.words;
+  // After `--` a word that starts with "-" is a metric too (a value such as -1 or -Inf reads as one).
+  const metrics = [...positionals.words, ...positionals.afterDashDash];
   const file = flags.get("file");
   if (metrics.length > 0 && file !== undefined) {
     throw new UsageError("give metrics either as arguments or with --file, not both", { hint: "METRIC arguments push those metrics; --file F (- for stdin) pushes a file as it is" });

@@ -11,7 +11,7 @@ const MIN_DEFAULT_GRACE_MS = 5 * 60_000;
 export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEnvironment): WrapOptions {
   const argv = [...positionals.words, ...positionals.afterDashDash];
   if (argv.length === 0) {
-    throw new UsageError("wrap: no command given", { hint: "put the command after --, for example: pushgw wrap --job backup -- /usr/local/bin/backup.sh" });
+    throw new UsageError("wrap: no command given", { hint: "name it after wrap's options, for example: pushgw wrap --job backup -- /usr/local/bin/backup.sh" });
   }
   if (flags.given("grace") && !flags.given("expect-every")) {
     throw new UsageError("--grace only makes sense with --expect-every", { hint: "--expect-every D says how often the job should succeed; --grace adds time before the alert" });
@@ -51,7 +51,7 @@ export function wrapCommand(app: App, cli: CliEnvironment): PushgwCommand {
       usage: "wrap [command..]",
       describe: "Run a command, pass its output and exit status through, push its outcome",
       helpGroups: ["Wrap:", "Grouping key:", "Where to push:", "Auth and TLS:", "Output:"],
-      positional: { name: "command", describe: "the command to run; put -- before it" },
+      positional: { name: "command", describe: "the command to run; wrap's options end at it (-- before it is optional)" },
       examples: [
         ["$0 wrap --job backup -- /usr/local/bin/backup.sh --full", "run a backup and push its outcome"],
         ["$0 wrap -j reindex --max-runtime 2h --quiet-success -- ./reindex", "stop it after 2 h; mail output only on failure"],
