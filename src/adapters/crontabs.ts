@@ -1,4 +1,4 @@
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, open, rename, stat, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -92,6 +92,7 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       }
     },
     pushgwPath: isSea() ? process.execPath : resolve(process.argv[1] ?? process.execPath),
+    nodeMissingFromCronPath: !isSea() && !["/usr/bin/node", "/bin/node"].some((node) => existsSync(node)),
     localZone: env["TZ"] && !env["TZ"].startsWith(":") ? env["TZ"] : Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
 }

@@ -53,6 +53,9 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
   if (crontabs.pushgwPath.includes("%") || /[\n\r]/.test(crontabs.pushgwPath)) {
     throw new UsageError(`pushgw's path ${JSON.stringify(crontabs.pushgwPath)} cannot be written into a crontab (cron reads % as the end of a command)`, { hint: "install pushgw where its path has no %" });
   }
+  if (crontabs.nodeMissingFromCronPath) {
+    deps.out.warn(`${crontabs.pushgwPath} starts with #!/usr/bin/env node, and cron's PATH (/usr/bin:/bin) has no node: the wrapped entries would not run unless the crontab sets a PATH with node in it, or use the standalone pushgw executable`);
+  }
   const wrapped = wrapSources(plan, { pushgw: crontabs.pushgwPath, env: options.settings });
   return rewrite(
     wrapped.map((result, i) => ({ place: places[i]!, result })),

@@ -300,6 +300,8 @@ export interface Crontabs {
   saveBackup(dir: string | undefined, files: ReadonlyArray<{ readonly name: string; readonly text: string }>): Promise<string>;
   /** The absolute path of the pushgw running now, as cron should call it. */
   readonly pushgwPath: string;
+  /** That path is a script run by `#!/usr/bin/env node`, and cron's default PATH (/usr/bin:/bin) holds no node. */
+  readonly nodeMissingFromCronPath: boolean;
   /** The zone cron's entries run in when no CRON_TZ or TZ says otherwise. */
   readonly localZone: string;
 }

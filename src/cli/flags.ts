@@ -19,7 +19,7 @@ import { closestMatch } from "../core/suggest.js";
 export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor", "alert-rules", "completion", "cron"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:" | "Crontabs:";
+export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:" | "Crontabs:" | "Written into the crontabs:";
 
 /** A value as yargs hands it over: a string, several when the flag was repeated, a boolean for a switch or --no-X. */
 type Raw = string | boolean | ReadonlyArray<string | boolean> | undefined;
@@ -184,7 +184,7 @@ const toggle = (row: Omit<FlagRow<boolean>, "takesValue" | "read"> & { on?: bool
 
 const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor"] as const satisfies readonly CommandName[];
 const GROUPING = ["push", "add", "delete", "wrap"] as const satisfies readonly CommandName[];
-const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:", cron: "Where to push:" } as const;
+const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:", cron: "Written into the crontabs:" } as const;
 /** cron wrap writes these into the crontabs it changes, as the variables wrap reads. */
 const INTO_CRONTABS = [...TALKING_TO_A_GATEWAY, "cron"] as const satisfies readonly CommandName[];
 
@@ -194,6 +194,8 @@ export const FLAGS = {
     ...repeatable({
       short: "g",
       env: "PUSHGW_GATEWAY",
+      // cron wrap writes what was typed into the crontabs; the shell's variable is not copied.
+      envNotIn: ["cron"],
       helpNote: "several separated by spaces",
       describe: "Pushgateway base URL, path prefix kept; repeat to push to several",
       group: GATEWAY_GROUP,
@@ -240,6 +242,7 @@ export const FLAGS = {
   }),
   target: textWithDefault({
     env: "PUSHGW_TARGET",
+    envNotIn: ["cron"],
     defaultText: "pushgateway",
     choices: TARGETS,
     describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
@@ -250,6 +253,7 @@ export const FLAGS = {
   }),
   "textfile-dir": text({
     env: "PUSHGW_TEXTFILE_DIR",
+    envNotIn: ["cron"],
     directory: true,
     describe: "with --target textfile: the directory node_exporter's textfile collector reads, one file per group",
     group: GATEWAY_GROUP,
@@ -257,6 +261,7 @@ export const FLAGS = {
   }),
   spool: text({
     env: "PUSHGW_SPOOL",
+    envNotIn: ["cron"],
     file: true,
     describe: "save pushes that cannot be delivered here, send them later",
     group: { ...GATEWAY_GROUP, flush: "Spool:" },

@@ -59,7 +59,7 @@ export function cronCommand(app: App, cli: CliEnvironment): PushgwCommand {
       name: "cron",
       usage: "cron <action> [files..]",
       describe: "Find every crontab entry; wrap each under pushgw wrap with a job name and the --expect-every its schedule implies; put them back exactly",
-      helpGroups: ["Crontabs:", "Where to push:", "Output:"],
+      helpGroups: ["Crontabs:", "Written into the crontabs:", "Output:"],
       positional: { name: "action", describe: "scan, wrap or unwrap; then system crontabs (/etc/crontab, /etc/cron.d/NAME), else your crontab", choices: ACTIONS },
       examples: [
         ["$0 cron scan", "list your crontab's entries: job names, intervals, wrapped or not"],
