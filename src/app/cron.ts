@@ -50,8 +50,8 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
     printScan(plan.entries, options.json, deps);
     return 0;
   }
-  if (crontabs.pushgwPath.includes("%") || /[\n\r]/.test(crontabs.pushgwPath)) {
-    throw new UsageError(`pushgw's path ${JSON.stringify(crontabs.pushgwPath)} cannot be written into a crontab (cron reads % as the end of a command)`, { hint: "install pushgw where its path has no %" });
+  if (/[%'\n\r]/.test(crontabs.pushgwPath)) {
+    throw new UsageError(`pushgw's path ${JSON.stringify(crontabs.pushgwPath)} cannot be written into a crontab line (cron ends a command at %, and unwrap must find the line again)`, { hint: "install pushgw where its path has no %, ' or line break" });
   }
   if (crontabs.nodeMissingFromCronPath) {
     deps.out.warn(`${crontabs.pushgwPath} starts with #!/usr/bin/env node, and cron's PATH (/usr/bin:/bin) has no node: the wrapped entries would not run unless the crontab sets a PATH with node in it, or use the standalone pushgw executable`);
@@ -88,7 +88,7 @@ async function readPlaces(options: CronOptions, crontabs: Crontabs): Promise<Pla
   return [
     {
       text: { label, format: "user", text: await crontabs.readUserCrontab(options.user) },
-      backupName: `crontab-${options.user ?? "own"}`,
+      backupName: `crontab-${(options.user ?? "own").replace(/[^A-Za-z0-9_.-]+/g, "_")}`,
       write: (text) => crontabs.writeUserCrontab(options.user, text),
     },
   ];
