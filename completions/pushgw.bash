@@ -179,6 +179,7 @@ _pushgw() {
     cron:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
     cron:--textfile-dir) _pushgw_dirs; return ;;
     cron:--spool) _pushgw_files; return ;;
+    cron:--grace) COMPREPLY=(); return ;;
     cron:--crontab) _pushgw_files; return ;;
     cron:--backup-dir) _pushgw_dirs; return ;;
   esac
@@ -192,7 +193,7 @@ _pushgw() {
     flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --retry-set-aside" ;;
     doctor) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --yes -y --older-than --json --fix" ;;
     alert-rules) words="--prefix --dashboard" ;;
-    cron) words="--gateway -g --user -u --target --textfile-dir --spool --quiet -q --verbose -v --dry-run --json --crontab --backup-dir scan wrap unwrap" ;;
+    cron) words="--gateway -g --user -u --target --textfile-dir --spool --quiet -q --verbose -v --dry-run --json --grace --crontab --backup-dir scan wrap unwrap" ;;
     completion) words=" bash zsh fish" ;;
     *) words="" ;;
   esac

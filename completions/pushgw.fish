@@ -220,6 +220,7 @@ complete -c pushgw -n "__fish_seen_subcommand_from cron" -l quiet -s q -d 'print
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -l verbose -s v -d 'print each request and its status (never credentials)'
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -l dry-run -d 'wrap, unwrap: print the change as a diff; write nothing'
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -l json -d 'scan: a JSON array, one object per entry'
+complete -c pushgw -n "__fish_seen_subcommand_from cron" -l grace -x -d 'wrap: --grace written for every entry wrapped (default: wrap\'s, 10% of the interval, at least 5m)'
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -l crontab -r -F -d 'a crontab in the user format (as crontab -l prints it), rewritten in place; repeatable'
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -l backup-dir -x -a "(__fish_complete_directories (commandline -ct))" -d 'where wrap and unwrap save the crontabs before changing them (default /var/backups/pushgw-cron as root, else ~/.local/state/pushgw/cron-backups)'
 complete -c pushgw -n "__fish_seen_subcommand_from cron" -a 'scan wrap unwrap'

@@ -20,6 +20,8 @@ export interface CronOptions {
   readonly backupDir: string | undefined;
   /** Environment lines for the top of each file wrap changes (`PUSHGW_GATEWAY` → value). */
   readonly settings: ReadonlyArray<readonly [string, string]>;
+  /** --grace for each entry wrapped with an --expect-every; undefined: wrap's default. */
+  readonly graceSeconds: number | undefined;
 }
 
 /** Where a source comes from, and how it is written back. */
@@ -56,7 +58,7 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
   if (crontabs.nodeMissingFromCronPath) {
     deps.out.warn(`${crontabs.pushgwPath} starts with #!/usr/bin/env node, and cron's PATH (/usr/bin:/bin) has no node: the wrapped entries would not run unless the crontab sets a PATH with node in it, or use the standalone pushgw executable`);
   }
-  const wrapped = wrapSources(plan, { pushgw: crontabs.pushgwPath, env: options.settings });
+  const wrapped = wrapSources(plan, { pushgw: crontabs.pushgwPath, env: options.settings, graceSeconds: options.graceSeconds });
   return rewrite(
     wrapped.map((result, i) => ({ place: places[i]!, result })),
     "wrapped",

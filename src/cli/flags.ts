@@ -360,9 +360,12 @@ export const FLAGS = {
     parse: (t, from) => duration(t, from, { positive: true }),
   }),
   grace: text({
-    describe: "extra time past --expect-every before alerting (default: 10%, at least 5m)",
-    group: "Wrap:",
-    commands: ["wrap"],
+    describe: {
+      wrap: "extra time past --expect-every before alerting (default: 10%, at least 5m)",
+      cron: "wrap: --grace written for every entry wrapped (default: wrap's, 10% of the interval, at least 5m)",
+    },
+    group: { wrap: "Wrap:", cron: "Written into the crontabs:" },
+    commands: ["wrap", "cron"],
     parse: (t, from) => duration(t, from),
   }),
   lock: text({

@@ -4,7 +4,7 @@ import type { Crontabs } from "../../src/app/ports.js";
 import { UsageError, WriteError } from "../../src/core/errors.js";
 import { fakeWorld } from "../helpers/fakes.js";
 
-const OPTIONS: CronOptions = { action: "wrap", systemFiles: [], userFiles: [], user: undefined, json: false, dryRun: false, backupDir: undefined, settings: [] };
+const OPTIONS: CronOptions = { action: "wrap", systemFiles: [], userFiles: [], user: undefined, json: false, dryRun: false, backupDir: undefined, settings: [], graceSeconds: undefined };
 
 /** The user crontab in memory; every step recorded in order. */
 function memoryCrontabs(text: string, changes: Partial<Crontabs> = {}): { crontabs: Crontabs; steps: string[] } {

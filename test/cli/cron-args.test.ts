@@ -25,11 +25,11 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<un
 
 describe("pushgw cron's command line", () => {
   it("scan: the invoking user's crontab by default", async () => {
-    expect(await run(["cron", "scan"])).toEqual({ action: "scan", systemFiles: [], userFiles: [], user: undefined, json: false, dryRun: false, backupDir: undefined, settings: [] });
+    expect(await run(["cron", "scan"])).toEqual({ action: "scan", systemFiles: [], userFiles: [], user: undefined, json: false, dryRun: false, backupDir: undefined, settings: [], graceSeconds: undefined });
   });
 
   it("wrap: system files, --crontab files, --dry-run, --backup-dir; transport flags become the settings lines", async () => {
-    expect(await run(["cron", "wrap", "/etc/crontab", "/etc/cron.d/x", "--crontab", "/srv/a", "--crontab", "/srv/b", "--dry-run", "--backup-dir", "/b", "-g", "pgw:9091", "-g", "http://other/p", "--target", "pushgateway", "--spool", "/var/spool/pushgw"])).toEqual({
+    expect(await run(["cron", "wrap", "/etc/crontab", "/etc/cron.d/x", "--crontab", "/srv/a", "--crontab", "/srv/b", "--dry-run", "--backup-dir", "/b", "-g", "pgw:9091", "-g", "http://other/p", "--target", "pushgateway", "--spool", "/var/spool/pushgw", "--grace", "1h30m"])).toEqual({
       action: "wrap",
       systemFiles: ["/etc/crontab", "/etc/cron.d/x"],
       userFiles: ["/srv/a", "/srv/b"],
@@ -42,6 +42,7 @@ describe("pushgw cron's command line", () => {
         ["PUSHGW_TARGET", "pushgateway"],
         ["PUSHGW_SPOOL", "/var/spool/pushgw"],
       ],
+      graceSeconds: 5400,
     });
   });
 
@@ -57,6 +58,7 @@ describe("pushgw cron's command line", () => {
     [["cron", "unwrap", "--gateway", "http://x"], /are for cron wrap/],
     [["cron", "wrap", "--gateway", "http://u:secret@x"], /does not write passwords into crontabs/],
     [["cron", "wrap", "--timeout", "5s"], /unknown flag --timeout/],
+    [["cron", "scan", "--grace", "1h"], /--grace is for cron wrap/],
   ])("refuses %j, exit 2", async (argv, message) => {
     const error = await run(argv);
     expect(error).toBeInstanceOf(UsageError);

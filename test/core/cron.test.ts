@@ -165,6 +165,13 @@ describe("wrap and unwrap", () => {
     expect(() => planCron([{ label: "x", format: "user", text }], { localZone: "UTC", nowMs: NOW })).toThrow(message);
   });
 
+  it("--grace goes with each --expect-every, and unwrap still finds the line", () => {
+    const text = "0 3 * * 1-5 /usr/bin/nightly\n@reboot /usr/bin/warm\n";
+    const [wrapped] = wrapSources(planCron([{ label: "x", format: "user", text }], { localZone: "UTC", nowMs: NOW }), { pushgw: PUSHGW, env: [], graceSeconds: 5400 });
+    expect(wrapped!.text).toBe(`0 3 * * 1-5 ${PUSHGW} wrap --job nightly --expect-every 3d --grace 1h30m -- "$SHELL" -c '/usr/bin/nightly'\n@reboot ${PUSHGW} wrap --job warm -- "$SHELL" -c '/usr/bin/warm'\n`);
+    expect(unwrapSource({ label: "x", format: "user", text: wrapped!.text }).text).toBe(text);
+  });
+
   it("leaves an entry marked # pushgw: ignore, and a bad one so marked, alone", () => {
     const text = "# pushgw: ignore\n61 * * * * x\n";
     const [wrapped] = wrapSources(planCron([{ label: "x", format: "user", text }], { localZone: "UTC", nowMs: NOW }), { pushgw: PUSHGW, env: [] });

@@ -15,6 +15,8 @@ export function toCronOptions(flags: Flags, action: string, files: readonly stri
   if (action !== "wrap" && settings.length > 0) {
     throw new UsageError(`cron ${action}: --gateway, --target, --textfile-dir and --spool are for cron wrap`, { hint: "they go into the crontabs wrap changes, as PUSHGW_GATEWAY=… lines" });
   }
+  const graceMs = flags.get("grace");
+  if (action !== "wrap" && graceMs !== undefined) throw new UsageError(`cron ${action}: --grace is for cron wrap`, { hint: "it goes into each wrapped line as wrap's --grace" });
   if (action === "scan" && flags.given("dry-run")) throw new UsageError("cron scan writes nothing; --dry-run is for cron wrap and cron unwrap", { hint: "leave out --dry-run" });
   if (action !== "scan" && flags.given("json")) throw new UsageError(`cron ${action}: --json is for cron scan`, { hint: "pushgw cron scan --json" });
   return {
@@ -27,6 +29,8 @@ export function toCronOptions(flags: Flags, action: string, files: readonly stri
     dryRun: flags.get("dry-run"),
     backupDir: flags.get("backup-dir"),
     settings,
+    // Written as whole seconds, as the interval is.
+    graceSeconds: graceMs === undefined ? undefined : Math.ceil(graceMs / 1000),
   };
 }
 

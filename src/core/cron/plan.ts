@@ -54,7 +54,12 @@ const SETTING_NAME = /^PUSHGW_[A-Z_]+$/;
  * command whole in single quotes for the crontab's own shell. Matched exactly, so that a line
  * someone wrote by hand is never taken apart.
  */
-const WRAPPED = /^('[^']*'|[^\s']+) wrap --job ([A-Za-z0-9_.:-]+)(?: --expect-every ([0-9dhms]+))? -- "\$SHELL" -c '((?:[^']|'\\'')*)'$/;
+const WRAPPED = /^(?:'[^']*'|[^\s']+) wrap --job (?<job>[A-Za-z0-9_.:-]+)(?: --expect-every [0-9dhms]+(?: --grace [0-9dhms]+)?)? -- "\$SHELL" -c '(?<quoted>(?:[^']|'\\'')*)'$/;
+
+/** The command inside a line `cron wrap` wrote, as it was. */
+function originalOf(match: RegExpExecArray): string {
+  return match.groups!["quoted"]!.replaceAll("'\\''", "'");
+}
 
 interface Analyzed {
   readonly entry: EntryLine;
@@ -157,7 +162,7 @@ function annotationOf(line: CrontabLine | undefined): { ignore: boolean; job?: s
 /** An entry that already runs under `pushgw wrap`: its job, and the command inside when `cron wrap` wrote it. */
 function wrappedJob(command: string): Analyzed["wrapped"] {
   const ours = WRAPPED.exec(command);
-  if (ours) return { job: ours[2], original: ours[4]!.replaceAll("'\\''", "'") };
+  if (ours) return { job: ours.groups!["job"], original: originalOf(ours) };
   const words = shellTokens(command).flatMap((t) => ("word" in t ? [t.word] : []));
   const at = words.findIndex((w, i) => (w === "pushgw" || w.endsWith("/pushgw")) && words[i + 1] === "wrap");
   if (at < 0) return undefined;
@@ -180,6 +185,8 @@ export interface WrapSettings {
   readonly pushgw: string;
   /** Environment lines for the settings block (`PUSHGW_GATEWAY` → value); empty leaves a block there as it is. */
   readonly env: ReadonlyArray<readonly [string, string]>;
+  /** `--grace` for every entry given an `--expect-every`; undefined leaves wrap's default. */
+  readonly graceSeconds?: number | undefined;
 }
 
 export interface RewrittenSource {
@@ -202,7 +209,8 @@ export function wrapSources(plan: CronPlan, settings: WrapSettings): RewrittenSo
       const name = plan.names.get(key(p.source.label, line.lineNumber));
       if (analyzed.ignored || analyzed.wrapped || name === undefined) return line;
       const seconds = intervals.get(line.lineNumber)?.expectEverySeconds ?? null;
-      const every = seconds === null ? "" : ` --expect-every ${formatExactDuration(seconds)}`;
+      const grace = settings.graceSeconds === undefined ? "" : ` --grace ${formatExactDuration(settings.graceSeconds)}`;
+      const every = seconds === null ? "" : ` --expect-every ${formatExactDuration(seconds)}${grace}`;
       count++;
       ours = true;
       return { ...line, text: `${line.head}${shellWord(settings.pushgw)} wrap --job ${name}${every} -- "$SHELL" -c ${quoteForShell(line.command)}${line.stdin}` };
@@ -238,7 +246,7 @@ export function unwrapSource(source: CronSourceText): RewrittenSource {
     const ours = WRAPPED.exec(line.command);
     if (!ours) return line;
     count++;
-    return { ...line, text: `${line.head}${ours[4]!.replaceAll("'\\''", "'")}${line.stdin}` };
+    return { ...line, text: `${line.head}${originalOf(ours)}${line.stdin}` };
   });
   const block = settingsBlock(lines);
   const kept = block === undefined ? lines : [...lines.slice(0, block.start), ...lines.slice(block.end)];
