@@ -5,7 +5,8 @@ const cache = new Map<string, ZoneOffset | undefined>();
 
 /**
  * The UTC offset of an IANA zone (`Europe/Berlin`, `UTC`) at any instant, from Intl; undefined
- * for a zone it does not know. Intl is slow, so it is asked once per UTC day and, on the few days
+ * for a zone it does not know. Intl is slow, so it is asked once per week (zones do not change
+ * their offset twice in a week), then per day in a week whose ends differ, and then, on the day
  * whose two ends differ, for the minute of the change.
  */
 export function zoneOffset(zone: string): ZoneOffset | undefined {
@@ -16,7 +17,8 @@ export function zoneOffset(zone: string): ZoneOffset | undefined {
   } catch {
     format = undefined;
   }
-  const offset = format === undefined ? undefined : dayByDay(format);
+  const utc = format !== undefined && ["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu"].includes(format.resolvedOptions().timeZone);
+  const offset = format === undefined ? undefined : utc ? () => 0 : dayByDay(format);
   cache.set(zone, offset);
   return offset;
 }
@@ -28,11 +30,16 @@ function dayByDay(format: Intl.DateTimeFormat): ZoneOffset {
     const wall = Date.UTC(Number(parts["year"]), Number(parts["month"]) - 1, Number(parts["day"]), Number(parts["hour"]), Number(parts["minute"]));
     return Math.round((wall - at) / 60_000);
   };
-  const atMidnight = new Map<number, number>();
-  const midnight = (day: number) => {
-    let o = atMidnight.get(day);
-    if (o === undefined) atMidnight.set(day, (o = exact(day * DAY_MS)));
+  const asked = new Map<number, number>();
+  const exactMidnight = (day: number) => {
+    let o = asked.get(day);
+    if (o === undefined) asked.set(day, (o = exact(day * DAY_MS)));
     return o;
+  };
+  const midnight = (day: number) => {
+    const weekStart = Math.floor(day / 7) * 7;
+    const first = exactMidnight(weekStart);
+    return first === exactMidnight(weekStart + 7) ? first : exactMidnight(day);
   };
   // The minute a day's offset changes (zones change at most once a day), found by halving.
   const changes = new Map<number, number>();
