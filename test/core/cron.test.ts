@@ -155,14 +155,15 @@ describe("wrap and unwrap", () => {
   });
 
   it.each([
-    ["# pushgw: job=has space\n0 * * * * x\n", /x:2: "# pushgw: job=has space": a job name here/],
-    ["# pushgw: job=a\n0 * * * * x\n# pushgw: job=a\n1 * * * * y\n", /x:4: job=a is already the name of x:2/],
-    ["# pushgw: skip\n0 * * * * x\n", /x:2: "# pushgw: skip": pushgw understands/],
-    ["61 * * * * x\n", /x:1: minute "61"/],
-    ["CRON_TZ=Mars/Olympus\n0 * * * * x\n", /x:2: unknown time zone "Mars\/Olympus"/],
-  ])("refuses what it cannot handle, saying where: %j", (text, message) => {
-    expect(() => planCron([{ label: "x", format: "user", text }], { localZone: "UTC", nowMs: NOW })).toThrow(CronProblems);
-    expect(() => planCron([{ label: "x", format: "user", text }], { localZone: "UTC", nowMs: NOW })).toThrow(message);
+    ["# pushgw: job=has space\n0 * * * * x\n", /x:2: "# pushgw: job=has space": a job name here/, "user"],
+    ["# pushgw: job=a\n0 * * * * x\n# pushgw: job=a\n1 * * * * y\n", /x:4: job=a is already the name of x:2/, "user"],
+    ["# pushgw: skip\n0 * * * * x\n", /x:2: "# pushgw: skip": pushgw understands/, "user"],
+    ["61 * * * * x\n", /x:1: minute "61"/, "user"],
+    ["CRON_TZ=Mars/Olympus\n0 * * * * x\n", /x:2: unknown time zone "Mars\/Olympus"/, "user"],
+    ["0 * * * * /usr/bin/hourly --all\n", /x:1: "\/usr\/bin\/hourly" is no user name.*--crontab FILE/, "system"],
+  ] satisfies Array<[string, RegExp, CrontabFormat]>)("refuses what it cannot handle, saying where: %j", (text, message, format) => {
+    expect(() => planCron([{ label: "x", format, text }], { localZone: "UTC", nowMs: NOW })).toThrow(CronProblems);
+    expect(() => planCron([{ label: "x", format, text }], { localZone: "UTC", nowMs: NOW })).toThrow(message);
   });
 
   it("--grace goes with each --expect-every, and unwrap still finds the line", () => {

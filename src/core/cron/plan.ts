@@ -48,6 +48,8 @@ const ANNOTATION = /^\s*#\s*pushgw:\s*(.*?)\s*$/;
 /** The first line of the settings block `cron wrap` writes at the top of a file. */
 export const SETTINGS_MARK = "# pushgw cron: settings for the wrapped entries below ('pushgw cron unwrap' removes these lines)";
 const SETTING_NAME = /^PUSHGW_[A-Z_]+$/;
+/** A login name as useradd takes it (Debian's NAME_REGEX, relaxed to any case). */
+const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\$?$/;
 
 /**
  * A command line as `cron wrap` writes it: pushgw by its path, the job, the interval, and the
@@ -96,6 +98,10 @@ export function planCron(sources: readonly CronSourceText[], options: CronPlanOp
       if (annotation.problem) problems.push(`${where}: ${annotation.problem}`);
       const wrapped = wrappedJob(line.command);
       if (!annotation.ignore && !wrapped && line.schedule.kind === "invalid") problems.push(`${where}: ${line.schedule.why}`);
+      // A user crontab given as a system file would have its program read as the user: wrapping it would break it.
+      if (!annotation.ignore && line.user !== undefined && !USER_NAME.test(line.user)) {
+        problems.push(`${where}: "${line.user}" is no user name, and a system crontab names the user before the command (is this a user crontab? give it with --crontab FILE)`);
+      }
       entries.push({ entry: line, ignored: annotation.ignore, named: annotation.job, wrapped });
     });
     return { source, crontab, entries };
