@@ -47,6 +47,9 @@ describe("pushgw cron against Debian's cron daemon and a real Pushgateway", () =
       const userCrontab = 'MAILTO=""\n# pushgw: job=failing\n* * * * * cd / && sh -c "exit 3"\n\n# pushgw: ignore\n@reboot /bin/true\n';
       expect(cron.inside("sh", ["-c", 'cat > /etc/cron.d/pushgw-e2e && chmod 644 /etc/cron.d/pushgw-e2e'], { input: cronD }).status).toBe(0);
       expect(cron.inside("crontab", ["-"], { input: userCrontab }).status).toBe(0);
+      // Another user's crontab, which root reaches with --user (crontab -u).
+      const nobodys = "# weekdays\n0 3 * * 1-5 /usr/bin/true --nightly\n";
+      expect(cron.inside("crontab", ["-u", "nobody", "-"], { input: nobodys }).status).toBe(0);
 
       const scan = pushgw("cron", "scan", "--json", "/etc/cron.d/pushgw-e2e");
       expect(scan.status, scan.stderr).toBe(0);
@@ -62,12 +65,16 @@ describe("pushgw cron against Debian's cron daemon and a real Pushgateway", () =
       expect(system.stderr).toMatch(new RegExp(`backup of /etc/cron.d/pushgw-e2e saved in ${backups}/\\S+\\n/etc/cron.d/pushgw-e2e: 3 entries wrapped`));
       const user = pushgw("cron", "wrap", "--gateway", gateway.url, "--backup-dir", backups);
       expect(user.status, user.stderr).toBe(0);
+      const other = pushgw("cron", "wrap", "--user", "nobody", "--backup-dir", backups);
+      expect(other.status, other.stderr).toBe(0);
+      expect(cron.inside("crontab", ["-u", "nobody", "-l"]).stdout).toBe(`# weekdays\n0 3 * * 1-5 ${BIN} wrap --job true --expect-every 3d -- "$SHELL" -c '/usr/bin/true --nightly'\n`);
+      expect(cron.inside("crontab", ["-l"]).stdout, "root's own crontab is another").toContain("--job failing");
       const wrappedCrontab = cron.inside("crontab", ["-l"]).stdout;
       expect(wrappedCrontab).toContain(`PUSHGW_GATEWAY=${gateway.url}\n`);
       expect(wrappedCrontab).toContain(`${BIN} wrap --job failing --expect-every 1m -- "$SHELL" -c 'cd / && sh -c "exit 3"'`);
       // Again: nothing changes, and no backup is made for nothing.
       expect(pushgw("cron", "wrap", "--gateway", gateway.url, "--backup-dir", backups, "/etc/cron.d/pushgw-e2e").stderr).toMatch(/nothing to change/);
-      expect(readdirSync(backups)).toHaveLength(2);
+      expect(readdirSync(backups)).toHaveLength(3);
 
       // cron fires at the next minute boundary (up to a minute away) and reads changed crontabs at it.
       const jobs = ["printf", "stdin-job", "failing"];
@@ -93,6 +100,8 @@ describe("pushgw cron against Debian's cron daemon and a real Pushgateway", () =
       expect(pushgw("cron", "unwrap", "--backup-dir", backups).status).toBe(0);
       expect(cron.inside("cat", ["/etc/cron.d/pushgw-e2e"]).stdout).toBe(cronD);
       expect(cron.inside("crontab", ["-l"]).stdout).toBe(userCrontab);
+      expect(pushgw("cron", "unwrap", "--user", "nobody", "--backup-dir", backups).status).toBe(0);
+      expect(cron.inside("crontab", ["-u", "nobody", "-l"]).stdout).toBe(nobodys);
       expect(cron.inside("stat", ["-c", "%a %U", "/etc/cron.d/pushgw-e2e"]).stdout).toBe("644 root\n");
       // The backups hold the crontabs as they were, where only root can read them.
       const [first] = readdirSync(backups).sort();
