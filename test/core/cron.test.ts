@@ -158,6 +158,7 @@ describe("wrap and unwrap", () => {
     ["# pushgw: job=has space\n0 * * * * x\n", /x:2: "# pushgw: job=has space": a job name here/, "user"],
     ["# pushgw: job=a\n0 * * * * x\n# pushgw: job=a\n1 * * * * y\n", /x:4: job=a is already the name of x:2/, "user"],
     ["# pushgw: skip\n0 * * * * x\n", /x:2: "# pushgw: skip": pushgw understands/, "user"],
+    ["# pushgw: job=-x\n0 * * * * x\n", /x:2: "# pushgw: job=-x": a job name here/, "user"],
     ["61 * * * * x\n", /x:1: minute "61"/, "user"],
     ["CRON_TZ=Mars/Olympus\n0 * * * * x\n", /x:2: unknown time zone "Mars\/Olympus"/, "user"],
     ["0 * * * * /usr/bin/hourly --all\n", /x:1: "\/usr\/bin\/hourly" is no user name.*--crontab FILE/, "system"],

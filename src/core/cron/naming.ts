@@ -6,7 +6,7 @@
 import { shellTextOf } from "./crontab.js";
 
 /** Names `pushgw cron` writes into a command line: safe unquoted in any shell, a valid job label as it is. */
-export const JOB_NAME = /^[A-Za-z0-9_.:-]+$/;
+export const JOB_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
 type Token = { readonly word: string } | { readonly op: string };
 
@@ -124,7 +124,8 @@ function baseName(path: string): string {
 }
 
 function sanitize(name: string): string | undefined {
-  const clean = name.replace(/[^A-Za-z0-9_.:-]+/g, "_").replace(/^[._]+/, "");
+  // Not starting with - (wrap would read --job -x as a flag without its value) nor with a dot.
+  const clean = name.replace(/[^A-Za-z0-9_.:-]+/g, "_").replace(/^[-._]+/, "");
   return clean === "" ? undefined : clean;
 }
 

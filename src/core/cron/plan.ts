@@ -161,7 +161,7 @@ function annotationOf(line: CrontabLine | undefined): { ignore: boolean; job?: s
   if (said === "ignore") return { ignore: true };
   const job = /^job=(.*)$/.exec(said);
   if (job && JOB_NAME.test(job[1]!)) return { ignore: false, job: job[1]! };
-  if (job) return { ignore: false, problem: `"# pushgw: job=${job[1]}": a job name here is letters, digits and _ . : - only` };
+  if (job) return { ignore: false, problem: `"# pushgw: job=${job[1]}": a job name here is letters, digits and _ . : - only, starting with a letter, digit or _` };
   return { ignore: false, problem: `"# pushgw: ${said}": pushgw understands "# pushgw: job=NAME" and "# pushgw: ignore"` };
 }
 
