@@ -52,6 +52,7 @@ describe("pushgw cron's command line", () => {
   });
 
   it.each([
+    [["cron"], /^cron: name an action: scan, wrap or unwrap$/],
     [["cron", "list"], /cron: "list" is no action/],
     [["cron", "scan", "--dry-run"], /cron scan writes nothing/],
     [["cron", "wrap", "--json"], /--json is for cron scan/],

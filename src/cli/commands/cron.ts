@@ -8,6 +8,7 @@ import { toOutputSettings, type CliEnvironment } from "../options.js";
 const ACTIONS = ["scan", "wrap", "unwrap"] as const satisfies readonly CronAction[];
 
 export function toCronOptions(flags: Flags, action: string, files: readonly string[]): CronOptions {
+  if (action === "") throw new UsageError("cron: name an action: scan, wrap or unwrap", { hint: "pushgw cron scan lists the entries; see pushgw cron --help" });
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`cron: "${action}" is no action`, { hint: "pushgw cron scan, pushgw cron wrap or pushgw cron unwrap" });
   }
@@ -61,7 +62,8 @@ export function cronCommand(app: App, cli: CliEnvironment): PushgwCommand {
   const command = defineCommand(
     {
       name: "cron",
-      usage: "cron <action> [files..]",
+      // The action is optional to yargs, so that its absence gets pushgw's own message.
+      usage: "cron [action] [files..]",
       describe: "Find every crontab entry; wrap each under pushgw wrap with a job name and the --expect-every its schedule implies; put them back exactly",
       helpGroups: ["Crontabs:", "Written into the crontabs:", "Output:"],
       positional: { name: "action", describe: "scan, wrap or unwrap; then system crontabs (/etc/crontab, /etc/cron.d/NAME), else your crontab", choices: ACTIONS },
