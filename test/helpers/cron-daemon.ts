@@ -29,10 +29,17 @@ export async function startCronDaemon(systemCrontab: string): Promise<CronDaemon
   let log = "";
   child.stderr!.on("data", (c: Buffer) => (log += c.toString()));
   await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the cron namespace was not ready in 30 s:\n${log}`)), 30_000);
     child.stdout!.on("data", (c: Buffer) => {
-      if (c.toString().includes("ready")) resolve();
+      if (c.toString().includes("ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on("exit", (code) => reject(new Error(`the cron namespace ended (${code}) before cron started:\n${log}`)));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the cron namespace ended (${code}) before cron started:\n${log}`));
+    });
   });
   const pid = child.pid!;
   return {
@@ -42,6 +49,9 @@ export async function startCronDaemon(systemCrontab: string): Promise<CronDaemon
         input: options.input,
         encoding: "utf8",
         env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env },
+        // spawnSync holds the worker: a stuck command must not hold it past vitest's own timeouts.
+        timeout: 60_000,
+        killSignal: "SIGKILL",
       });
       if (run.error) throw run.error;
       return { status: run.status, stdout: run.stdout, stderr: run.stderr };
