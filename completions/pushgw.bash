@@ -18,13 +18,13 @@ _pushgw() {
   local prev="${line[n-1]}"
   for ((i = 1; i < n; i++)); do
     case "${line[i]}" in
-      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--textfile-dir|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--lock|--lock-wait|--older-than) ((i++)) ;;
+      --gateway|-g|--timeout|--retries|--header|-H|--user|-u|--password-file|--bearer-token-file|--cacert|--cert|--key|--target|--textfile-dir|--spool|--job|-j|--instance|-i|--label|-l|--file|-f|--type|-t|--help-text|--match|--max-runtime|--kill-grace|--prefix|--expect-every|--grace|--lock|--lock-wait|--older-than|--crontab|--backup-dir) ((i++)) ;;
       -*) ;;
       *) command="${line[i]}"; break ;;
     esac
   done
   if [[ -z "$command" ]]; then
-    ((i == n)) && COMPREPLY=($(compgen -W "push add delete wrap list prune flush doctor alert-rules completion --help --version" -- "$cur"))
+    ((i == n)) && COMPREPLY=($(compgen -W "push add delete wrap list prune flush doctor alert-rules cron completion --help --version" -- "$cur"))
     return
   fi
   if [[ "$command" == wrap ]]; then
@@ -174,6 +174,14 @@ _pushgw() {
     doctor:--spool) _pushgw_files; return ;;
     doctor:--older-than) COMPREPLY=(); return ;;
     alert-rules:--prefix) COMPREPLY=(); return ;;
+    cron:--gateway|cron:-g) COMPREPLY=(); return ;;
+    cron:--user|cron:-u) COMPREPLY=(); return ;;
+    cron:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    cron:--textfile-dir) _pushgw_dirs; return ;;
+    cron:--spool) _pushgw_files; return ;;
+    cron:--grace) COMPREPLY=(); return ;;
+    cron:--crontab) _pushgw_files; return ;;
+    cron:--backup-dir) _pushgw_dirs; return ;;
   esac
   case "$command" in
     push) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --textfile-dir --spool --quiet -q --verbose -v --job -j --instance -i --no-instance --label -l --dry-run --file -f --type -t --help-text" ;;
@@ -185,6 +193,7 @@ _pushgw() {
     flush) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --retry-set-aside" ;;
     doctor) words="--gateway -g --timeout --retries --header -H --user -u --password-file --bearer-token-file --cacert --cert --key --insecure -k --gzip --target --spool --quiet -q --verbose -v --yes -y --older-than --json --fix" ;;
     alert-rules) words="--prefix --dashboard" ;;
+    cron) words="--gateway -g --user -u --target --textfile-dir --spool --quiet -q --verbose -v --dry-run --json --grace --crontab --backup-dir scan wrap unwrap" ;;
     completion) words=" bash zsh fish" ;;
     *) words="" ;;
   esac

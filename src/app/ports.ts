@@ -288,3 +288,26 @@ export interface Deps {
   readonly random: () => number;
   readonly version: string;
 }
+
+/**
+ * The crontabs `pushgw cron` reads and rewrites (adapters/crontabs.ts). Files are read and
+ * written only when safe for root: a regular file, never through a link, that no other user can
+ * write, in a directory no other user can write into; otherwise a UsageError says why.
+ */
+export interface Crontabs {
+  /** `crontab -l` (with `-u USER`); "" when there is none. */
+  readUserCrontab(user: string | undefined): Promise<string>;
+  /** `crontab -` (with `-u USER`), so cron reloads it; a refusal is a WriteError with crontab's words. */
+  writeUserCrontab(user: string | undefined, text: string): Promise<void>;
+  readFile(path: string): Promise<string>;
+  /** Replaces the file whole (temporary file beside it, same mode and owner, fsync, rename), never through a link. */
+  replaceFile(path: string, text: string): Promise<void>;
+  /** Saves each text under its name in a new directory only this user can read (under `dir`, else the default); returns its path. */
+  saveBackup(dir: string | undefined, files: ReadonlyArray<{ readonly name: string; readonly text: string }>): Promise<string>;
+  /** The absolute path of the pushgw running now, as cron should call it. */
+  readonly pushgwPath: string;
+  /** That path is a script run by `#!/usr/bin/env node`, and cron's default PATH (/usr/bin:/bin) holds no node. */
+  readonly nodeMissingFromCronPath: boolean;
+  /** The zone cron's entries run in when no CRON_TZ or TZ says otherwise. */
+  readonly localZone: string;
+}

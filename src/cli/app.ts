@@ -8,6 +8,7 @@ import type { WrapOptions } from "../app/wrap-job.js";
 import type { FlushOptions } from "../app/flush.js";
 import type { DoctorOptions } from "../app/doctor.js";
 import type { OutputSettings } from "../app/ports.js";
+import type { CronOptions } from "../app/cron.js";
 
 /**
  * The use cases as the CLI sees them: typed options in, exit status out. `main.ts` wires
@@ -24,4 +25,5 @@ export interface App {
   alertRules(options: AlertRulesOptions, output: OutputSettings): Promise<void>;
   flush(options: FlushOptions, output: OutputSettings): Promise<void>;
   doctor(options: DoctorOptions, output: OutputSettings): Promise<void>;
+  cron(options: CronOptions, output: OutputSettings): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { completionCommand } from "./commands/completion.js";
 import { alertRulesCommand } from "./commands/alert-rules.js";
 import { flushCommand } from "./commands/flush.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { cronCommand } from "./commands/cron.js";
 import { isPushgwCommand } from "./command.js";
 import { flagNames, flagRow, type CommandName } from "./flags.js";
 import type { CliEnvironment } from "./options.js";
@@ -26,6 +27,7 @@ export function commandModules(app: App, cli: CliEnvironment): CommandModule[] {
     flushCommand(app, cli),
     doctorCommand(app, cli),
     alertRulesCommand(app, cli),
+    cronCommand(app, cli),
   ];
   commands.push(completionCommand(app, cli, () => commands));
   return commands;
@@ -58,7 +60,7 @@ export function buildCli(app: App, cli: CliEnvironment, version: string): Argv {
     return definition?.positional === undefined ? 0 : definition.usage.includes("..") ? Infinity : 1;
   };
   return y
-    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, doctor, alert-rules or completion")
+    .demandCommand(1, "name a command: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, cron or completion")
     .strict()
     .help()
     .alias("help", "h")

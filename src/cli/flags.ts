@@ -16,10 +16,10 @@ import { closestMatch } from "../core/suggest.js";
  * are all made from this table.
  */
 
-export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor", "alert-rules", "completion"] as const;
+export const COMMAND_NAMES = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor", "alert-rules", "completion", "cron"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:";
+export type HelpGroup = "Metrics:" | "Grouping key:" | "Wrap:" | "Selecting groups:" | "Repairs:" | "Spool:" | "Where to push:" | "Gateway:" | "Auth and TLS:" | "Output:" | "Options:" | "Crontabs:" | "Written into the crontabs:";
 
 /** A value as yargs hands it over: a string, several when the flag was repeated, a boolean for a switch or --no-X. */
 type Raw = string | boolean | ReadonlyArray<string | boolean> | undefined;
@@ -31,6 +31,8 @@ interface FlagRow<V> {
   readonly short?: string;
   /** Read when the flag is not given; an empty variable counts as unset. */
   readonly env?: string;
+  /** Commands where the variable is not read (the flag means something else there). */
+  readonly envNotIn?: readonly CommandName[];
   /** Takes a value (a switch does not). */
   readonly takesValue: boolean;
   readonly repeatable?: boolean;
@@ -184,7 +186,9 @@ const toggle = (row: Omit<FlagRow<boolean>, "takesValue" | "read"> & { on?: bool
 
 const TALKING_TO_A_GATEWAY = ["push", "add", "delete", "wrap", "list", "prune", "flush", "doctor"] as const satisfies readonly CommandName[];
 const GROUPING = ["push", "add", "delete", "wrap"] as const satisfies readonly CommandName[];
-const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:" } as const;
+const GATEWAY_GROUP = { push: "Where to push:", add: "Where to push:", wrap: "Where to push:", delete: "Gateway:", list: "Gateway:", prune: "Gateway:", flush: "Gateway:", doctor: "Gateway:", cron: "Written into the crontabs:" } as const;
+/** cron wrap writes these into the crontabs it changes, as the variables wrap reads. */
+const INTO_CRONTABS = [...TALKING_TO_A_GATEWAY, "cron"] as const satisfies readonly CommandName[];
 
 export const FLAGS = {
   // Where to push
@@ -192,6 +196,8 @@ export const FLAGS = {
     ...repeatable({
       short: "g",
       env: "PUSHGW_GATEWAY",
+      // cron wrap writes what was typed into the crontabs; the shell's variable is not copied.
+      envNotIn: ["cron"],
       helpNote: "several separated by spaces",
       describe: {
         push: "Pushgateway base URL, path prefix kept; repeat to push to several",
@@ -202,9 +208,10 @@ export const FLAGS = {
         prune: "the Pushgateway to prune (base URL, path prefix kept); one at a time",
         doctor: "the Pushgateway to examine (base URL, path prefix kept); one at a time",
         flush: "deliver only to these gateways with this run's credentials (base URL, path prefix kept); the others' calls go without them",
+        cron: "Pushgateway base URL for the wrapped entries, written into each changed crontab as PUSHGW_GATEWAY",
       },
       group: GATEWAY_GROUP,
-      commands: TALKING_TO_A_GATEWAY,
+      commands: INTO_CRONTABS,
       parse: gatewayUrl,
     }),
     defaultText: DEFAULT_GATEWAY,
@@ -221,10 +228,11 @@ export const FLAGS = {
   user: text({
     short: "u",
     env: "PUSHGW_USER",
-    describe: "basic auth NAME[:PASSWORD]",
+    envNotIn: ["cron"],
+    describe: { ...Object.fromEntries(TALKING_TO_A_GATEWAY.map((c) => [c, "basic auth NAME[:PASSWORD]"])), cron: "as root: another user's crontab (crontab -u NAME)" },
     helpNote: "password also from PUSHGW_PASSWORD or --password-file",
-    group: "Auth and TLS:",
-    commands: TALKING_TO_A_GATEWAY,
+    group: { ...Object.fromEntries(TALKING_TO_A_GATEWAY.map((c) => [c, "Auth and TLS:"])), cron: "Crontabs:" },
+    commands: INTO_CRONTABS,
   }),
   "password-file": text({ file: true, describe: "read the basic-auth password from this file", group: "Auth and TLS:", commands: TALKING_TO_A_GATEWAY }),
   "bearer-token-file": text({
@@ -246,31 +254,34 @@ export const FLAGS = {
   }),
   target: textWithDefault({
     env: "PUSHGW_TARGET",
+    envNotIn: ["cron"],
     defaultText: "pushgateway",
     choices: TARGETS,
     describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
     group: GATEWAY_GROUP,
-    commands: TALKING_TO_A_GATEWAY,
+    commands: INTO_CRONTABS,
     hiddenIn: ["flush", "doctor"],
     parse: (t, from): Target => choice(t, from, TARGETS),
   }),
   "textfile-dir": text({
     env: "PUSHGW_TEXTFILE_DIR",
+    envNotIn: ["cron"],
     directory: true,
     describe: "with --target textfile: the directory node_exporter's textfile collector reads, one file per group",
     group: GATEWAY_GROUP,
-    commands: ["push", "add", "delete", "wrap", "list", "prune"],
+    commands: ["push", "add", "delete", "wrap", "list", "prune", "cron"],
   }),
   spool: text({
     env: "PUSHGW_SPOOL",
+    envNotIn: ["cron"],
     file: true,
     describe: "save pushes that cannot be delivered here, send them later",
     group: { ...GATEWAY_GROUP, flush: "Spool:" },
-    commands: TALKING_TO_A_GATEWAY,
+    commands: INTO_CRONTABS,
     hiddenIn: ["list", "prune", "doctor"],
   }),
-  quiet: toggle({ short: "q", describe: "print nothing but errors", group: "Output:", commands: TALKING_TO_A_GATEWAY, conflicts: "verbose" }),
-  verbose: toggle({ short: "v", describe: "print each request and its status (never credentials)", group: "Output:", commands: TALKING_TO_A_GATEWAY }),
+  quiet: toggle({ short: "q", describe: "print nothing but errors", group: "Output:", commands: INTO_CRONTABS, conflicts: "verbose" }),
+  verbose: toggle({ short: "v", describe: "print each request and its status (never credentials)", group: "Output:", commands: INTO_CRONTABS, hiddenIn: ["cron"] }),
 
   // Grouping key
   job: {
@@ -291,9 +302,10 @@ export const FLAGS = {
       delete: "print the request (method, URL, body); send nothing",
       wrap: "run the job, but print the pushes (method, URL, body) instead of sending them",
       prune: "say what would be deleted, delete nothing",
+      cron: "wrap, unwrap: print the change as a diff; write nothing",
     },
     group: "Output:",
-    commands: ["push", "add", "delete", "wrap", "prune"],
+    commands: ["push", "add", "delete", "wrap", "prune", "cron"],
   }),
 
   // Metrics
@@ -340,7 +352,7 @@ export const FLAGS = {
     commands: ["list", "prune", "doctor"],
     parse: (t, from) => duration(t, from),
   }),
-  json: toggle({ describe: { list: "a JSON array, one object per group", doctor: "the report as one JSON object" }, group: "Output:", commands: ["list", "doctor"] }),
+  json: toggle({ describe: { list: "a JSON array, one object per group", doctor: "the report as one JSON object", cron: "scan: a JSON array, one object per entry" }, group: "Output:", commands: ["list", "doctor", "cron"] }),
   fix: toggle({ describe: "run the repairs the report names, after asking (as prune does)", group: "Repairs:", commands: ["doctor"] }),
 
   // Wrap
@@ -368,9 +380,12 @@ export const FLAGS = {
     parse: (t, from) => duration(t, from, { positive: true }),
   }),
   grace: text({
-    describe: "extra time past --expect-every before alerting (default: 10%, at least 5m)",
-    group: "Wrap:",
-    commands: ["wrap"],
+    describe: {
+      wrap: "extra time past --expect-every before alerting (default: 10%, at least 5m)",
+      cron: "wrap: --grace written for every entry wrapped (default: wrap's, 10% of the interval, at least 5m)",
+    },
+    group: { wrap: "Wrap:", cron: "Written into the crontabs:" },
+    commands: ["wrap", "cron"],
     parse: (t, from) => duration(t, from),
   }),
   lock: text({
@@ -392,6 +407,21 @@ export const FLAGS = {
     describe: "first put the calls set aside in DIR/set-aside back into their queues (checked again), then deliver",
     group: "Spool:",
     commands: ["flush"],
+  }),
+
+  // cron
+  crontab: repeatable({
+    file: true,
+    describe: "a crontab in the user format (as crontab -l prints it), rewritten in place; repeatable",
+    group: "Crontabs:",
+    commands: ["cron"],
+    parse: (t) => t,
+  }),
+  "backup-dir": text({
+    directory: true,
+    describe: "where wrap and unwrap save the crontabs before changing them (default /var/backups/pushgw-cron as root, else ~/.local/state/pushgw/cron-backups)",
+    group: "Crontabs:",
+    commands: ["cron"],
   }),
 
   // alert-rules
@@ -432,8 +462,10 @@ function helpSuffix(row: Row, command: CommandName): string {
   const required = row.required?.[command];
   if (required !== undefined) parts.push(required);
   if (row.choices !== undefined) parts.push(`one of ${row.choices.join(", ")}`);
-  if (row.env) parts.push(`env ${row.env}${row.helpNote ? `, ${row.helpNote}` : ""}`);
-  else if (row.helpNote) parts.push(row.helpNote);
+  // Where the flag means something else, its variable and note are not said.
+  const elsewhere = row.envNotIn?.includes(command) === true;
+  if (row.env && !elsewhere) parts.push(`env ${row.env}${row.helpNote ? `, ${row.helpNote}` : ""}`);
+  else if (row.helpNote && !elsewhere) parts.push(row.helpNote);
   if (row.defaultText !== undefined && row.takesValue) parts.push(`default ${row.defaultText}`);
   return parts.length > 0 ? ` [${parts.join("; ")}]` : "";
 }
@@ -488,7 +520,7 @@ export function readFlags(command: CommandName, args: Readonly<Record<string, un
       const row = flagRow(name);
       if (!row.commands.includes(command)) throw new Error(`--${name} is not a flag of ${command}`);
       if (given(name)) return row.read(args[name] as Raw, `--${name}`) as never;
-      const fromEnv = row.env === undefined ? undefined : env[row.env];
+      const fromEnv = row.env === undefined || row.envNotIn?.includes(command) ? undefined : env[row.env];
       // A repeatable flag's variable may hold several values, separated by blanks; blanks
       // alone are no value (not a list of none, which would send nothing and exit 0).
       const values = fromEnv !== undefined && row.repeatable ? fromEnv.split(/\s+/).filter((v) => v !== "") : undefined;

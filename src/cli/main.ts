@@ -52,6 +52,11 @@ export async function main(typed: readonly string[]): Promise<void> {
     flush: run(flushSpool),
     // Loaded when asked for: the other commands need not parse it at start-up.
     doctor: async (options, output) => run((await import("../app/doctor.js")).runDoctor)(options, output),
+    cron: async (options, output) => {
+      const [{ runCron }, { createCrontabs }] = await Promise.all([import("../app/cron.js"), import("../adapters/crontabs.js")]);
+      const crontabs = createCrontabs(process.env);
+      await run<typeof options>((o, deps) => runCron(o, deps, crontabs))(options, output);
+    },
   };
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);

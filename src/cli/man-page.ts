@@ -12,7 +12,7 @@ import { flagRow, flagsOf } from "./flags.js";
  */
 export function buildManPage(version: string): string {
   const unused = async (): Promise<void> => undefined;
-  const app: App = { push: unused, delete: unused, wrap: unused, list: unused, removeGroups: unused, completion: unused, alertRules: unused, flush: unused, doctor: unused };
+  const app: App = { push: unused, delete: unused, wrap: unused, list: unused, removeGroups: unused, completion: unused, alertRules: unused, flush: unused, doctor: unused, cron: unused };
   const commands: CommandModule[] = commandModules(app, { env: {}, hostname: "HOST", argv: [] });
   const spec = buildCompletionSpec("pushgw", commands);
   const usage = Object.fromEntries(commands.map((c) => [String(c.command).split(" ")[0]!, String(c.command)]));

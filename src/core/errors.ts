@@ -51,3 +51,9 @@ export function toToolError(error: unknown): ToolError {
     cause: error,
   });
 }
+
+/** A local file or crontab could not be written; the message says what was written and what was not. */
+export class WriteError extends ToolError {
+  override readonly name = "WriteError";
+  readonly exitCode = 1;
+}

@@ -18,6 +18,7 @@ function recordingApp(): { app: App; calls: Array<[string, unknown, unknown]> } 
     alertRules: async (options, output) => void calls.push(["alertRules", options, output]),
     flush: async (options, output) => void calls.push(["flush", options, output]),
     doctor: async (options, output) => void calls.push(["doctor", options, output]),
+    cron: async (options, output) => void calls.push(["cron", options, output]),
   };
   return { app, calls };
 }
@@ -418,11 +419,11 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["prune", "--older-then", "7d"], "prune: unknown flag --older-then", "did you mean --older-than?"],
     [["add", "-j", "x", "--no-instanc", "m=1"], "add: unknown flag --no-instanc", "did you mean --no-instance?"],
     [["add", "-j", "x", "--no-start-push", "m=1"], "add: unknown flag --no-start-push", "--start-push is a flag of wrap; see pushgw add --help for add's"],
-    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list and doctor; see pushgw add --help for add's"],
+    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list, doctor and cron; see pushgw add --help for add's"],
     [["list", "-j", "x"], "list: unknown flag -j", "see pushgw list --help"],
-    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
-    [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
-    [["-g", "http://gw:9091", "ad", "-j", "x"], "unknown command ad", "did you mean add? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
+    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, completion and cron"],
+    [["pusj"], "unknown command pusj", "did you mean push? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, completion and cron"],
+    [["-g", "http://gw:9091", "ad", "-j", "x"], "unknown command ad", "did you mean add? The commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, completion and cron"],
     [["list", "foo"], 'list: unexpected argument "foo"', "list takes no arguments besides its flags; see pushgw list --help"],
     [["completion", "zsh", "extra"], 'completion: unexpected argument "extra"', "see pushgw completion --help"],
     [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],
