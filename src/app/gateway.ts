@@ -114,8 +114,8 @@ export interface Gateway {
   sendTo(baseUrl: string, call: GatewayCall, limits?: DeliveryLimits): Promise<CallOutcome>;
   /** True when this run names the gateway, so its secrets go there. */
   names(baseUrl: string): boolean;
-  /** The groups of the one gateway list, prune and delete --match work on. */
-  readGroups(): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
+  /** The groups of the one gateway list, prune and delete --match work on (or of `baseUrl`, one this run names). */
+  readGroups(baseUrl?: string): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
   /** What --dry-run prints: each request as it would go out, secrets hidden. */
   dryRun(call: GatewayCall): void;
 }
@@ -224,8 +224,8 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
         }),
       );
     },
-    async readGroups() {
-      const endpoint = named.get(transport.gateways[0]!.baseUrl)!;
+    async readGroups(baseUrl = transport.gateways[0]!.baseUrl) {
+      const endpoint = named.get(baseUrl) ?? bare(baseUrl);
       const outcome = await exchange(endpoint, { method: "GET", path: "/api/v1/metrics" }, {}, READ_ANSWER_LIMIT);
       if (outcome.kind === "failed") return { kind: "failed", error: outcome.error };
       if (outcome.kind !== "delivered") return { kind: "failed", error: new GatewayError(`GET ${outcome.url}: not delivered`) };
@@ -463,10 +463,10 @@ const COLLISION_WORDS = "was collected before with the same name and label value
 async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, baseUrl: string, gateway: Gateway, deps: Deps): Promise<CallOutcome> {
   if (outcome.kind !== "failed" || outcome.status !== 400 || call.key === undefined || !outcome.error.message.includes(COLLISION_WORDS)) return outcome;
   const key = call.key;
-  const listed = await gateway.sendTo(baseUrl, { method: "GET", path: "/api/v1/metrics" }, { retries: 1 });
-  if (listed.kind !== "delivered") return outcome;
-  const groups = decodeGroups(listed.body, listed.url);
-  if (groups instanceof GatewayError) return outcome;
+  // Read as list reads it: the list of a gateway with many groups is far larger than a write's answer.
+  const listed = await gateway.readGroups(baseUrl);
+  if (listed.kind !== "read") return outcome;
+  const groups = listed.groups;
   const ours = groups.find((g) => groupHasKey(g, key));
   const twins = emptyValueTwins(groups, key);
   if (twins.length === 0) return outcome;

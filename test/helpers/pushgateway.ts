@@ -52,9 +52,11 @@ export function ensurePushgatewayBinary(): string {
   );
 }
 
-/** `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was. */
-export async function startPushgateway(extraArgs: readonly string[] = [], port = 0): Promise<RunningGateway> {
-  const binary = ensurePushgatewayBinary();
+/**
+ * `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was.
+ * `binary` runs that Pushgateway instead (todaysStack().pushgateway, for what only 1.11 does).
+ */
+export async function startPushgateway(extraArgs: readonly string[] = [], port = 0, binary = ensurePushgatewayBinary()): Promise<RunningGateway> {
   // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib).
   const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
