@@ -56,3 +56,50 @@ describe("collision debris on a gateway of any size", () => {
     expect((await runCli(["add", "-g", gw.url, "-j", "bystander", "m=1"])).code).toBe(0);
   });
 });
+
+describe("doctor --fix keeps what was there first", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const put = async (gw: RunningGateway, path: string, body: string) => (await fetch(`${gw.url}${path}`, { method: "PUT", body })).status;
+  const jobs = async (gw: RunningGateway) => (await readGroups(gw.url)).map((g) => g.labels["job"]!).sort();
+
+  it("a type clash: four new groups do not outvote three long-standing ones; the newcomers go", async () => {
+    const gw = await gateway(["--push.disable-consistency-check"]);
+    for (const job of ["old1", "old2", "old3"]) expect(await put(gw, `/metrics/job/${job}`, "# TYPE shared gauge\nshared 1\n")).toBe(202);
+    await sleep(300);
+    for (const job of ["new1", "new2", "new3", "new4"]) expect(await put(gw, `/metrics/job/${job}`, "# TYPE shared counter\nshared 1\n")).toBe(202);
+    await sleep(200);
+    const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
+    expect(fixed.stdout).toContain("GAUGE was there first");
+    expect(fixed.code, fixed.stdout).toBe(0);
+    expect(await jobs(gw)).toEqual(["old1", "old2", "old3"]);
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(200);
+  });
+
+  it("when push times cannot tell (an old group pushed again after the newcomer), --fix deletes nothing and prints the repairs", async () => {
+    const gw = await gateway(["--push.disable-consistency-check"]);
+    expect(await put(gw, "/metrics/job/old1", "# TYPE shared gauge\nshared 1\n")).toBe(202);
+    await sleep(200);
+    expect(await put(gw, "/metrics/job/new1", "# TYPE shared counter\nshared 1\n")).toBe(202);
+    await sleep(200);
+    expect(await put(gw, "/metrics/job/old2", "# TYPE shared gauge\nshared 1\n")).toBe(202);
+    await sleep(200);
+    const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toContain("pushgw cannot tell which type was there first");
+    expect(fixed.stdout).toContain(`to keep GAUGE, delete: pushgw delete --gateway ${gw.url} --job new1 --no-instance`);
+    expect(await jobs(gw)).toEqual(["new1", "old1", "old2"]);
+  });
+
+  it("an empty-value twin pushed later by curl does not win over the real group: both stay, the repair is printed", async () => {
+    const gw = await gateway(["--push.disable-consistency-check"]);
+    expect((await runCli(["add", "-g", gw.url, "-j", "real", "--no-instance", "-t", "gauge", "real_m=1"])).code).toBe(0);
+    await sleep(300);
+    expect(await put(gw, "/metrics/job/real/instance@base64/=", "# TYPE real_m gauge\nreal_m 2\n")).toBe(202);
+    await sleep(200);
+    const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toContain("pushgw cannot tell which one broke the gateway (more than one of them had successful pushes)");
+    expect(fixed.stdout).toContain(`to delete {job="real"}: pushgw delete --gateway ${gw.url} --job real --no-instance`);
+    expect((await readGroups(gw.url)).map((g) => g.labels).sort((a, b) => Object.keys(a).length - Object.keys(b).length)).toEqual([{ job: "real" }, { job: "real", instance: "" }]);
+  });
+});
