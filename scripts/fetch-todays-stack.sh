@@ -27,7 +27,8 @@ if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev
   apt-get "${apt_opts[@]}" -qq update >&2
 fi
 for pkg in "${packages[@]}"; do
-  version=$(apt-cache "${apt_opts[@]}" show "$pkg" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+  # awk reads to the end: quitting at the first match would kill apt-cache with SIGPIPE, and pipefail the script
+  version=$(apt-cache "${apt_opts[@]}" show "$pkg" 2>/dev/null | awk '/^Version:/ && v == "" {v = $2} END {print v}')
   [ -n "$version" ] || { echo "fetch-todays-stack: Debian unstable has no $pkg" >&2; exit 1; }
   target="$root/unpacked/$pkg-$version"
   if [ ! -d "$target" ]; then

@@ -1,6 +1,6 @@
 import { bytesToBase64Url } from "./base64.js";
 import { formatDuration } from "./duration.js";
-import { buildGroupingPath } from "./grouping-key.js";
+import { buildGroupingPath, existingGroupPath, isPlainLabelName, type LabelNaming } from "./grouping-key.js";
 import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, labelSetId, selectStaleGroups, seriesLabelSetId, shellWord, sortGroups, type Group } from "./groups.js";
 import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap-metrics.js";
 
@@ -23,6 +23,8 @@ export interface GatewayStatus {
   readonly consistencyCheckDisabled: boolean;
   /** --web.telemetry-path, where /metrics is served. */
   readonly telemetryPath: string;
+  /** --push.enable-utf8-names (1.11+): label names in a path are read in the `U__` escaping. */
+  readonly utf8Names?: boolean;
 }
 
 export type Probe = { readonly ok: true } | { readonly ok: false; readonly why: string };
@@ -122,6 +124,9 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   }
   const findings: Finding[] = [];
   const url = facts.url;
+  const naming: LabelNaming | undefined = facts.status === undefined ? undefined : facts.status.utf8Names === true ? "utf8" : "legacy";
+  const deletions = (labelSets: readonly Labels[]): Repair[] => labelSets.flatMap((labels) => deleteRepair(labels, url, naming) ?? []);
+  const deleteWords = (labels: Labels): string => deleteRepair(labels, url, naming)?.command ?? `(no URL names ${formatGroupLabels(labels)} exactly on this gateway)`;
   if (!facts.healthy.ok) findings.push(finding("unhealthy", `the gateway is not healthy: ${facts.healthy.why}`));
   if (!facts.ready.ok) findings.push(finding("not-ready", `the gateway is not ready: ${facts.ready.why}`));
   if (facts.groupsProblem !== undefined) findings.push(finding("groups-unreadable", `cannot read the groups: ${facts.groupsProblem}`));
@@ -141,7 +146,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
         finding("empty-value-twins", summary, {
           details: [...cluster.map((g) => `${formatGroupLabels(g.labels)}: ${describeContent(g, nowMs)}`), `pushgw cannot tell which one broke the gateway (${choice.undecided}), so --fix deletes none; keep one and delete the others yourself`],
           groups: cluster.map((g) => g.labels),
-          advice: cluster.map((g) => `to delete ${formatGroupLabels(g.labels)}: ${deleteRepair(g.labels, url).command}`).join("\n  "),
+          advice: cluster.map((g) => `to delete ${formatGroupLabels(g.labels)}: ${deleteWords(g.labels)}`).join("\n  "),
         }),
       );
     } else {
@@ -149,7 +154,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
         finding("empty-value-twins", summary, {
           details: [`keep ${formatGroupLabels(choice.keep.labels)}: ${describeContent(choice.keep, nowMs)}`, ...choice.drop.map((g) => `delete ${formatGroupLabels(g.labels)}: ${describeContent(g, nowMs)}`)],
           groups: cluster.map((g) => g.labels),
-          repairs: choice.drop.map((g) => deleteRepair(g.labels, url)),
+          repairs: deletions(choice.drop.map((g) => g.labels)),
         }),
       );
     }
@@ -181,7 +186,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
         finding("type-clash", summary, {
           details: [...details, `${first!.type} was there first: every group holding another type was pushed after every group holding it`],
           groups: clash.byType.flatMap((t) => t.groups.map((g) => g.labels)),
-          repairs: drop.map((g) => deleteRepair(g.labels, url)),
+          repairs: deletions(drop.map((g) => g.labels)),
           advice: `or push ${clash.family} again as ${first!.type} into those groups`,
         }),
       );
@@ -190,7 +195,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
         finding("type-clash", summary, {
           details: [...details, "pushgw cannot tell which type was there first (the groups' push times interleave), so --fix deletes none; decide which type is right and delete or re-push the others"],
           groups: clash.byType.flatMap((t) => t.groups.map((g) => g.labels)),
-          advice: clash.byType.map((t) => `to keep ${t.type}, delete: ${clash.byType.filter((o) => o !== t).flatMap((o) => o.groups.map((g) => deleteRepair(g.labels, url).command)).join("; ")}`).join("\n  "),
+          advice: clash.byType.map((t) => `to keep ${t.type}, delete: ${clash.byType.filter((o) => o !== t).flatMap((o) => o.groups.map((g) => deleteWords(g.labels))).join("; ")}`).join("\n  "),
         }),
       );
     }
@@ -220,7 +225,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
       findings.push(
         finding("stale", `${formatGroupLabels(group.labels)} has had no successful push for longer than ${formatDuration(options.olderThanMs)} (last: ${formatAge(group.lastPushTime ?? group.lastFailureTime, nowMs)})`, {
           groups: [group.labels],
-          repairs: [deleteRepair(group.labels, url)],
+          repairs: deletions([group.labels]),
         }),
       );
       hold(group.labels);
@@ -248,7 +253,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
             ? ["it holds nothing: no push to it ever succeeded"]
             : ["the gateway still serves what the last successful push sent; push again with -v to see the gateway's answer"],
           groups: [group.labels],
-          repairs: empty ? [deleteRepair(group.labels, url)] : [],
+          repairs: empty ? deletions([group.labels]) : [],
         }),
       );
       if (empty) hold(group.labels);
@@ -296,9 +301,16 @@ function finding(kind: FindingKind, summary: string, rest: Partial<Omit<Finding,
   return { kind, severity: rest.severity ?? "problem", summary, details: rest.details ?? [], groups: rest.groups ?? [], repairs: rest.repairs ?? [], ...(rest.advice ? { advice: rest.advice } : {}) };
 }
 
-function deleteRepair(labels: Labels, url: string): Repair {
-  const key = groupingKeyOf({ labels } as Group);
-  return { labels, method: "DELETE", path: buildGroupingPath(key), command: `pushgw delete ${groupFlags(labels, url)}` };
+/**
+ * The DELETE of exactly this group, built from its exact labels (see existingGroupPath), or
+ * undefined when no URL names it on this gateway. A pushgw command where pushgw's flags can name
+ * the group, curl where only an escaped label name can.
+ */
+function deleteRepair(labels: Labels, url: string, naming: LabelNaming | undefined): Repair | undefined {
+  const address = existingGroupPath(labels, naming);
+  if (!("path" in address)) return undefined;
+  const command = Object.keys(labels).every(isPlainLabelName) ? `pushgw delete ${groupFlags(labels, url)}` : `curl -X DELETE ${shellWord(url + address.path)}`;
+  return { labels, method: "DELETE", path: address.path, command };
 }
 
 /**
@@ -308,7 +320,7 @@ function deleteRepair(labels: Labels, url: string): Repair {
  */
 function markEndedRepair(group: Group, url: string): Repair | undefined {
   const running = Object.keys(group.families).find((name) => name.endsWith("_running") && group.families[name.replace(/_running$/, "_last_start_timestamp_seconds")] !== undefined);
-  if (running === undefined || Object.values(group.labels).some((v) => v === "")) return undefined;
+  if (running === undefined || Object.values(group.labels).some((v) => v === "") || !Object.keys(group.labels).every(isPlainLabelName)) return undefined;
   const names = wrapMetricNames(running.slice(0, -"_running".length));
   const key = groupingKeyOf(group);
   return {
@@ -441,7 +453,7 @@ export function nonUtf8Labels(answer: string): Array<{ name: string; bytes: Uint
 /** The path that DELETEs `group` by the exact bytes of its one non-UTF-8 label value, if they are known. */
 function rawPathFor(group: Group, known: ReadonlyArray<{ name: string; bytes: Uint8Array }>): string | undefined {
   const bad = Object.entries(group.labels).filter(([, value]) => value.includes("\uFFFD"));
-  if (bad.length !== 1 || bad[0]![0] === "job") return undefined;
+  if (bad.length !== 1 || bad[0]![0] === "job" || !Object.keys(group.labels).every(isPlainLabelName)) return undefined;
   const [name, shown] = bad[0]!;
   const match = known.filter((k) => k.name === name && asGoShowsIt(k.bytes) === shown);
   if (match.length !== 1) return undefined;
@@ -536,6 +548,7 @@ export function parseGatewayStatus(body: string): GatewayStatus | undefined {
     persistenceFile: flag("persistence.file"),
     consistencyCheckDisabled: flag("push.disable-consistency-check") === "true",
     telemetryPath: telemetryPath !== undefined && telemetryPath.startsWith("/") ? telemetryPath : "/metrics",
+    utf8Names: flag("push.enable-utf8-names") === "true",
   };
 }
 

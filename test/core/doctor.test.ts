@@ -223,7 +223,8 @@ describe("what the gateway says about itself", () => {
       status: "success",
       data: { build_information: { version: "1.5.1" }, flags: { "persistence.file": "", "push.disable-consistency-check": "true", "web.telemetry-path": "/m" } },
     });
-    expect(parseGatewayStatus(body)).toEqual({ version: "1.5.1", persistenceFile: "", consistencyCheckDisabled: true, telemetryPath: "/m" });
+    expect(parseGatewayStatus(body)).toEqual({ version: "1.5.1", persistenceFile: "", consistencyCheckDisabled: true, telemetryPath: "/m", utf8Names: false });
+    expect(parseGatewayStatus(JSON.stringify({ data: { flags: { "push.enable-utf8-names": "true" } } }))).toMatchObject({ utf8Names: true });
     expect(parseGatewayStatus("<html>")).toBeUndefined();
     expect(parseGatewayStatus('{"data":{}}')).toBeUndefined();
     expect(parseGatewayStatus('{"data":{"flags":{"web.telemetry-path":"x"}}}')).toMatchObject({ version: undefined, telemetryPath: "/metrics" });

@@ -1,6 +1,10 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
+import { todaysStack } from "../helpers/todays-stack.js";
 
 /**
  * The gateway and other people's data survive pushgw (issue #24): the debris a refused push
@@ -101,5 +105,73 @@ describe("doctor --fix keeps what was there first", () => {
     expect(fixed.stdout).toContain("pushgw cannot tell which one broke the gateway (more than one of them had successful pushes)");
     expect(fixed.stdout).toContain(`to delete {job="real"}: pushgw delete --gateway ${gw.url} --job real --no-instance`);
     expect((await readGroups(gw.url)).map((g) => g.labels).sort((a, b) => Object.keys(a).length - Object.keys(b).length)).toEqual([{ job: "real" }, { job: "real", instance: "" }]);
+  });
+});
+
+describe("a selector deletes exactly what it selects (Pushgateway 1.11 with UTF-8 names)", () => {
+  const utf8Gateway = (extra: string[] = []) => gateway(["--push.enable-utf8-names", ...extra], todaysStack().pushgateway);
+  /** Another client (curl) makes a group by a path it chose. */
+  const make = async (gw: RunningGateway, path: string) => expect([200, 202]).toContain((await fetch(`${gw.url}${path}`, { method: "PUT", body: "m 1\n" })).status);
+  const labelsOf = async (gw: RunningGateway, job: string) =>
+    (await readGroups(gw.url))
+      .filter((g) => g.labels["job"] === job)
+      .map((g) => JSON.stringify(Object.fromEntries(Object.entries(g.labels).sort())))
+      .sort();
+
+  it("a label name holding / or . is deleted by its escaped name, never through a URL naming another group", async () => {
+    const gw = await utf8Gateway();
+    await make(gw, "/metrics/job/victim/U__instance_2f_h1_2f_y/v"); // {"instance/h1/y"="v"}
+    await make(gw, "/metrics/job/victim/instance/h1/y/v"); // {instance="h1", y="v"}: what the raw name would name
+    await make(gw, "/metrics/job/victim/a.b/c"); // {"a.b"="c"}
+    const run = await runCli(["delete", "-g", gw.url, "--match", "job=victim", "--match", "instance=", "--yes"]);
+    expect(run.stderr).toContain("delete --match: deleted 2 group(s)");
+    expect(run.code).toBe(0);
+    expect(await labelsOf(gw, "victim")).toEqual([JSON.stringify({ instance: "h1", job: "victim", y: "v" })]);
+  });
+
+  it("a legacy name that begins with U__ is sent escaped, since this gateway unescapes it (U__foo would be foo)", async () => {
+    const gw = await utf8Gateway();
+    await make(gw, "/metrics/job/victim2/U__U____foo/z"); // {U__foo="z"}
+    await make(gw, "/metrics/job/victim2/foo/z"); // {foo="z"}: what U__foo/z names on this gateway
+    const run = await runCli(["delete", "-g", gw.url, "--match", "U__foo=z", "--yes"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await labelsOf(gw, "victim2")).toEqual([JSON.stringify({ foo: "z", job: "victim2" })]);
+  });
+
+  it("prune and doctor --fix address such groups the same way", async () => {
+    const gw = await utf8Gateway(["--push.disable-consistency-check"]);
+    await make(gw, "/metrics/job/old/U__instance_2f_h1_2f_y/v");
+    await make(gw, "/metrics/job/old/instance/h1/y/v");
+    await new Promise((r) => setTimeout(r, 1100));
+    await make(gw, "/metrics/job/old/instance/h1/y/v");
+    const prune = await runCli(["prune", "-g", gw.url, "--older-than", "1s", "--yes"]);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(await labelsOf(gw, "old")).toEqual([JSON.stringify({ instance: "h1", job: "old", y: "v" })]);
+
+    // A type clash whose newcomer carries a name with a slash: --fix deletes it by its escaped name.
+    await make(gw, "/metrics/job/typed/instance/h1/y/v");
+    expect((await fetch(`${gw.url}/metrics/job/typed/instance/h1/y/v`, { method: "PUT", body: "# TYPE t gauge\nt 1\n" })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${gw.url}/metrics/job/typed/U__instance_2f_h1_2f_y/v`, { method: "PUT", body: "# TYPE t counter\nt 1\n" })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 200));
+    const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
+    expect(fixed.stdout).toContain(`curl -X DELETE ${gw.url}/metrics/job/typed/U__instance_2f_h1_2f_y/v`);
+    expect(await labelsOf(gw, "typed")).toEqual([JSON.stringify({ instance: "h1", job: "typed", y: "v" })]);
+  });
+
+  it("a name the gateway cannot be addressed by (UTF-8 names turned off since): left in place, said, exit 1", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "pushgw-utf8-")), "persisted");
+    const before = await utf8Gateway([`--persistence.file=${file}`]);
+    await make(before, "/metrics/job/kept/U__a_2f_b/c");
+    await make(before, "/metrics/job/kept/d/e");
+    await before.stop();
+    running = running.filter((gw) => gw !== before);
+    const gw = await gateway([`--persistence.file=${file}`], todaysStack().pushgateway);
+    expect(await labelsOf(gw, "kept")).toHaveLength(2);
+    const run = await runCli(["delete", "-g", gw.url, "--match", "job=kept", "--yes"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('cannot delete {job="kept", a/b="c"}: the label name "a/b" is not one this gateway reads in a path');
+    expect(run.stderr).toContain("1 selected group(s) left in place");
+    expect(await labelsOf(gw, "kept")).toEqual([JSON.stringify({ "a/b": "c", job: "kept" })]);
   });
 });

@@ -57,8 +57,10 @@ export function ensurePushgatewayBinary(): string {
  * `binary` runs that Pushgateway instead (todaysStack().pushgateway, for what only 1.11 does).
  */
 export async function startPushgateway(extraArgs: readonly string[] = [], port = 0, binary = ensurePushgatewayBinary()): Promise<RunningGateway> {
-  // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib).
-  const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...extraArgs], {
+  // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib),
+  // unless the test names a file (the flag may be given once).
+  const persistence = extraArgs.some((arg) => arg.startsWith("--persistence.file=")) ? [] : ["--persistence.file="];
+  const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, ...persistence, ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const listening = await new Promise<number>((resolve, reject) => {
