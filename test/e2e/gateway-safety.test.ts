@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { startFaultProxy, type Fault } from "../helpers/fault-proxy.js";
 import { readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
 import { todaysStack } from "../helpers/todays-stack.js";
@@ -173,5 +174,32 @@ describe("a selector deletes exactly what it selects (Pushgateway 1.11 with UTF-
     expect(run.stderr).toContain('cannot delete {job="kept", a/b="c"}: the label name "a/b" is not one this gateway reads in a path');
     expect(run.stderr).toContain("1 selected group(s) left in place");
     expect(await labelsOf(gw, "kept")).toEqual([JSON.stringify({ "a/b": "c", job: "kept" })]);
+  });
+});
+
+describe("bounded work", () => {
+  it("doctor --fix examines the gateway once after its repairs, reading only the groups while a DELETE is still queued", async () => {
+    const gw = await gateway();
+    expect((await fetch(`${gw.url}/metrics/job/twin/instance@base64/=`, { method: "PUT", body: "twin_m 1\n" })).status).toBe(200);
+    expect((await fetch(`${gw.url}/metrics/job/twin`, { method: "PUT", body: "twin_m 2\n" })).status).toBe(400);
+    // The proxy answers the repair's DELETE itself (202, as a gateway with a full queue would) and drops it: the repair never shows.
+    const faults: Fault[] = [];
+    let armed = false;
+    const proxy = await startFaultProxy(gw.url, faults, async ({ url }) => {
+      if (url === "/api/v1/metrics" && !armed) {
+        armed = true;
+        faults.push({ kind: "status", status: 202 });
+      }
+    });
+    try {
+      const run = await runCli(["doctor", "-g", proxy.url, "--fix", "--yes"], { timeoutMs: 60_000 });
+      expect(run.code).toBe(1);
+      const asked = (path: string) => proxy.seen.filter((s) => s.url === path).length;
+      expect(asked("/-/healthy")).toBe(2);
+      expect(proxy.seen.filter((s) => s.method === "DELETE").map((s) => s.fault)).toEqual(["status"]);
+      expect(asked("/api/v1/metrics")).toBe(12);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
