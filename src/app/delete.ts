@@ -36,7 +36,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
     if (siblings.length === 0) lines.push(`${gateway.target === "textfile" ? "the directory" : "the gateway"} holds no group of job ${JSON.stringify(key.job)}`);
     else {
       lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
-      const width = Math.max(...siblings.map((g) => formatGroupLabels(g.labels).length));
+      const width = siblings.reduce((widest, g) => Math.max(widest, formatGroupLabels(g.labels).length), 0);
       for (const g of siblings) lines.push(`  ${formatGroupLabels(g.labels).padEnd(width)}  ${deleteCommandFor(g)}`);
     }
     deps.out.info(lines.join("\n"));

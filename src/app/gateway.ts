@@ -67,8 +67,11 @@ export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
 
 /** An answer to a write is a status line and at most a short message: read no more than this. */
 export const WRITE_ANSWER_LIMIT = 64 * 1024;
-/** `/api/v1/metrics` of a gateway holding many groups is large, but never this large. */
-export const READ_ANSWER_LIMIT = 256 * 1024 * 1024;
+/**
+ * `/api/v1/metrics` of a gateway holding many groups is large (100,000 wrapped groups: about
+ * 290 MB), but never this large; it also stays below the longest string V8 can hold (2^29 - 24).
+ */
+export const READ_ANSWER_LIMIT = 480 * 1024 * 1024;
 
 export interface GatewayCall {
   readonly method: HttpMethod;
@@ -227,6 +230,15 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
     async readGroups(baseUrl = transport.gateways[0]!.baseUrl) {
       const endpoint = named.get(baseUrl) ?? bare(baseUrl);
       const outcome = await exchange(endpoint, { method: "GET", path: "/api/v1/metrics" }, {}, READ_ANSWER_LIMIT);
+      if (outcome.kind === "failed" && outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+        // Taken with a 2xx: only an answer past the limit fails so.
+        return {
+          kind: "failed",
+          error: new GatewayError(`GET ${outcome.url}: the list of groups is larger than ${READ_ANSWER_LIMIT / 1024 / 1024} MiB, more than any real gateway's (100,000 wrapped groups are about 290 MB); pushgw stopped reading it`, {
+            hint: "check that --gateway points at a Pushgateway; a gateway that really holds that much needs its groups deleted by other means (curl -X DELETE, or its admin API's wipe)",
+          }),
+        };
+      }
       if (outcome.kind === "failed") return { kind: "failed", error: outcome.error };
       if (outcome.kind !== "delivered") return { kind: "failed", error: new GatewayError(`GET ${outcome.url}: not delivered`) };
       const decoded = decodeGroups(outcome.body, outcome.url);

@@ -203,3 +203,46 @@ describe("bounded work", () => {
     }
   });
 });
+
+describe("huge or hostile group lists", () => {
+  /** The JSON API's answer listing `count` groups of one pushed metric, as the gateway words them. */
+  const listing = (count: number) =>
+    `{"status":"success","data":[${Array.from({ length: count }, (_, i) => `{"labels":{"job":"fleet","instance":"host-${i}"},"last_push_successful":true,"push_time_seconds":{"time_stamp":"2026-12-06T00:00:00Z","type":"GAUGE","help":"Last Unix time when changing this group in the Pushgateway succeeded.","metrics":[{"labels":{"job":"fleet","instance":"host-${i}"},"value":"1.7965e+09"}]},"m":{"time_stamp":"2026-12-06T00:00:00Z","type":"GAUGE","metrics":[{"labels":{"job":"fleet","instance":"host-${i}"},"value":"1"}]}}`).join(",")}]}`;
+
+  it("an answer listing 200,000 groups is listed whole", { timeout: 240_000 }, async () => {
+    const gw = await gateway();
+    const proxy = await startFaultProxy(gw.url, [{ kind: "status", status: 200, body: listing(200_000), headers: { "content-type": "application/json" } }]);
+    try {
+      const run = await runCli(["list", "-g", proxy.url], { timeoutMs: 200_000 });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout.trimEnd().split("\n")).toHaveLength(200_001);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("an answer listing more than 500,000 groups is refused with a clear message", { timeout: 240_000 }, async () => {
+    const gw = await gateway();
+    const proxy = await startFaultProxy(gw.url, [{ kind: "status", status: 200, body: listing(500_001), headers: { "content-type": "application/json" } }]);
+    try {
+      const run = await runCli(["list", "-g", proxy.url], { timeoutMs: 200_000 });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("it lists more than 500,000 groups, more than any real gateway holds");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("an answer that never ends is read up to its limit, and said so", { timeout: 240_000 }, async () => {
+    const gw = await gateway();
+    const proxy = await startFaultProxy(gw.url, [{ kind: "stream", status: 200 }]);
+    try {
+      const run = await runCli(["list", "-g", proxy.url, "--timeout", "120s"], { timeoutMs: 200_000 });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("the list of groups is larger than 480 MiB, more than any real gateway's");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
