@@ -34,6 +34,7 @@ export function todaysStack(): TodaysStack {
     throw new Error(
       `these tests need the newest Pushgateway, Prometheus, node_exporter and VictoriaMetrics from Debian unstable, ` +
         `fetched by scripts/fetch-todays-stack.sh (apt-get download from the mirror this machine's sources name), which failed:\n${String((error as { stderr?: string }).stderr ?? error)}`,
+      { cause: error },
     );
   }
   const found: Partial<Record<keyof TodaysStack, string>> = {};
