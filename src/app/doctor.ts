@@ -1,6 +1,6 @@
 import { clockSkewMs, diagnose, diagnosisJson, needsAttention, parseGatewayStatus, renderReport, repairsOf, type Diagnosis, type GatewayFacts, type Probe, type Repair } from "../core/doctor.js";
 import { UsageError } from "../core/errors.js";
-import type { Group } from "../core/groups.js";
+import { labelSetId, type Group } from "../core/groups.js";
 import { singleLine } from "../core/printable.js";
 import { openGateway, type CallOutcome, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
@@ -50,13 +50,15 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<num
     else deps.out.warn(`failed: ${repair.command}: ${outcome.kind === "failed" ? outcome.error.message : "not sent"}`);
   }
 
-  // The gateway answers a DELETE once it is queued: ask again until the repairs show.
-  const ran = new Set(results.filter((r) => r.outcome.kind === "delivered").map((r) => `${r.repair.method} ${r.repair.path}`));
-  let after = await examine(gateway, options, deps);
-  for (let attempt = 1; attempt < READ_BACK_ATTEMPTS && repairsOf(after).some((r) => ran.has(`${r.method} ${r.path}`)); attempt++) {
-    await deps.clock.sleep(READ_BACK_PAUSE_MS);
-    after = await examine(gateway, options, deps);
+  // The gateway answers a DELETE once it is queued: read the groups back until the repairs
+  // show, then examine once (a whole examination per attempt cost the analysis ten times over).
+  const ran = results.filter((r) => r.outcome.kind === "delivered").map((r) => r.repair);
+  for (let attempt = 0; attempt < READ_BACK_ATTEMPTS && ran.length > 0; attempt++) {
+    if (attempt > 0) await deps.clock.sleep(READ_BACK_PAUSE_MS);
+    const read = await gateway.readGroups();
+    if (read.kind !== "read" || repairsShow(ran, read.groups)) break;
   }
+  const after = await examine(gateway, options, deps);
   if (options.json) {
     const fixed = results.map(({ repair, outcome }) => ({ command: repair.command, done: outcome.kind === "delivered", ...(outcome.kind === "failed" ? { error: outcome.error.message } : {}) }));
     deps.out.result(JSON.stringify({ ...diagnosisJson(before), fixed, after: diagnosisJson(after) }, null, 2));
@@ -111,6 +113,15 @@ async function examine(gateway: Gateway, options: DoctorOptions, deps: Deps): Pr
     groupsProblem,
   };
   return diagnose(facts, groups, deps.clock.now(), options);
+}
+
+/** True when every repair shows in the groups: a deleted group gone, a run marked ended no longer running. */
+function repairsShow(repairs: readonly Repair[], groups: readonly Group[]): boolean {
+  const byLabels = new Map(groups.map((g) => [labelSetId(g.labels), g]));
+  return repairs.every((repair) => {
+    const group = byLabels.get(labelSetId(repair.labels));
+    return repair.method === "DELETE" ? group === undefined : group === undefined || !group.running;
+  });
 }
 
 function unreachable(url: string, why: string): GatewayFacts {

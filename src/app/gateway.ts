@@ -67,8 +67,11 @@ export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4";
 
 /** An answer to a write is a status line and at most a short message: read no more than this. */
 export const WRITE_ANSWER_LIMIT = 64 * 1024;
-/** `/api/v1/metrics` of a gateway holding many groups is large, but never this large. */
-export const READ_ANSWER_LIMIT = 256 * 1024 * 1024;
+/**
+ * `/api/v1/metrics` of a gateway holding many groups is large (100,000 wrapped groups: about
+ * 290 MB), but never this large; it also stays below the longest string V8 can hold (2^29 - 24).
+ */
+export const READ_ANSWER_LIMIT = 480 * 1024 * 1024;
 
 export interface GatewayCall {
   readonly method: HttpMethod;
@@ -114,8 +117,8 @@ export interface Gateway {
   sendTo(baseUrl: string, call: GatewayCall, limits?: DeliveryLimits): Promise<CallOutcome>;
   /** True when this run names the gateway, so its secrets go there. */
   names(baseUrl: string): boolean;
-  /** The groups of the one gateway list, prune and delete --match work on. */
-  readGroups(): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
+  /** The groups of the one gateway list, prune and delete --match work on (or of `baseUrl`, one this run names). */
+  readGroups(baseUrl?: string): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
   /** What --dry-run prints: each request as it would go out, secrets hidden. */
   dryRun(call: GatewayCall): void;
 }
@@ -224,9 +227,18 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
         }),
       );
     },
-    async readGroups() {
-      const endpoint = named.get(transport.gateways[0]!.baseUrl)!;
+    async readGroups(baseUrl = transport.gateways[0]!.baseUrl) {
+      const endpoint = named.get(baseUrl) ?? bare(baseUrl);
       const outcome = await exchange(endpoint, { method: "GET", path: "/api/v1/metrics" }, {}, READ_ANSWER_LIMIT);
+      if (outcome.kind === "failed" && outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+        // Taken with a 2xx: only an answer past the limit fails so.
+        return {
+          kind: "failed",
+          error: new GatewayError(`GET ${outcome.url}: the list of groups is larger than ${READ_ANSWER_LIMIT / 1024 / 1024} MiB, more than any real gateway's (100,000 wrapped groups are about 290 MB); pushgw stopped reading it`, {
+            hint: "check that --gateway points at a Pushgateway; a gateway that really holds that much needs its groups deleted by other means (curl -X DELETE, or its admin API's wipe)",
+          }),
+        };
+      }
       if (outcome.kind === "failed") return { kind: "failed", error: outcome.error };
       if (outcome.kind !== "delivered") return { kind: "failed", error: new GatewayError(`GET ${outcome.url}: not delivered`) };
       const decoded = decodeGroups(outcome.body, outcome.url);
@@ -463,10 +475,10 @@ const COLLISION_WORDS = "was collected before with the same name and label value
 async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, baseUrl: string, gateway: Gateway, deps: Deps): Promise<CallOutcome> {
   if (outcome.kind !== "failed" || outcome.status !== 400 || call.key === undefined || !outcome.error.message.includes(COLLISION_WORDS)) return outcome;
   const key = call.key;
-  const listed = await gateway.sendTo(baseUrl, { method: "GET", path: "/api/v1/metrics" }, { retries: 1 });
-  if (listed.kind !== "delivered") return outcome;
-  const groups = decodeGroups(listed.body, listed.url);
-  if (groups instanceof GatewayError) return outcome;
+  // Read as list reads it: the list of a gateway with many groups is far larger than a write's answer.
+  const listed = await gateway.readGroups(baseUrl);
+  if (listed.kind !== "read") return outcome;
+  const groups = listed.groups;
   const ours = groups.find((g) => groupHasKey(g, key));
   const twins = emptyValueTwins(groups, key);
   if (twins.length === 0) return outcome;

@@ -1,7 +1,8 @@
+import { parseGatewayStatus } from "../core/doctor.js";
 import { GatewayError, UsageError } from "../core/errors.js";
 import { singleLine } from "../core/printable.js";
-import { buildGroupingPath } from "../core/grouping-key.js";
-import { formatAge, formatGroupLabels, groupingKeyOf, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { existingGroupPath, isPlainLabelName, type LabelNaming } from "../core/grouping-key.js";
+import { formatAge, formatGroupLabels, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 
@@ -38,9 +39,30 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   };
   // A view's age counts from when it was asked for: a slow answer is already old.
   const listedAt = deps.clock.monotonic();
-  const listed = sortGroups(select(await fetchGroups(gateway)));
-  if (listed.length === 0) {
+  const selected = sortGroups(select(await fetchGroups(gateway)));
+  if (selected.length === 0) {
     deps.out.info(`${options.command}: no group matches; nothing to delete`);
+    return 0;
+  }
+  // Each group is deleted by a path built from its exact labels, or not at all.
+  const naming = await labelNamingFor(gateway, baseUrl, selected);
+  const paths = new Map<Group, string>();
+  const unaddressable: Array<{ group: Group; why: string }> = [];
+  for (const group of selected) {
+    const address = existingGroupPath(group.labels, naming);
+    if ("path" in address) paths.set(group, address.path);
+    else unaddressable.push({ group, why: address.problem });
+  }
+  for (const { group, why } of unaddressable) deps.out.warn(`cannot delete ${formatGroupLabels(group.labels)}: ${why}; pushgw deletes a group only by a URL that names it exactly`);
+  const listed = selected.filter((g) => paths.has(g));
+  const refuseUnaddressable = (): void => {
+    if (unaddressable.length === 0) return;
+    throw new GatewayError(`${unaddressable.length} selected group(s) left in place: no URL names them exactly on this gateway`, {
+      hint: "a gateway started with --push.enable-utf8-names reads such label names escaped (U__); delete them with a client that knows how this gateway stores them",
+    });
+  };
+  if (listed.length === 0) {
+    refuseUnaddressable();
     return 0;
   }
   const now = deps.clock.now();
@@ -51,6 +73,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   }
   if (options.dryRun) {
     deps.out.info(`${options.command}: ${listed.length} group(s) would be deleted (dry run: nothing was)`);
+    refuseUnaddressable();
     return 0;
   }
   if (!options.yes && !(await deps.input.confirm(`Delete ${listed.length} group(s) from ${baseUrl}?`))) {
@@ -94,7 +117,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
           continue;
         }
       }
-      const result = await gateway.sendTo(baseUrl, { method: "DELETE", path: buildGroupingPath(groupingKeyOf(group)) });
+      const result = await gateway.sendTo(baseUrl, { method: "DELETE", path: paths.get(group)! });
       if (result.kind === "delivered") deleted.push(group);
       else if (result.kind === "failed") failed.push(result.error);
       done++;
@@ -109,6 +132,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   for (const { group, why } of skipped) deps.out.info(`skipped ${formatGroupLabels(group.labels)}: ${why}`);
   const parts = [`deleted ${deleted.length - unconfirmed.length} group(s)`];
   if (skipped.length > 0) parts.push(`skipped ${skipped.length}`);
+  if (unaddressable.length > 0) parts.push(`${unaddressable.length} left in place (no exact URL)`);
   if (failed.length > 0) parts.push(`${failed.length} failed`);
   if (unconfirmed.length > 0) parts.push(`${unconfirmed.length} still listed after the DELETE`);
   deps.out.info(`${options.command}: ${parts.join(", ")}`);
@@ -120,7 +144,19 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
       hint: "its write queue may be full; run the command again later",
     });
   }
+  refuseUnaddressable();
   return 0;
+}
+
+/**
+ * How the gateway reads label names in a path: asked (its /api/v1/status) only when a group's
+ * names depend on it, so that legacy names cost nothing. Undefined when it cannot be told.
+ */
+export async function labelNamingFor(gateway: Gateway, baseUrl: string, groups: readonly Group[]): Promise<LabelNaming | undefined> {
+  if (groups.every((g) => Object.keys(g.labels).every(isPlainLabelName))) return "legacy";
+  const answer = await gateway.sendTo(baseUrl, { method: "GET", path: "/api/v1/status" });
+  const status = answer.kind === "delivered" ? parseGatewayStatus(answer.body) : undefined;
+  return status === undefined ? undefined : status.utf8Names === true ? "utf8" : "legacy";
 }
 
 async function confirmGone(deleted: readonly Group[], gateway: Gateway, deps: Deps): Promise<Group[]> {

@@ -1,6 +1,6 @@
 import { bytesToBase64Url } from "./base64.js";
 import { formatDuration } from "./duration.js";
-import { buildGroupingPath } from "./grouping-key.js";
+import { buildGroupingPath, existingGroupPath, isPlainLabelName, type LabelNaming } from "./grouping-key.js";
 import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, labelSetId, selectStaleGroups, seriesLabelSetId, shellWord, sortGroups, type Group } from "./groups.js";
 import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap-metrics.js";
 
@@ -23,6 +23,8 @@ export interface GatewayStatus {
   readonly consistencyCheckDisabled: boolean;
   /** --web.telemetry-path, where /metrics is served. */
   readonly telemetryPath: string;
+  /** --push.enable-utf8-names (1.11+): label names in a path are read in the `U__` escaping. */
+  readonly utf8Names?: boolean;
 }
 
 export type Probe = { readonly ok: true } | { readonly ok: false; readonly why: string };
@@ -122,6 +124,9 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   }
   const findings: Finding[] = [];
   const url = facts.url;
+  const naming: LabelNaming | undefined = facts.status === undefined ? undefined : facts.status.utf8Names === true ? "utf8" : "legacy";
+  const deletions = (labelSets: readonly Labels[]): Repair[] => labelSets.flatMap((labels) => deleteRepair(labels, url, naming) ?? []);
+  const deleteWords = (labels: Labels): string => deleteRepair(labels, url, naming)?.command ?? `(no URL names ${formatGroupLabels(labels)} exactly on this gateway)`;
   if (!facts.healthy.ok) findings.push(finding("unhealthy", `the gateway is not healthy: ${facts.healthy.why}`));
   if (!facts.ready.ok) findings.push(finding("not-ready", `the gateway is not ready: ${facts.ready.why}`));
   if (facts.groupsProblem !== undefined) findings.push(finding("groups-unreadable", `cannot read the groups: ${facts.groupsProblem}`));
@@ -133,15 +138,26 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   const isHandled = (group: Group) => handled.has(labelSetId(group.labels));
 
   for (const cluster of emptyValueTwinClusters(sorted)) {
-    const { keep, drop } = chooseTwinToKeep(cluster);
+    const choice = chooseTwinToKeep(cluster);
     const names = cluster.map((g) => formatGroupLabels(g.labels));
-    findings.push(
-      finding("empty-value-twins", `${listWords(names)} expose the same series: to Prometheus an empty label value is no label, so the gateway's /metrics fails and it refuses every push`, {
-        details: [`keep ${formatGroupLabels(keep.labels)}: ${describeContent(keep, nowMs)}`, ...drop.map((g) => `delete ${formatGroupLabels(g.labels)}: ${describeContent(g, nowMs)}`)],
-        groups: cluster.map((g) => g.labels),
-        repairs: drop.map((g) => deleteRepair(g.labels, url)),
-      }),
-    );
+    const summary = `${listWords(names)} expose the same series: to Prometheus an empty label value is no label, so the gateway's /metrics fails and it refuses every push`;
+    if ("undecided" in choice) {
+      findings.push(
+        finding("empty-value-twins", summary, {
+          details: [...cluster.map((g) => `${formatGroupLabels(g.labels)}: ${describeContent(g, nowMs)}`), `pushgw cannot tell which one broke the gateway (${choice.undecided}), so --fix deletes none; keep one and delete the others yourself`],
+          groups: cluster.map((g) => g.labels),
+          advice: cluster.map((g) => `to delete ${formatGroupLabels(g.labels)}: ${deleteWords(g.labels)}`).join("\n  "),
+        }),
+      );
+    } else {
+      findings.push(
+        finding("empty-value-twins", summary, {
+          details: [`keep ${formatGroupLabels(choice.keep.labels)}: ${describeContent(choice.keep, nowMs)}`, ...choice.drop.map((g) => `delete ${formatGroupLabels(g.labels)}: ${describeContent(g, nowMs)}`)],
+          groups: cluster.map((g) => g.labels),
+          repairs: deletions(choice.drop.map((g) => g.labels)),
+        }),
+      );
+    }
     cluster.forEach((g) => hold(g.labels));
   }
 
@@ -161,15 +177,29 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   }
 
   for (const clash of typeClashes(sorted)) {
-    findings.push(
-      finding("type-clash", `${clash.family} is held as ${listWords(clash.byType.map((t) => t.type))} in different groups: pushes of it are refused ("is not a ${clash.byType[0]!.type}") and /metrics fails`, {
-        details: clash.byType.map((t) => `${t.type} in ${t.groups.map((g) => formatGroupLabels(g.labels)).join(", ")}`),
-        groups: clash.byType.flatMap((t) => t.groups.map((g) => g.labels)),
-        repairs: clash.byType.slice(1).flatMap((t) => t.groups.map((g) => deleteRepair(g.labels, url))),
-        advice: `or push ${clash.family} again as ${clash.byType[0]!.type} into those groups`,
-      }),
-    );
-    clash.byType.slice(1).forEach((t) => t.groups.forEach((g) => hold(g.labels)));
+    const [first, ...newer] = clash.byType;
+    const summary = `${clash.family} is held as ${listWords(clash.byType.map((t) => t.type))} in different groups: pushes of it are refused ("is not a ${first!.type}") and /metrics fails`;
+    const details = clash.byType.map((t) => `${t.type} in ${t.groups.map((g) => formatGroupLabels(g.labels)).join(", ")}`);
+    const drop = newer.flatMap((t) => t.groups);
+    if (clash.firstKnown) {
+      findings.push(
+        finding("type-clash", summary, {
+          details: [...details, `${first!.type} was there first: every group holding another type was pushed after every group holding it`],
+          groups: clash.byType.flatMap((t) => t.groups.map((g) => g.labels)),
+          repairs: deletions(drop.map((g) => g.labels)),
+          advice: `or push ${clash.family} again as ${first!.type} into those groups`,
+        }),
+      );
+    } else {
+      findings.push(
+        finding("type-clash", summary, {
+          details: [...details, "pushgw cannot tell which type was there first (the groups' push times interleave), so --fix deletes none; decide which type is right and delete or re-push the others"],
+          groups: clash.byType.flatMap((t) => t.groups.map((g) => g.labels)),
+          advice: clash.byType.map((t) => `to keep ${t.type}, delete: ${clash.byType.filter((o) => o !== t).flatMap((o) => o.groups.map((g) => deleteWords(g.labels))).join("; ")}`).join("\n  "),
+        }),
+      );
+    }
+    drop.forEach((g) => hold(g.labels));
   }
 
   if (!facts.metricsEndpoint.ok) {
@@ -195,7 +225,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
       findings.push(
         finding("stale", `${formatGroupLabels(group.labels)} has had no successful push for longer than ${formatDuration(options.olderThanMs)} (last: ${formatAge(group.lastPushTime ?? group.lastFailureTime, nowMs)})`, {
           groups: [group.labels],
-          repairs: [deleteRepair(group.labels, url)],
+          repairs: deletions([group.labels]),
         }),
       );
       hold(group.labels);
@@ -223,7 +253,7 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
             ? ["it holds nothing: no push to it ever succeeded"]
             : ["the gateway still serves what the last successful push sent; push again with -v to see the gateway's answer"],
           groups: [group.labels],
-          repairs: empty ? [deleteRepair(group.labels, url)] : [],
+          repairs: empty ? deletions([group.labels]) : [],
         }),
       );
       if (empty) hold(group.labels);
@@ -271,9 +301,16 @@ function finding(kind: FindingKind, summary: string, rest: Partial<Omit<Finding,
   return { kind, severity: rest.severity ?? "problem", summary, details: rest.details ?? [], groups: rest.groups ?? [], repairs: rest.repairs ?? [], ...(rest.advice ? { advice: rest.advice } : {}) };
 }
 
-function deleteRepair(labels: Labels, url: string): Repair {
-  const key = groupingKeyOf({ labels } as Group);
-  return { labels, method: "DELETE", path: buildGroupingPath(key), command: `pushgw delete ${groupFlags(labels, url)}` };
+/**
+ * The DELETE of exactly this group, built from its exact labels (see existingGroupPath), or
+ * undefined when no URL names it on this gateway. A pushgw command where pushgw's flags can name
+ * the group, curl where only an escaped label name can.
+ */
+function deleteRepair(labels: Labels, url: string, naming: LabelNaming | undefined): Repair | undefined {
+  const address = existingGroupPath(labels, naming);
+  if (!("path" in address)) return undefined;
+  const command = Object.keys(labels).every(isPlainLabelName) ? `pushgw delete ${groupFlags(labels, url)}` : `curl -X DELETE ${shellWord(url + address.path)}`;
+  return { labels, method: "DELETE", path: address.path, command };
 }
 
 /**
@@ -283,7 +320,7 @@ function deleteRepair(labels: Labels, url: string): Repair {
  */
 function markEndedRepair(group: Group, url: string): Repair | undefined {
   const running = Object.keys(group.families).find((name) => name.endsWith("_running") && group.families[name.replace(/_running$/, "_last_start_timestamp_seconds")] !== undefined);
-  if (running === undefined || Object.values(group.labels).some((v) => v === "")) return undefined;
+  if (running === undefined || Object.values(group.labels).some((v) => v === "") || !Object.keys(group.labels).every(isPlainLabelName)) return undefined;
   const names = wrapMetricNames(running.slice(0, -"_running".length));
   const key = groupingKeyOf(group);
   return {
@@ -300,30 +337,23 @@ export function emptyValueTwinClusters(groups: readonly Group[]): Group[][] {
   const byKey = new Map<string, Group[]>();
   for (const group of groups) {
     const key = seriesLabelSetId(group.labels);
-    byKey.set(key, [...(byKey.get(key) ?? []), group]);
+    const cluster = byKey.get(key);
+    if (cluster === undefined) byKey.set(key, [group]);
+    else cluster.push(group);
   }
   return [...byKey.values()].filter((cluster) => cluster.length > 1);
 }
 
 /**
- * The twin worth keeping: one that holds metrics from a successful push, the most recent, with
- * the fewest empty values; the others go (most often the group a refused push left behind,
- * holding nothing but its failure time).
+ * The twin to keep: the one group that ever had a successful push. The others never did: the
+ * debris refused pushes leave, which is what broke the gateway. When more than one had
+ * successful pushes (a gateway without its consistency check takes both), or none did, nothing
+ * tells which came first: undecided, and the repair is a person's.
  */
-export function chooseTwinToKeep(cluster: readonly Group[]): { keep: Group; drop: Group[] } {
-  const score = (g: Group): [number, number, number, number] => [
-    g.metrics.length > 0 ? 1 : 0,
-    g.lastPushTime ?? -1,
-    -Object.values(g.labels).filter((v) => v === "").length,
-    g.metrics.length,
-  ];
-  const better = (a: Group, b: Group): number => {
-    const [x, y] = [score(a), score(b)];
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return y[i]! - x[i]!;
-    return 0;
-  };
-  const ranked = [...cluster].sort(better);
-  return { keep: ranked[0]!, drop: ranked.slice(1) };
+export function chooseTwinToKeep(cluster: readonly Group[]): { keep: Group; drop: Group[] } | { undecided: string } {
+  const pushed = cluster.filter((g) => g.lastPushTime !== null);
+  if (pushed.length === 1) return { keep: pushed[0]!, drop: cluster.filter((g) => g !== pushed[0]) };
+  return { undecided: pushed.length === 0 ? "none of them ever had a successful push" : "more than one of them had successful pushes" };
 }
 
 function describeContent(group: Group, nowMs: number): string {
@@ -333,24 +363,41 @@ function describeContent(group: Group, nowMs: number): string {
 
 interface TypeClash {
   readonly family: string;
-  /** The type most groups hold first (it is kept); each other type after. */
+  /** Each type with the groups holding it, the one held first (by the groups' push times) first. */
   readonly byType: ReadonlyArray<{ readonly type: string; readonly groups: readonly Group[] }>;
+  /**
+   * True when the first type was surely there first: every group holding another type was last
+   * pushed after every group holding it. Otherwise the times interleave and nothing tells.
+   */
+  readonly firstKnown: boolean;
 }
 
-/** Families held with different types by different groups (possible only with --push.disable-consistency-check, or from an old gateway's persistence file). */
+/**
+ * Families held with different types by different groups (possible only with
+ * --push.disable-consistency-check, or from an old gateway's persistence file). The type that
+ * came later broke the gateway, however many groups hold it: never a vote.
+ */
 export function typeClashes(groups: readonly Group[]): TypeClash[] {
   const clashes: TypeClash[] = [];
   for (const [family, holders] of familyHolders(groups)) {
-    const byType = new Map<string, Group[]>();
+    const byType = new Map<string, { type: string; groups: Group[]; earliest: number; latest: number }>();
     for (const group of holders) {
       const type = group.families[family]!.type;
-      byType.set(type, [...(byType.get(type) ?? []), group]);
+      const time = group.lastPushTime ?? NaN;
+      const entry = byType.get(type);
+      if (entry === undefined) byType.set(type, { type, groups: [group], earliest: time, latest: time });
+      else {
+        entry.groups.push(group);
+        entry.earliest = Math.min(entry.earliest, time);
+        entry.latest = Math.max(entry.latest, time);
+      }
     }
     if (byType.size < 2) continue;
-    const newest = (gs: readonly Group[]) => gs.reduce((most, g) => Math.max(most, g.lastPushTime ?? 0), 0);
-    // Kept: the type most groups hold; on a tie, the one held longest (the newcomer broke it).
-    const ranked = [...byType.entries()].sort(([, a], [, b]) => b.length - a.length || newest(a) - newest(b));
-    clashes.push({ family, byType: ranked.map(([type, gs]) => ({ type, groups: gs })) });
+    // A group with no successful push has no time (NaN): it makes the order unknown.
+    const ranked = [...byType.values()].sort((a, b) => (a.earliest < b.earliest ? -1 : a.earliest > b.earliest ? 1 : 0));
+    const [first, ...others] = ranked;
+    const firstKnown = !Number.isNaN(first!.latest) && others.every((o) => !Number.isNaN(o.earliest) && o.earliest > first!.latest);
+    clashes.push({ family, byType: ranked.map(({ type, groups: gs }) => ({ type, groups: gs })), firstKnown });
   }
   return clashes;
 }
@@ -362,7 +409,10 @@ export function helpClashes(groups: readonly Group[]): Array<{ family: string; h
     const byHelp = new Map<string, Group[]>();
     for (const group of holders) {
       const help = group.families[family]!.help;
-      if (help !== undefined) byHelp.set(help, [...(byHelp.get(help) ?? []), group]);
+      if (help === undefined) continue;
+      const same = byHelp.get(help);
+      if (same === undefined) byHelp.set(help, [group]);
+      else same.push(group);
     }
     if (byHelp.size > 1) clashes.push({ family, helps: [...byHelp.entries()].map(([help, gs]) => ({ help, groups: gs })) });
   }
@@ -371,7 +421,13 @@ export function helpClashes(groups: readonly Group[]): Array<{ family: string; h
 
 function familyHolders(groups: readonly Group[]): Map<string, Group[]> {
   const holders = new Map<string, Group[]>();
-  for (const group of groups) for (const family of Object.keys(group.families)) holders.set(family, [...(holders.get(family) ?? []), group]);
+  for (const group of groups) {
+    for (const family of Object.keys(group.families)) {
+      const held = holders.get(family);
+      if (held === undefined) holders.set(family, [group]);
+      else held.push(group);
+    }
+  }
   return new Map([...holders].filter(([, gs]) => gs.length > 1).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
@@ -397,7 +453,7 @@ export function nonUtf8Labels(answer: string): Array<{ name: string; bytes: Uint
 /** The path that DELETEs `group` by the exact bytes of its one non-UTF-8 label value, if they are known. */
 function rawPathFor(group: Group, known: ReadonlyArray<{ name: string; bytes: Uint8Array }>): string | undefined {
   const bad = Object.entries(group.labels).filter(([, value]) => value.includes("\uFFFD"));
-  if (bad.length !== 1 || bad[0]![0] === "job") return undefined;
+  if (bad.length !== 1 || bad[0]![0] === "job" || !Object.keys(group.labels).every(isPlainLabelName)) return undefined;
   const [name, shown] = bad[0]!;
   const match = known.filter((k) => k.name === name && asGoShowsIt(k.bytes) === shown);
   if (match.length !== 1) return undefined;
@@ -492,6 +548,7 @@ export function parseGatewayStatus(body: string): GatewayStatus | undefined {
     persistenceFile: flag("persistence.file"),
     consistencyCheckDisabled: flag("push.disable-consistency-check") === "true",
     telemetryPath: telemetryPath !== undefined && telemetryPath.startsWith("/") ? telemetryPath : "/metrics",
+    utf8Names: flag("push.enable-utf8-names") === "true",
   };
 }
 

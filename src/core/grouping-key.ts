@@ -1,6 +1,6 @@
 import { UsageError } from "./errors.js";
 import { fromBase64Url, toBase64Url } from "./base64.js";
-import { labelNameProblem } from "./names.js";
+import { isValidLabelName, labelNameProblem } from "./names.js";
 
 /**
  * A group's identity on the gateway: the job plus grouping labels, in the order the user
@@ -149,4 +149,90 @@ export function decodeWrapGrouping(text: string | undefined): GroupingKey | unde
     pairs.push([name, labelValue]);
   }
   return { job, labels: pairs };
+}
+
+// --- addressing a group that exists -------------------------------------------------------
+
+/**
+ * How a gateway reads the label names in a path. `legacy`: as they are (every gateway before
+ * 1.11, and 1.11 without --push.enable-utf8-names). `utf8`: a name that starts with `U__` is
+ * unescaped first (prometheus/common model.UnescapeName, ValueEncodingEscaping), so a name that
+ * is not a legacy one, or that begins with `U__` itself, must be sent escaped.
+ */
+export type LabelNaming = "legacy" | "utf8";
+
+/** True when a label name goes into a path as it is, whatever the gateway's naming. */
+export function isPlainLabelName(name: string): boolean {
+  return isValidLabelName(name) && !name.startsWith("U__");
+}
+
+/**
+ * The path that names exactly the group with these labels (`job` among them) on a gateway that
+ * reads names as `naming` says (undefined: not known, so only names that read the same either
+ * way), or why no path does. Never a guess: each name is checked to read back as itself, the way
+ * the gateway reads it.
+ */
+export function existingGroupPath(labels: Readonly<Record<string, string>>, naming: LabelNaming | undefined): { readonly path: string } | { readonly problem: string } {
+  if (naming === undefined) {
+    const odd = Object.keys(labels).find((name) => !isPlainLabelName(name));
+    if (odd !== undefined) return { problem: `the gateway did not say how it reads the label name ${JSON.stringify(odd)} (its /api/v1/status did not answer)` };
+  }
+  const { job, ...rest } = labels;
+  if (job === undefined || job === "") return { problem: "it has no job" };
+  let path = `/metrics/${encodeSegment("job", job)}`;
+  for (const [name, value] of Object.entries(rest)) {
+    let sent = name;
+    if (naming === "legacy" ? !isValidLabelName(name) : !isPlainLabelName(name)) {
+      if (naming === "legacy") return { problem: `the label name ${JSON.stringify(name)} is not one this gateway reads in a path (it takes only [a-zA-Z_][a-zA-Z0-9_]*)` };
+      sent = escapeLabelName(name);
+      if (unescapeLabelName(sent) !== name) return { problem: `the label name ${JSON.stringify(name)} cannot be written so that the gateway reads it back as itself` };
+    }
+    if (!isWellFormedValue(value)) return { problem: `the value of ${JSON.stringify(name)} is not well-formed text` };
+    path += `/${encodeSegment(sent, value)}`;
+  }
+  return { path };
+}
+
+/** `U__` + each character: `_` as `__`, [A-Za-z0-9:] as itself (no digit first), others as `_<hex code point>_` (model.EscapeName). */
+export function escapeLabelName(name: string): string {
+  let escaped = "U__";
+  let index = 0;
+  for (const char of name) {
+    const code = char.codePointAt(0)!;
+    if (char === "_") escaped += "__";
+    else if (/^[A-Za-z:]$/.test(char) || (/^[0-9]$/.test(char) && index > 0)) escaped += char;
+    else if (code >= 0xd800 && code <= 0xdfff) escaped += "_FFFD_";
+    else escaped += `_${code.toString(16)}_`;
+    index += char.length;
+  }
+  return escaped;
+}
+
+/** What the gateway makes of a name in a path under `utf8` naming (model.UnescapeName); the name itself when it does not decode. */
+export function unescapeLabelName(name: string): string {
+  if (!name.startsWith("U__")) return name;
+  const escaped = name.slice(3);
+  let out = "";
+  for (let i = 0; i < escaped.length; i++) {
+    if (escaped[i] !== "_") {
+      out += escaped[i];
+      continue;
+    }
+    i++;
+    if (i >= escaped.length) return name;
+    if (escaped[i] === "_") {
+      out += "_";
+      continue;
+    }
+    let value = 0;
+    let digits = 0;
+    for (; i < escaped.length && escaped[i] !== "_"; i++, digits++) {
+      const hex = escaped[i]!.toLowerCase();
+      if (digits >= 6 || !/^[0-9a-f]$/.test(hex)) return name;
+      value = value * 16 + parseInt(hex, 16);
+    }
+    if (i >= escaped.length || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) return name;
+    out += String.fromCodePoint(value);
+  }
+  return out;
 }

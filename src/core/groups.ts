@@ -55,22 +55,126 @@ interface FamilyJson {
  * shape comes back as a GatewayError, never as an exception.
  */
 export function decodeGroups(body: string, url: string): Group[] | GatewayError {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return notTheApi(url, "the answer is not JSON");
-  }
-  const data = isObject(json) ? json["data"] : undefined;
-  if (!Array.isArray(data)) return notTheApi(url, 'it has no "data" array');
   const groups: Group[] = [];
-  for (const [index, raw] of data.entries()) {
-    if (!isObject(raw)) return notTheApi(url, `group ${index + 1} is ${raw === null ? "null" : `a ${typeof raw}`}, not an object`);
+  // Group by group, never the whole answer at once: a list of 100,000 wrapped groups is about
+  // 290 MB, and one JSON.parse of it held gigabytes of objects at the same time.
+  const problem = forEachDataElement(body, (text, index) => {
+    if (index >= MAX_GROUPS) return `it lists more than ${MAX_GROUPS.toLocaleString("en-US")} groups, more than any real gateway holds`;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return "the answer is not JSON";
+    }
+    if (!isObject(raw)) return `group ${index + 1} is ${raw === null ? "null" : `a ${typeof raw}`}, not an object`;
     const group = decodeGroup(raw);
-    if (typeof group === "string") return notTheApi(url, `group ${index + 1}: ${group}`);
+    if (typeof group === "string") return `group ${index + 1}: ${group}`;
     groups.push(group);
+    return undefined;
+  });
+  return problem === undefined ? groups : notTheApi(url, problem);
+}
+
+/** More groups than this in one answer is no gateway's list (100,000 wrapped groups are a large one). */
+export const MAX_GROUPS = 500_000;
+
+/**
+ * Calls `each` with the text of every element of the top-level object's "data" array, in order,
+ * until it returns a problem; returns that problem, or why the answer is not such an object.
+ * Only the skeleton is walked here; JSON.parse checks each element.
+ */
+function forEachDataElement(body: string, each: (text: string, index: number) => string | undefined): string | undefined {
+  const notJson = "the answer is not JSON";
+  let at = skipSpace(body, 0);
+  if (body[at] !== "{") {
+    try {
+      JSON.parse(body);
+    } catch {
+      return notJson;
+    }
+    return 'it has no "data" array';
   }
-  return groups;
+  at = skipSpace(body, at + 1);
+  let sawData = false;
+  while (body[at] !== "}") {
+    if (body[at] !== '"') return notJson;
+    const keyEnd = skipString(body, at);
+    if (keyEnd < 0) return notJson;
+    const key = body.slice(at + 1, keyEnd - 1);
+    at = skipSpace(body, keyEnd);
+    if (body[at] !== ":") return notJson;
+    at = skipSpace(body, at + 1);
+    if (key === "data" && body[at] === "[") {
+      if (sawData) return 'it has two "data" members';
+      sawData = true;
+      at = skipSpace(body, at + 1);
+      for (let index = 0; body[at] !== "]"; index++) {
+        const end = skipValue(body, at);
+        if (end < 0) return notJson;
+        const problem = each(body.slice(at, end), index);
+        if (problem !== undefined) return problem;
+        at = skipSpace(body, end);
+        if (body[at] === ",") at = skipSpace(body, at + 1);
+        else if (body[at] !== "]") return notJson;
+      }
+      at++;
+    } else {
+      if (key === "data") return 'it has no "data" array';
+      const end = skipValue(body, at);
+      if (end < 0) return notJson;
+      at = end;
+    }
+    at = skipSpace(body, at);
+    if (body[at] === ",") at = skipSpace(body, at + 1);
+    else if (body[at] !== "}") return notJson;
+  }
+  if (skipSpace(body, at + 1) !== body.length) return notJson;
+  return sawData ? undefined : 'it has no "data" array';
+}
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    at++;
+  }
+  return at;
+}
+
+/** The index after the string starting at `at` (a `"`), or -1 when it does not end. */
+function skipString(text: string, at: number): number {
+  for (let i = at + 1; ; ) {
+    const quote = text.indexOf('"', i);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+}
+
+/** The index after the JSON value starting at `at`, or -1 when it does not end. */
+function skipValue(text: string, at: number): number {
+  const first = text[at];
+  if (first === '"') return skipString(text, at);
+  if (first !== "{" && first !== "[") {
+    let i = at;
+    while (i < text.length && !',]} \n\r\t'.includes(text[i]!)) i++;
+    return i === at ? -1 : i;
+  }
+  let depth = 0;
+  for (let i = at; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i) - 1;
+      if (i < 0) return -1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 function notTheApi(url: string, why: string): GatewayError {

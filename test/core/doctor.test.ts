@@ -58,13 +58,31 @@ describe("emptyValueTwinClusters and the twin kept", () => {
     expect(emptyValueTwinClusters(groups).map((c) => c.map((g) => g.labels["job"]))).toEqual(clusters);
   });
 
+  const debris = (labels: Record<string, string>) => group(labels, { metrics: [], lastPushTime: null, lastPushSuccessful: false, lastFailureTime: ago(1) });
   it.each([
-    ["the one that holds metrics, not the debris of a refused push", group({ job: "x", instance: "" }, { metrics: [], lastPushTime: null, lastPushSuccessful: false }), group({ job: "x" }, { metrics: ["m"] }), { job: "x" }],
-    ["of two that hold metrics, the one pushed last", group({ job: "x" }, { metrics: ["m"], lastPushTime: ago(600) }), group({ job: "x", instance: "" }, { metrics: ["m"], lastPushTime: ago(5) }), { job: "x", instance: "" }],
-    ["on a tie, the one with fewer empty values", group({ job: "x", instance: "" }, { metrics: ["m"] }), group({ job: "x" }, { metrics: ["m"] }), { job: "x" }],
+    ["the one that holds metrics, not the debris of a refused push", debris({ job: "x", instance: "" }), group({ job: "x" }, { metrics: ["m"] }), { job: "x" }],
+    ["the one with a successful push, though it holds no metrics, not the debris", debris({ job: "x" }), group({ job: "x", instance: "" }, { metrics: [], lastPushTime: ago(3600) }), { job: "x", instance: "" }],
   ])("keeps %s", (_, a, b, kept) => {
-    expect(chooseTwinToKeep([a, b]).keep.labels).toEqual(kept);
-    expect(chooseTwinToKeep([b, a]).keep.labels).toEqual(kept);
+    expect(chooseTwinToKeep([a, b])).toEqual({ keep: b, drop: [a] });
+    expect(chooseTwinToKeep([b, a])).toMatchObject({ keep: { labels: kept } });
+  });
+
+  it.each([
+    // A gateway without its consistency check took a curl push of the twin after the real group: the newer push is no reason to keep it.
+    ["two that hold metrics, the twin pushed later", group({ job: "x" }, { metrics: ["m"], lastPushTime: ago(86400) }), group({ job: "x", instance: "" }, { metrics: ["m"], lastPushTime: ago(5) }), "more than one of them had successful pushes"],
+    ["two that hold metrics, pushed at the same time", group({ job: "x", instance: "" }, { metrics: ["m"] }), group({ job: "x" }, { metrics: ["m"] }), "more than one of them had successful pushes"],
+    ["two that never had a successful push", debris({ job: "x" }), debris({ job: "x", instance: "" }), "none of them ever had a successful push"],
+  ])("cannot tell for %s: keeps none", (_, a, b, why) => {
+    expect(chooseTwinToKeep([a, b])).toEqual({ undecided: why });
+  });
+
+  it("undecided twins: --fix runs nothing, the report prints each repair", () => {
+    const twins = [group({ job: "x" }, { metrics: ["m"], lastPushTime: ago(86400) }), group({ job: "x", instance: "" }, { metrics: ["m"], lastPushTime: ago(5) })];
+    const [found] = diagnose(healthy, twins, NOW, { olderThanMs: undefined }).findings;
+    expect(found).toMatchObject({ kind: "empty-value-twins", repairs: [] });
+    expect(found!.advice).toBe(
+      `to delete {job="x"}: pushgw delete --gateway http://gw:9091 --job x --no-instance\n  to delete {job="x", instance=""}: pushgw delete --gateway http://gw:9091 --job x --instance ''`,
+    );
   });
 });
 
@@ -72,11 +90,32 @@ describe("type and HELP clashes", () => {
   const holding = (job: string, type: string, pushed: number, help?: string) => group({ job }, { families: { m: { type, help } }, lastPushTime: ago(pushed) });
   it.each([
     ["one type everywhere: none", [holding("a", "GAUGE", 9), holding("b", "GAUGE", 5)], []],
-    ["two types: the type held first is kept", [holding("a", "COUNTER", 9), holding("b", "GAUGE", 5)], [["COUNTER", "GAUGE"]]],
-    ["the type most groups hold is kept", [holding("a", "GAUGE", 1), holding("b", "GAUGE", 2), holding("c", "COUNTER", 9)], [["GAUGE", "COUNTER"]]],
+    ["two types: the type held first is first", [holding("a", "COUNTER", 9), holding("b", "GAUGE", 5)], [["COUNTER", "GAUGE"]]],
+    ["no vote: three long-standing groups come before four new ones", [holding("o1", "GAUGE", 900), holding("o2", "GAUGE", 800), holding("o3", "GAUGE", 700), holding("n1", "COUNTER", 40), holding("n2", "COUNTER", 30), holding("n3", "COUNTER", 20), holding("n4", "COUNTER", 10)], [["GAUGE", "COUNTER"]]],
     ["a family in one group only: none", [holding("a", "GAUGE", 1), group({ job: "b" }, { families: { other: { type: "COUNTER", help: undefined } } })], []],
   ])("%s", (_, groups, found) => {
     expect(typeClashes(groups).map((c) => c.byType.map((t) => t.type))).toEqual(found);
+  });
+
+  it.each([
+    ["every newer group pushed after every older one", [holding("o1", "GAUGE", 900), holding("o2", "GAUGE", 800), holding("n1", "COUNTER", 40), holding("n2", "COUNTER", 30)], true],
+    ["the times interleave (an old group pushed again after the newcomer)", [holding("o1", "GAUGE", 900), holding("o2", "GAUGE", 5), holding("n1", "COUNTER", 40)], false],
+    ["a group without a successful push", [holding("o1", "GAUGE", 900), group({ job: "n" }, { families: { m: { type: "COUNTER", help: undefined } }, lastPushTime: null })], false],
+    ["three types, the first before both others", [holding("a", "GAUGE", 900), holding("b", "COUNTER", 40), holding("c", "UNTYPED", 50)], true],
+  ])("which type came first is known: %s", (_, groups, known) => {
+    expect(typeClashes(groups).map((c) => c.firstKnown)).toEqual([known]);
+  });
+
+  it("the repair deletes the newer type's groups, however many; undecided, it only prints", () => {
+    const clash = [holding("o1", "GAUGE", 900), holding("o2", "GAUGE", 800), holding("o3", "GAUGE", 700), holding("n1", "COUNTER", 40), holding("n2", "COUNTER", 30), holding("n3", "COUNTER", 20), holding("n4", "COUNTER", 10)];
+    const [found] = diagnose(healthy, clash, NOW, { olderThanMs: undefined }).findings;
+    expect(found!.repairs.map((r) => r.path)).toEqual(["/metrics/job/n1", "/metrics/job/n2", "/metrics/job/n3", "/metrics/job/n4"]);
+    const interleaved = [holding("o1", "GAUGE", 900), holding("o2", "GAUGE", 5), holding("n1", "COUNTER", 40)];
+    const [undecided] = diagnose(healthy, interleaved, NOW, { olderThanMs: undefined }).findings;
+    expect(undecided!.repairs).toEqual([]);
+    expect(undecided!.advice).toBe(
+      "to keep GAUGE, delete: pushgw delete --gateway http://gw:9091 --job n1 --no-instance\n  to keep COUNTER, delete: pushgw delete --gateway http://gw:9091 --job o1 --no-instance; pushgw delete --gateway http://gw:9091 --job o2 --no-instance",
+    );
   });
 
   it.each([
@@ -187,7 +226,8 @@ describe("what the gateway says about itself", () => {
       status: "success",
       data: { build_information: { version: "1.5.1" }, flags: { "persistence.file": "", "push.disable-consistency-check": "true", "web.telemetry-path": "/m" } },
     });
-    expect(parseGatewayStatus(body)).toEqual({ version: "1.5.1", persistenceFile: "", consistencyCheckDisabled: true, telemetryPath: "/m" });
+    expect(parseGatewayStatus(body)).toEqual({ version: "1.5.1", persistenceFile: "", consistencyCheckDisabled: true, telemetryPath: "/m", utf8Names: false });
+    expect(parseGatewayStatus(JSON.stringify({ data: { flags: { "push.enable-utf8-names": "true" } } }))).toMatchObject({ utf8Names: true });
     expect(parseGatewayStatus("<html>")).toBeUndefined();
     expect(parseGatewayStatus('{"data":{}}')).toBeUndefined();
     expect(parseGatewayStatus('{"data":{"flags":{"web.telemetry-path":"x"}}}')).toMatchObject({ version: undefined, telemetryPath: "/metrics" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildGroupingPath, decodeWrapGrouping, encodeWrapGrouping, parseGroupingPath, type GroupingKey } from "../../src/core/grouping-key.js";
+import { buildGroupingPath, decodeWrapGrouping, encodeWrapGrouping, escapeLabelName, existingGroupPath, parseGroupingPath, unescapeLabelName, type GroupingKey } from "../../src/core/grouping-key.js";
 import { fromBase64Url, toBase64 } from "../../src/core/base64.js";
 
 /** The gateway's decoder (handler/push.go splitLabels + decodeBase64), for round-trip checks. */
@@ -187,5 +187,47 @@ describe("fromBase64Url", () => {
 
   it.each(["Y", "YQ=", "YR", "a+b", "a/b", "YQ===", "Y Q"])("refuses %s", (text) => {
     expect(fromBase64Url(text)).toBeUndefined();
+  });
+});
+
+describe("existingGroupPath: a group that exists, named exactly", () => {
+  it.each([
+    // Legacy names keep their bytes and URLs, on either kind of gateway.
+    ["legacy", { job: "x", instance: "h" }, "/metrics/job/x/instance/h"],
+    ["utf8", { job: "x", instance: "h", team: "a/b" }, "/metrics/job/x/instance/h/team@base64/YS9i"],
+    ["utf8", { job: "x", "a/b": "c" }, "/metrics/job/x/U__a_2f_b/c"],
+    ["utf8", { job: "x", "instance/h1/y": "v" }, "/metrics/job/x/U__instance_2f_h1_2f_y/v"],
+    ["utf8", { job: "x", "foo.bar": "" }, "/metrics/job/x/U__foo_2e_bar@base64/="],
+    ["utf8", { job: "x", "1a": "v" }, "/metrics/job/x/U___31_a/v"],
+    ["utf8", { job: "x", "é_ü": "v" }, "/metrics/job/x/U___e9____fc_/v"],
+    // A legacy name that begins with U__ would be unescaped by a UTF-8 gateway: escaped itself.
+    ["utf8", { job: "x", U__foo: "z" }, "/metrics/job/x/U__U____foo/z"],
+    ["legacy", { job: "x", U__foo: "z" }, "/metrics/job/x/U__foo/z"],
+  ] as const)("%s %j -> %s", (naming, labels, path) => {
+    expect(existingGroupPath(labels, naming)).toEqual({ path });
+  });
+
+  it.each([
+    ["legacy", { job: "x", "a/b": "c" }, 'the label name "a/b" is not one this gateway reads in a path'],
+    ["utf8", { job: "x", "bad\uD800": "c" }, 'cannot be written so that the gateway reads it back as itself'],
+    ["utf8", { instance: "h" }, "it has no job"],
+  ] as const)("%s %j: refused (%s)", (naming, labels, problem) => {
+    expect(existingGroupPath(labels, naming)).toEqual({ problem: expect.stringContaining(problem) });
+  });
+
+  it.each(["a/b", "foo.bar", "U__foo", "U__a_zz_", "_", "__x", "a:b", "Προμηθεύς", "😀", "x_2f_y"])("%s reads back as itself", (name) => {
+    expect(unescapeLabelName(escapeLabelName(name))).toBe(name);
+  });
+
+  it.each([
+    ["U__a_2f_b", "a/b"],
+    ["U__a_2F_b", "a/b"],
+    ["U__a_zz_", "U__a_zz_"],
+    ["U__a_2f", "U__a_2f"],
+    ["U__a_1234567_", "U__a_1234567_"],
+    ["U__a_110000_", "U__a_110000_"],
+    ["plain", "plain"],
+  ])("the gateway reads %s as %s", (sent, read) => {
+    expect(unescapeLabelName(sent)).toBe(read);
   });
 });

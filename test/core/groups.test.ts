@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
-import { decodeGroups, describeLastRun, formatAge, groupingKeyOf, isOverdue, lastRunOf, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
+import { decodeGroups, describeLastRun, formatAge, groupingKeyOf, isOverdue, lastRunOf, MAX_GROUPS, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
 /** A group as the gateway's JSON API (/api/v1/metrics) shows it, trimmed to what matters. */
 function apiGroup(labels: Record<string, string>, pushTime: string, failureTime = "0", extra: Record<string, unknown> = {}) {
@@ -74,10 +74,31 @@ describe("decodeGroups", () => {
     ["labels: null", '{"data":[{"labels":null}]}', /group 1: it has no grouping labels/],
     ["a label that is not a string", '{"data":[{"labels":{"job":3}}]}', /label job is not a string/],
     ["a group without a job", '{"data":[{"labels":{"a":"b"}}]}', /no job label/],
+    ["cut short", '{"data":[{"labels":{"job":"x"}}', /not JSON/],
+    ["cut inside a string", '{"data":[{"labels":{"job":"x\\"}}]}', /not JSON/],
+    ["followed by more", '{"data":[]} {"data":[]}', /not JSON/],
+    ["data that is no array", '{"data":{"labels":{"job":"x"}}}', /no "data" array/],
+    ["an array at the top", '[{"labels":{"job":"x"}}]', /no "data" array/],
+    ["a broken group", '{"data":[{"labels":{"job":"x"},}]}', /not JSON/],
   ])("gives a gateway error, never an exception, for an answer that is %s", (_, body, message) => {
     const decoded = decodeGroups(body, "http://gw/api/v1/metrics");
     expect(decoded).toBeInstanceOf(GatewayError);
     expect((decoded as GatewayError).message).toMatch(message);
+  });
+
+  it("reads the answer group by group, however it is laid out, with quotes, braces and escapes inside strings", () => {
+    const groups = [apiGroup({ job: 'a"}]{[', instance: "\\" }, "1"), apiGroup({ job: "b\\\"x" }, "2")];
+    const spaced = `\n { "status" : "success" ,\r\n\t"data" : [ ${groups.map((g) => JSON.stringify(g, null, 2)).join(" ,\n")} ] , "more": [1, {"x": "]"}] } \n`;
+    const decoded = decodeGroups(spaced, "http://gw/api/v1/metrics") as Group[];
+    expect(decoded.map((g) => g.labels)).toEqual([{ job: 'a"}]{[', instance: "\\" }, { job: "b\\\"x" }]);
+    expect(decodeGroups('{"data":[]}', "u")).toEqual([]);
+  });
+
+  it(`refuses an answer listing more than ${MAX_GROUPS} groups, saying so`, () => {
+    const one = JSON.stringify({ labels: { job: "x" } });
+    const body = `{"data":[${Array.from({ length: MAX_GROUPS + 1 }, () => one).join(",")}]}`;
+    const decoded = decodeGroups(body, "http://gw/api/v1/metrics");
+    expect((decoded as GatewayError).message).toContain("it lists more than 500,000 groups, more than any real gateway holds");
   });
 
   it("gives the exact key to delete by, empty values and slashes included", () => {

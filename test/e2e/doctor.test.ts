@@ -168,7 +168,7 @@ describe("groups that break the gateway", () => {
     expect(kinds(json)).toEqual(["metrics-endpoint-fails", "type-clash", "persistence-off", "consistency-check-off"]);
     const clash = json.findings[1]!;
     expect(clash.summary).toBe('clashing is held as COUNTER and GAUGE in different groups: pushes of it are refused ("is not a COUNTER") and /metrics fails');
-    expect(clash.details).toEqual(['COUNTER in {job="first"}', 'GAUGE in {job="second"}']);
+    expect(clash.details).toEqual(['COUNTER in {job="first"}', 'GAUGE in {job="second"}', "COUNTER was there first: every group holding another type was pushed after every group holding it"]);
     // The type held first stays; the newcomer goes.
     expect(clash.repairs.map((r) => r.command)).toEqual([`pushgw delete --gateway ${gw.url} --job second --no-instance`]);
     expect(clash.advice).toBe("or push clashing again as COUNTER into those groups");

@@ -59,11 +59,15 @@ export function defaultGatewayArgs(): string[] {
   return (process.env["PUSHGATEWAY_ARGS"] ?? "").split(/\s+/).filter(Boolean);
 }
 
-/** `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was. */
-export async function startPushgateway(extraArgs: readonly string[] = [], port = 0): Promise<RunningGateway> {
-  const binary = ensurePushgatewayBinary();
-  // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib).
-  const args = [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...defaultGatewayArgs(), ...extraArgs];
+/**
+ * `port` 0 picks a free one; a given port lets a test bring a gateway "back" where it was.
+ * `binary` runs that Pushgateway instead (todaysStack().pushgateway, for what only 1.11 does).
+ */
+export async function startPushgateway(extraArgs: readonly string[] = [], port = 0, binary = ensurePushgatewayBinary()): Promise<RunningGateway> {
+  // An empty --persistence.file keeps everything in memory (Debian's default writes to /var/lib),
+  // unless the test names a file (the flag may be given once).
+  const persistence = extraArgs.some((arg) => arg.startsWith("--persistence.file=")) ? [] : ["--persistence.file="];
+  const args = [`--web.listen-address=127.0.0.1:${port}`, ...persistence, ...defaultGatewayArgs(), ...extraArgs];
   const child = spawn(binary, args, {
     stdio: ["ignore", "ignore", "pipe"],
   });
