@@ -35,6 +35,6 @@ export default tseslint.config(
   // npm run test:unit runs these folders and must start no server and no process: such a test
   // belongs in test/e2e/.
   layer(["test/core/**", "test/cli/**", "test/app/**", "test/adapters/**", "test/docs/**", "test/property/**"], "unit tests start no server and no process: put this test in test/e2e/", [
-    ["node:child_process", "node:http", "node:https", "node:net", "execa", "**/helpers/pushgateway*", "**/helpers/prometheus*", "**/helpers/run-cli*", "**/helpers/tinyproxy*", "**/helpers/fault-proxy*", "**/helpers/tmux-shell*", "**/helpers/standalone*", "**/helpers/mounts*", "**/helpers/attacker*", "**/helpers/todays-stack*"],
+    ["node:child_process", "child_process", "node:http", "http", "node:https", "https", "node:net", "net", "execa", "**/helpers/pushgateway*", "**/helpers/versions*", "**/helpers/tls*", "**/helpers/cron-daemon*", "**/helpers/prometheus*", "**/helpers/run-cli*", "**/helpers/tinyproxy*", "**/helpers/fault-proxy*", "**/helpers/tmux-shell*", "**/helpers/standalone*", "**/helpers/mounts*", "**/helpers/attacker*", "**/helpers/todays-stack*"],
   ]),
 );

@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 root="${PUSHGW_STACK_DIR:-$PWD/.ci/.stack}"
 apt_dir="$root/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$root/debs" "$root/unpacked"
+# One run at a time: test files fetch in parallel workers, and apt runs here without its locks.
+exec 9>"$root/.lock"
+flock 9
 
 # The mirror the machine's own sources name (deb822 or one-line format), deb.debian.org otherwise.
 mirror=$(grep -hoE '^URIs: *[^ ]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 | sed 's/^URIs: *//' || true)
@@ -33,9 +36,12 @@ for pkg in "${packages[@]}"; do
   target="$root/unpacked/$pkg-$version"
   if [ ! -d "$target" ]; then
     (cd "$root/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2)
-    deb=""
-    for candidate in "$root/debs/${pkg}_"*.deb; do [ "$candidate" -nt "$deb" ] && deb=$candidate; done
-    rm -rf "$target.partial" && dpkg -x "$deb" "$target.partial" && mv "$target.partial" "$target"
+    # The file of exactly this version (apt names it with the epoch's colon as %3a).
+    deb=$(printf '%s' "$root/debs/${pkg}_${version/:/%3a}_"*.deb)
+    [ -f "$deb" ] || { echo "fetch-todays-stack: apt-get download left no $pkg $version" >&2; exit 1; }
+    rm -rf "$target.partial"
+    dpkg -x "$deb" "$target.partial" || { echo "fetch-todays-stack: could not unpack $deb" >&2; exit 1; }
+    mv "$target.partial" "$target"
   fi
   case "$pkg" in
     prometheus-pushgateway) echo "export PUSHGATEWAY_BIN='$target/usr/bin/prometheus-pushgateway'" ;;

@@ -27,7 +27,7 @@ export function createStdioInput(): Input {
     fileAccess: async (path) => {
       try {
         const info = statSync(path);
-        return { mode: info.mode & 0o777, uid: info.uid };
+        return { mode: info.mode & 0o777, uid: info.uid, regular: info.isFile() };
       } catch {
         return undefined;
       }

@@ -338,7 +338,10 @@ async function warnIfLoose(file: string, flag: string, deps: Deps): Promise<void
   const access = await deps.input.fileAccess(file);
   if (access === undefined || (access.mode & 0o077) === 0) return;
   const mode = access.mode.toString(8).padStart(4, "0");
-  deps.out.warn(`${flag} ${file} can be read by ${access.mode & 0o007 ? "every user" : "its group"} (mode ${mode}); keep a secret to yourself: chmod 600 ${file}`);
+  // Read or changed (0620: the group may replace the secret pushgw sends), by whom.
+  const verb = access.mode & 0o044 ? "read" : "changed";
+  const who = access.mode & 0o007 ? "every user" : "its group";
+  deps.out.warn(`${flag} ${file} can be ${verb} by ${who} (mode ${mode}); keep a secret to yourself: chmod 600 ${file}`);
 }
 
 /** A file a flag names; unreadable or empty is a usage error naming the flag. */

@@ -18,6 +18,8 @@ export interface LoadedMetrics {
   readonly given: boolean;
   /** add --heartbeat: empty on purpose. */
   readonly heartbeat?: boolean;
+  /** --file named a regular file (not a pipe, /dev/stdin or <(cmd)): empty, it is a heartbeat on purpose. */
+  readonly fromRegularFile?: boolean;
 }
 
 /** Reads the metrics from where the user said and checks them against the grouping key. */
@@ -32,8 +34,10 @@ export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps:
     case "file": {
       const fromStdin = source.path === "-";
       const name = fromStdin ? "stdin" : source.path;
+      // Asked before reading: /dev/fd/63 from <(cmd) is gone once read.
+      const regular = !fromStdin && (await deps.input.fileAccess(source.path))?.regular === true;
       const bytes = fromStdin ? await deps.input.readStdin() : await readFileOrExplain(source.path, deps);
-      return { exposition: parseExposition(decodeUtf8(bytes, { name }), { name }, options), given: true };
+      return { exposition: parseExposition(decodeUtf8(bytes, { name }), { name }, options), given: true, fromRegularFile: regular };
     }
     case "unspecified": {
       if (deps.input.stdinIsTerminal) {
@@ -87,9 +91,9 @@ export function requireSamples(loaded: LoadedMetrics, command: string, source: M
       hint: "to remove the group use `pushgw delete`; to only mark it as pushed use `pushgw add --heartbeat`",
     });
   }
-  const namedFile = source.kind === "file" && source.path !== "-";
-  if (!namedFile) {
-    throw new UsageError(`${command}: nothing to push: stdin was empty${source.kind === "unspecified" ? " and no METRIC argument was given (an unset variable?)" : ""}`, {
+  if (!loaded.fromRegularFile) {
+    const what = source.kind === "file" && source.path !== "-" ? `--file ${source.path} was empty (a pipe or stream, not a file)` : `stdin was empty${source.kind === "unspecified" ? " and no METRIC argument was given (an unset variable?)" : ""}`;
+    throw new UsageError(`${command}: nothing to push: ${what}`, {
       hint: "give NAME=VALUE arguments or the text format on stdin; to only refresh the group's push time, pass --heartbeat",
     });
   }

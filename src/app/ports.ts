@@ -67,7 +67,7 @@ export interface Input {
   confirm(question: string): Promise<boolean>;
   readFile(path: string): Promise<Uint8Array>;
   /** Who may read a file: its permission bits and owner (for secret files), or undefined if it cannot be told. */
-  fileAccess(path: string): Promise<{ readonly mode: number; readonly uid: number } | undefined>;
+  fileAccess(path: string): Promise<{ readonly mode: number; readonly uid: number; readonly regular: boolean } | undefined>;
   readStdin(): Promise<Uint8Array>;
 }
 

@@ -1,3 +1,4 @@
+import { UsageError } from "../core/errors.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
 import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
 import { openRelayGateway } from "./relay.js";
@@ -23,6 +24,11 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   refuseEmptyGroupingValues(key);
   const command = options.method === "PUT" ? "push" : "add";
   const target = options.transport.target ?? "pushgateway";
+  if (options.heartbeat && target !== "pushgateway" && target !== "textfile") {
+    throw new UsageError(`--heartbeat refreshes a group's push time, and --target ${target} keeps no groups: an empty write would change nothing`, {
+      hint: "push a metric instead, for example a timestamp: pushgw add -j JOB last_seen_timestamp_seconds=$(date +%s)",
+    });
+  }
   const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write");
   requireSamples(loaded, command, options.metrics);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());

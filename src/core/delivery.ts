@@ -42,17 +42,36 @@ export function parseGatewayUrl(text: string): GatewayEndpoint {
   }
   url.username = "";
   url.password = "";
+  // `http:/u:pw@gw` (one slash short) parses as host "http" with the credentials in the path.
+  if (/[^/]*:[^/]*@/.test(decodeURIComponentSafe(url.pathname))) {
+    throw new UsageError(`--gateway: "${redactUrlText(redactPathCredentials(text))}" holds user:password@ in its path, not before its host`, {
+      hint: "write the URL as http://user@host:port (two slashes), with the password in PUSHGW_PASSWORD or --password-file",
+    });
+  }
   // The whole URL of a curl one-liner pasted in: pushgw would push below it, to
   // …/metrics/job/x/metrics/job/y, a group nobody scrapes for.
   const group = /\/metrics\/job(@base64)?\/.*$/.exec(url.pathname);
   if (group) {
     const base = `${url.origin}${url.pathname.slice(0, group.index)}`;
-    throw new UsageError(`--gateway: "${redactUrlText(text)}" names a group (${group[0]}), not a gateway`, {
+    throw new UsageError(`--gateway: "${url.origin}${url.pathname}" names a group (${group[0]}), not a gateway`, {
       hint: `give the gateway's base URL (${base}) and the group with --job, --instance and --label`,
     });
   }
   const path = url.pathname.replace(/\/+$/, "");
   return { baseUrl: `${url.origin}${path}`, urlCredentials };
+}
+
+/** `u:secret@` anywhere in a text, as `u:***@`. */
+function redactPathCredentials(text: string): string {
+  return text.replace(/([^/:@\s]+):[^/@\s]*@/g, "$1:***@");
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -261,9 +261,13 @@ export function diagnose(facts: GatewayFacts, groups: readonly Group[] | undefin
   }
 
   for (const group of sorted) {
-    if (isHandled(group) || isStuck(group, nowMs) || !isOverdue(group, nowMs)) continue;
+    // A job that has run and never succeeded is worth saying at once, whatever list's softer
+    // "overdue" (measured from its last start, so that a first failed run is not overdue) says.
+    const neverSucceeded = group.expectedWithinSeconds !== null && group.lastJobSuccessTime === null && group.lastExitCode !== null && group.lastExitCode !== 0 && !group.running;
+    if (isHandled(group) || isStuck(group, nowMs) || (!isOverdue(group, nowMs) && !neverSucceeded)) continue;
+    const why = neverSucceeded ? `has never succeeded (its last run ended with exit status ${group.lastExitCode})` : `is overdue: its last success was ${formatAge(group.lastJobSuccessTime, nowMs)}`;
     findings.push(
-      finding("overdue", `${formatGroupLabels(group.labels)} is overdue: its last success was ${formatAge(group.lastJobSuccessTime, nowMs)}, and it expects one every ${formatDuration((group.expectedWithinSeconds ?? 0) * 1000)} (wrap --expect-every plus --grace)`, {
+      finding("overdue", `${formatGroupLabels(group.labels)} ${why}, and it expects one every ${formatDuration((group.expectedWithinSeconds ?? 0) * 1000)} (wrap --expect-every plus --grace)`, {
         groups: [group.labels],
         advice: `if the job was retired: pushgw delete ${groupFlags(group.labels, url)}`,
       }),

@@ -208,8 +208,9 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
   const metrics = Object.keys(raw)
     .filter((name) => !GATEWAY_FAMILIES.has(name) && isFamily(raw[name]))
     .sort();
-  const interval = familySampleValue(raw, "_expected_interval_seconds");
-  const grace = familySampleValue(raw, "_expected_grace_seconds");
+  const wrapped = wrapFamilies(raw);
+  const interval = wrapped("_expected_interval_seconds");
+  const grace = wrapped("_expected_grace_seconds");
   return {
     labels: stringLabels,
     lastPushTime: pushTime === undefined || pushTime === 0 ? null : pushTime,
@@ -217,13 +218,13 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
     lastPushSuccessful: typeof successful === "boolean" ? successful : (failureTime ?? 0) <= (pushTime ?? 0),
     metrics,
     expectedWithinSeconds: interval === undefined ? null : interval + (grace ?? 0),
-    lastJobSuccessTime: familySampleValue(raw, "_last_success_timestamp_seconds") ?? null,
-    running: familySampleValue(raw, "_running") === 1,
-    lastJobStartTime: familySampleValue(raw, "_last_start_timestamp_seconds") ?? null,
-    maxRuntimeSeconds: familySampleValue(raw, "_max_runtime_seconds") ?? null,
-    lastExitCode: familySampleValue(raw, "_exit_code") ?? null,
-    lastCompletionTime: familySampleValue(raw, "_last_completion_timestamp_seconds") ?? null,
-    lastSkippedTime: familySampleValue(raw, "_last_skipped_timestamp_seconds") ?? null,
+    lastJobSuccessTime: wrapped("_last_success_timestamp_seconds") ?? null,
+    running: wrapped("_running") === 1,
+    lastJobStartTime: wrapped("_last_start_timestamp_seconds") ?? null,
+    maxRuntimeSeconds: wrapped("_max_runtime_seconds") ?? null,
+    lastExitCode: wrapped("_exit_code") ?? null,
+    lastCompletionTime: wrapped("_last_completion_timestamp_seconds") ?? null,
+    lastSkippedTime: wrapped("_last_skipped_timestamp_seconds") ?? null,
     families: Object.fromEntries(metrics.map((name) => [name, familyShape(raw[name] as FamilyJson)])),
   };
 }
@@ -244,10 +245,26 @@ function sampleValue(family: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** The first family whose name ends with `suffix` (wrap's metrics, whatever the prefix). */
-function familySampleValue(raw: Record<string, unknown>, suffix: string): number | undefined {
-  for (const name of Object.keys(raw)) if (name.endsWith(suffix)) return sampleValue(raw[name]);
-  return undefined;
+/**
+ * Reads wrap's own families by their suffix, under the prefix wrap pushed them with (`job`,
+ * or --prefix): the P for which P_running and P_last_start_timestamp_seconds are both there
+ * (every run pushes both), else P_last_skipped_timestamp_seconds beside P_skipped_overlap_total
+ * (a run --lock skipped). A family the job pushed itself that merely ends the same way
+ * (db_dump_exit_code, apache_workers_running) is never read as wrap's.
+ */
+function wrapFamilies(raw: Record<string, unknown>): (suffix: string) => number | undefined {
+  const prefixes: string[] = [];
+  for (const name of Object.keys(raw)) {
+    if (name.endsWith("_running") && isFamily(raw[`${name.slice(0, -8)}_last_start_timestamp_seconds`])) prefixes.push(name.slice(0, -8));
+  }
+  if (prefixes.length === 0) {
+    for (const name of Object.keys(raw)) {
+      const p = name.endsWith("_skipped_overlap_total") ? name.slice(0, -22) : undefined;
+      if (p !== undefined && isFamily(raw[`${p}_last_skipped_timestamp_seconds`])) prefixes.push(p);
+    }
+  }
+  const prefix = prefixes.includes("job") ? "job" : prefixes.sort()[0];
+  return (suffix) => (prefix === undefined ? undefined : sampleValue(raw[`${prefix}${suffix}`]));
 }
 
 /** True when the group's labels are exactly this key (job and every grouping label, nothing more). */
@@ -417,7 +434,7 @@ export function isOverdue(group: Group, nowMs: number): boolean {
 }
 
 /** What the last run of a wrapped job came to, as `pushgw list` tells it. */
-export type RunState = "running" | "stuck" | "succeeded" | "failed" | "timed-out" | "killed" | "not-executable" | "not-found";
+export type RunState = "running" | "stuck" | "succeeded" | "failed" | "timed-out" | "killed" | "not-executable" | "not-found" | "unknown";
 
 export interface LastRun {
   readonly state: RunState;
@@ -431,8 +448,11 @@ export interface LastRun {
   readonly overdue: boolean;
 }
 
-/** Linux's signal numbers, for an exit status of 128+N. */
-const SIGNALS = ["", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM"];
+/** Linux's signal numbers (x86 and arm), for an exit status of 128+N. */
+const SIGNALS = [
+  "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+  "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+];
 
 /** The last run of a group wrap pushed (null for a group wrap did not push). */
 export function lastRunOf(group: Group, nowMs: number): LastRun | null {
@@ -443,17 +463,19 @@ export function lastRunOf(group: Group, nowMs: number): LastRun | null {
     ? "stuck"
     : group.running
       ? "running"
-      : code === null || code === 0
-        ? "succeeded"
-        : code === 124
-          ? "timed-out"
-          : code === 126
-            ? "not-executable"
-            : code === 127
-              ? "not-found"
-              : signal !== null
-                ? "killed"
-                : "failed";
+      : code === null || !Number.isInteger(code) || code < 0 || code > 255
+        ? "unknown"
+        : code === 0
+          ? "succeeded"
+          : code === 124 && group.maxRuntimeSeconds !== null
+            ? "timed-out"
+            : code === 126
+              ? "not-executable"
+              : code === 127
+                ? "not-found"
+                : signal !== null
+                  ? "killed"
+                  : "failed";
   return {
     state,
     exitCode: code,
@@ -475,11 +497,15 @@ export function describeLastRun(run: LastRun, nowMs: number): string {
     succeeded: `succeeded ${ended}`,
     failed: `failed with exit status ${run.exitCode} ${ended}`,
     "timed-out": `stopped by --max-runtime (exit status 124) ${ended}`,
-    "not-executable": `could not run: not executable (exit status 126) ${ended}`,
-    "not-found": `could not run: command not found (exit status 127) ${ended}`,
+    // 126 and 127 are the shell's words for a command it could not run: the job's or one inside it.
+    "not-executable": `failed with exit status 126 (not executable) ${ended}`,
+    "not-found": `failed with exit status 127 (command not found) ${ended}`,
     killed: `killed by ${run.signal} (exit status ${run.exitCode}) ${ended}`,
+    unknown: `ended ${ended}, its exit status not known`,
   }[run.state];
   const notes = [story];
+  const failed = run.state === "failed" || run.state === "timed-out" || run.state === "killed" || run.state === "not-executable" || run.state === "not-found";
+  if (failed && run.lastSuccessTime === null) notes.push("never succeeded");
   if (run.lastSkippedTime !== null && run.lastSkippedTime > (run.lastStartTime ?? 0)) notes.push(`a later run skipped (lock held) ${formatAge(run.lastSkippedTime, nowMs)}`);
   if (run.overdue && run.state !== "stuck") notes.push("overdue (no success within --expect-every)");
   return notes.join("; ");

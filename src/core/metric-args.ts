@@ -1,5 +1,6 @@
 import { InputError } from "./errors.js";
 import { escapeHelp, type ExpositionSource } from "./exposition.js";
+import { shellWord } from "./groups.js";
 import { METRIC_NAME_PATTERN } from "./names.js";
 
 export type ArgumentMetricType = "gauge" | "counter" | "untyped";
@@ -12,7 +13,7 @@ const TEXT_FORMAT_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?)[ \t]+(\S+)$/;
 function hintFor(arg: string): { hint: string } {
   const line = TEXT_FORMAT_LINE.exec(arg);
   if (line === null) return ARGUMENT_HINT;
-  return { hint: `that is a line of the text format; as an argument write '${line[1]}=${line[2]}', or pipe the text format into pushgw (echo '${arg}' | pushgw …); nothing was sent` };
+  return { hint: `that is a line of the text format; as an argument write ${shellWord(`${line[1]}=${line[2]}`)}, or pipe the text format into pushgw (echo ${shellWord(arg)} | pushgw …); nothing was sent` };
 }
 
 export interface MetricArgumentsText {

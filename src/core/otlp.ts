@@ -51,7 +51,10 @@ export function encodeOtlpRequest(exposition: Pick<Exposition, "families" | "sam
   const instance = grouping.get("instance");
   if (instance !== undefined && instance !== "") resource.push(["service.instance.id", instance]);
   const pointLabels = [...grouping].filter(([name, value]) => name !== "job" && name !== "instance" && value !== "");
-  const metrics = collect(exposition, pointLabels);
+  // The body labels the resource stands for: job always; instance when the key has one (with
+  // --no-instance a body's instance label is the series' own and stays).
+  const resourceNames = new Set(instance !== undefined && instance !== "" ? ["job", "instance"] : ["job"]);
+  const metrics = collect(exposition, pointLabels, resourceNames);
   const time = BigInt(Math.round(timeMs)) * 1_000_000n;
 
   const request = new ProtoWriter();
@@ -75,7 +78,7 @@ function keyValue(kv: ProtoWriter, key: string, value: string): void {
 }
 
 /** Each family's samples merged into data points, one per label set (le and quantile aside). */
-function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabels: ReadonlyArray<readonly [string, string]>): OtlpMetric[] {
+function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabels: ReadonlyArray<readonly [string, string]>, resourceNames: ReadonlySet<string>): OtlpMetric[] {
   const families = exposition.families;
   const metrics = new Map<string, OtlpMetric>();
   for (const sample of exposition.samples) {
@@ -84,7 +87,7 @@ function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabe
     let metric = metrics.get(family.name);
     if (metric === undefined) metrics.set(family.name, (metric = { family, points: new Map() }));
     const bound = family.type === "histogram" ? "le" : family.type === "summary" ? "quantile" : undefined;
-    const attributes = pointAttributes(sample, bound, pointLabels);
+    const attributes = pointAttributes(sample, bound, pointLabels, resourceNames);
     const id = JSON.stringify(attributes);
     let point = metric.points.get(id);
     if (point === undefined) metric.points.set(id, (point = { attributes, bounds: new Map() }));
@@ -100,9 +103,9 @@ function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabe
 }
 
 /** The sample's labels without its bound, the grouping labels winning (as on the gateway), sorted; empty values are no label. */
-function pointAttributes(sample: Sample, bound: string | undefined, pointLabels: ReadonlyArray<readonly [string, string]>): Array<readonly [string, string]> {
+function pointAttributes(sample: Sample, bound: string | undefined, pointLabels: ReadonlyArray<readonly [string, string]>, resourceNames: ReadonlySet<string>): Array<readonly [string, string]> {
   const labels = new Map<string, string>();
-  for (const [name, value] of sample.labels) if (name !== bound && name !== "job" && name !== "instance") labels.set(name, value);
+  for (const [name, value] of sample.labels) if (name !== bound && !resourceNames.has(name)) labels.set(name, value);
   for (const [name, value] of pointLabels) labels.set(name, value);
   return [...labels].filter(([, value]) => value !== "").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

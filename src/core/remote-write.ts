@@ -35,20 +35,17 @@ export function toTimeSeries(samples: readonly Sample[], key: GroupingKey): Time
   });
 }
 
-const utf8 = new TextEncoder();
 
 /** The WriteRequest message: every series with one sample at `timestampMs`. */
 export function encodeWriteRequest(series: readonly TimeSeries[], timestampMs: number): Uint8Array {
   const request = new ProtoWriter();
   for (const one of series) {
-    const ts = new ProtoWriter();
-    for (const [name, value] of one.labels) {
-      ts.bytes(1, new ProtoWriter().bytes(1, utf8.encode(name)).bytes(2, utf8.encode(value)).result());
-    }
-    ts.bytes(2, new ProtoWriter().double(1, one.value).tag(2, 0).varint(timestampMs).result());
-    request.bytes(1, ts.result());
+    request.message(1, (ts) => {
+      for (const [name, value] of one.labels) ts.message(1, (label) => label.string(1, name).string(2, value));
+      ts.message(2, (sample) => sample.double(1, one.value).tag(2, 0).varint(timestampMs));
+    });
   }
-  return Uint8Array.from(request.result());
+  return request.toBytes();
 }
 
 /**
@@ -83,7 +80,7 @@ export function encodeWriteRequestV2(samples: readonly Sample[], families: Reado
     const ts = new ProtoWriter();
     const labelRefs = new ProtoWriter();
     for (const [name, value] of one.labels) labelRefs.varint(ref(name)).varint(ref(value));
-    ts.bytes(1, labelRefs.result());
+    ts.bytes(1, labelRefs.toBytes());
     ts.message(2, (sample) => sample.double(1, one.value).tag(2, 0).varint(timestampMs));
     const family = familyOfSample(samples[i]!.name, families);
     const type = family === undefined ? 0 : (V2_TYPES[family.type] ?? 0);
@@ -92,7 +89,7 @@ export function encodeWriteRequestV2(samples: readonly Sample[], families: Reado
       if (type !== 0) metadata.tag(1, 0).varint(type);
       if (help !== 0) metadata.tag(3, 0).varint(help);
     });
-    return ts.result();
+    return ts.toBytes();
   });
   const request = new ProtoWriter();
   for (const symbol of symbols) request.string(4, symbol);

@@ -39,6 +39,20 @@ describe("parseGatewayUrl", () => {
     );
   });
 
+  it.each([
+    ["http:/u:hunter2@gw/metrics/job/x", /holds user:password@ in its path/],
+    ["http://u:hunter2@gw/metrics/job@base64/x", /"http:\/\/gw\/metrics\/job@base64\/x" names a group/],
+  ])("never shows the password of %s, whatever the mistake", (text, message) => {
+    let error: { message: string; hint?: string } | undefined;
+    try {
+      parseGatewayUrl(text);
+    } catch (e) {
+      error = e as { message: string; hint?: string };
+    }
+    expect(error?.message).toMatch(message);
+    expect(`${error?.message} ${error?.hint}`).not.toContain("hunter2");
+  });
+
   it("a path that only holds 'metrics' elsewhere is a prefix like any other (OTLP's /v1/metrics, a /metrics-gw prefix)", () => {
     expect(parseGatewayUrl("http://vm:8428/opentelemetry/v1/metrics").baseUrl).toBe("http://vm:8428/opentelemetry/v1/metrics");
     expect(parseGatewayUrl("http://gw/metrics-gw/job").baseUrl).toBe("http://gw/metrics-gw/job");

@@ -188,6 +188,9 @@ describe("diagnose", () => {
     ["stale with --older-than 1h", [group({ job: "a" }, { lastPushTime: ago(7200) })], {}, 3_600_000, ["stale"]],
     ["a stale group whose last push failed is deleted once", [group({ job: "a" }, { lastPushTime: null, lastFailureTime: ago(7200), lastPushSuccessful: false })], {}, 3_600_000, ["stale"]],
     ["overdue", [wrapped({ expectedWithinSeconds: 3600, lastJobSuccessTime: ago(7200) })], {}, undefined, ["overdue"]],
+    // Every run fails: list measures overdue from the last start, doctor says it at once.
+    ["never succeeded, its last run (a minute ago) failed", [wrapped({ expectedWithinSeconds: 3600, lastJobStartTime: ago(60), lastExitCode: 3 })], {}, undefined, ["overdue"]],
+    ["never succeeded, but never ran to the end yet", [wrapped({ expectedWithinSeconds: 3600, lastJobStartTime: ago(60), running: true })], {}, undefined, []],
     ["stuck past --max-runtime plus a minute", [wrapped({ running: true, lastJobStartTime: ago(200), maxRuntimeSeconds: 60 })], {}, undefined, ["stuck"]],
     ["running, within --max-runtime plus a minute", [wrapped({ running: true, lastJobStartTime: ago(100), maxRuntimeSeconds: 60 })], {}, undefined, []],
     ["stuck and overdue: said once, as stuck", [wrapped({ running: true, lastJobStartTime: ago(7200), expectedWithinSeconds: 3600, lastJobSuccessTime: ago(90000) })], {}, undefined, ["stuck"]],

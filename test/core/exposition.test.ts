@@ -183,9 +183,10 @@ describe("metricArgumentsToExposition", () => {
   });
 
   it.each([
-    ["count_thread_sum 596", "'count_thread_sum=596'"],
+    ["count_thread_sum 596", "count_thread_sum=596"],
     ['http_requests{code="200"} 3', `'http_requests{code="200"}=3'`],
-    ["m\t1", "'m=1'"],
+    ["m\t1", "m=1"],
+    [`m{a="it's"} 5`, `'m{a="it'\\''s"}=5'`],
   ])("a line of the text format as an argument (%j) gets the NAME=VALUE form in the hint", (arg, form) => {
     let hint: string | undefined;
     try {

@@ -61,8 +61,25 @@ describe("decodeGroups", () => {
       backup_expected_interval_seconds: gauge("86400"),
       backup_expected_grace_seconds: gauge("3600"),
       backup_last_success_timestamp_seconds: gauge("50"),
+      backup_running: gauge("0"),
+      backup_last_start_timestamp_seconds: gauge("40"),
     }));
-    expect(g).toMatchObject({ expectedWithinSeconds: 90000, lastJobSuccessTime: 50 });
+    expect(g).toMatchObject({ expectedWithinSeconds: 90000, lastJobSuccessTime: 50, lastJobStartTime: 40 });
+  });
+
+  it("never reads a family the job pushed itself as wrap's, though its name ends the same way", () => {
+    const gauge = (v: string) => ({ type: "GAUGE", metrics: [{ labels: {}, value: v }] });
+    const [g] = decode(apiGroup({ job: "x" }, "100", "0", {
+      aaa_exit_code: gauge("0"),
+      db_dump_exit_code: gauge("2"),
+      apache_workers_running: gauge("1"),
+      job_exit_code: gauge("3"),
+      job_running: gauge("0"),
+      job_last_start_timestamp_seconds: gauge("40"),
+    }));
+    expect(g).toMatchObject({ lastExitCode: 3, running: false, lastJobStartTime: 40 });
+    const [curl] = decode(apiGroup({ job: "rsync" }, "100", "0", { rsync_exit_code: gauge("23"), apache_workers_running: gauge("1") }));
+    expect(curl).toMatchObject({ lastExitCode: null, running: false });
   });
 
   it.each([
@@ -207,12 +224,17 @@ describe("lastRunOf and describeLastRun: the job's story in list", () => {
   });
   it.each<[string, Partial<Group>, string, string]>([
     ["a success", { lastJobSuccessTime: s - 60 }, "succeeded", "succeeded 1m ago"],
-    ["exit 3", { lastExitCode: 3 }, "failed", "failed with exit status 3 1m ago"],
-    ["SIGKILL", { lastExitCode: 137 }, "killed", "killed by SIGKILL (exit status 137) 1m ago"],
-    ["SIGTERM", { lastExitCode: 143 }, "killed", "killed by SIGTERM (exit status 143) 1m ago"],
-    ["--max-runtime", { lastExitCode: 124 }, "timed-out", "stopped by --max-runtime (exit status 124) 1m ago"],
-    ["not found", { lastExitCode: 127 }, "not-found", "could not run: command not found (exit status 127) 1m ago"],
-    ["not executable", { lastExitCode: 126 }, "not-executable", "could not run: not executable (exit status 126) 1m ago"],
+    ["exit 3 after an earlier success", { lastExitCode: 3, lastJobSuccessTime: s - 3600 }, "failed", "failed with exit status 3 1m ago"],
+    ["exit 3, never a success", { lastExitCode: 3 }, "failed", "failed with exit status 3 1m ago; never succeeded"],
+    ["SIGKILL", { lastExitCode: 137, lastJobSuccessTime: s - 3600 }, "killed", "killed by SIGKILL (exit status 137) 1m ago"],
+    ["SIGTERM", { lastExitCode: 143, lastJobSuccessTime: s - 3600 }, "killed", "killed by SIGTERM (exit status 143) 1m ago"],
+    ["SIGXCPU", { lastExitCode: 152, lastJobSuccessTime: s - 3600 }, "killed", "killed by SIGXCPU (exit status 152) 1m ago"],
+    ["--max-runtime", { lastExitCode: 124, maxRuntimeSeconds: 600, lastJobSuccessTime: s - 3600 }, "timed-out", "stopped by --max-runtime (exit status 124) 1m ago"],
+    ["the job's own 124, no --max-runtime", { lastExitCode: 124, lastJobSuccessTime: s - 3600 }, "failed", "failed with exit status 124 1m ago"],
+    ["not found", { lastExitCode: 127, lastJobSuccessTime: s - 3600 }, "not-found", "failed with exit status 127 (command not found) 1m ago"],
+    ["not executable", { lastExitCode: 126, lastJobSuccessTime: s - 3600 }, "not-executable", "failed with exit status 126 (not executable) 1m ago"],
+    ["no exit status pushed", { lastExitCode: null }, "unknown", "ended 1m ago, its exit status not known"],
+    ["a fractional exit status", { lastExitCode: 1.5 }, "unknown", "ended 1m ago, its exit status not known"],
     ["running for 2h", { running: true, lastJobStartTime: s - 7200 }, "running", "running for 2h"],
     ["stuck", { running: true, lastJobStartTime: s - 7200, maxRuntimeSeconds: 600 }, "stuck", "stuck running since 2h ago (wrapper killed, or the job hangs)"],
     ["skipped after a success", { lastJobSuccessTime: s - 60, lastSkippedTime: s - 30 }, "succeeded", "succeeded 1m ago; a later run skipped (lock held) 30s ago"],

@@ -135,6 +135,12 @@ describe("encodeOtlpRequest: Prometheus data as OpenTelemetry's specification ma
     expect(m.gauge).toEqual({ points: [{ attributes: [kv("env", "prod"), kv("x", "1")], time: TIME, double: 1 }] });
   });
 
+  it("with --no-instance a body's instance label is the series' own: two series stay two points", () => {
+    const two = encode('m{instance="a"} 1\nm{instance="b"} 2\n', { job: "j", labels: [] });
+    const m = two.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
+    expect(m.gauge).toEqual({ points: [{ attributes: [kv("instance", "a")], time: TIME, double: 1 }, { attributes: [kv("instance", "b")], time: TIME, double: 2 }] });
+  });
+
   it("a histogram series with its own labels is its own point; one without a count is dropped, as the specification says", () => {
     const two = encode('# TYPE h histogram\nh_bucket{a="1",le="+Inf"} 1\nh_count{a="1"} 1\nh_bucket{a="2",le="+Inf"} 2\n', { job: "j", labels: [] });
     const h = two.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.histogram as { points: Array<{ attributes: unknown; count: bigint; bucketCounts: bigint[] }> };

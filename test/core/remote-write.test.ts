@@ -141,3 +141,14 @@ describe("victoriaMetricsImportPath", () => {
     expect(path).toBe("/api/v1/import/prometheus?extra_label=job%3Da%20b&extra_label=instance%3Dh&extra_label=path%3D%2Fvar%2Ftmp&extra_label=q%3Dx%26y%3Dz");
   });
 });
+
+describe("the test's own wire reader is strict, so that it can catch an encoder's wire bugs", () => {
+  it.each<[string, number[], RegExp]>([
+    ["a double sent length-delimited", [0x0a, 0x01, 0x00], /wire type 2, not 1/],
+    ["a string sent as fixed64", [0x11, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68], /wire type 1, not 2/],
+    ["a length past the end", [0x12, 0x7f, 0x61], /runs past the end/],
+    ["a varint cut off", [0x18, 0x80], /varint runs past the end/],
+  ])("%s is refused", (_, bytes, message) => {
+    expect(() => decodeMessage(Uint8Array.from(bytes), { 1: { name: "d", type: "double" }, 2: { name: "s", type: "string" }, 3: { name: "n", type: "varint" } })).toThrow(message);
+  });
+});

@@ -171,7 +171,7 @@ describe("renderTextfile and readPushgwFile", () => {
   });
 
   it("gives list and prune the group: its key, its push time, its families, wrap's outcome", () => {
-    const wrapped = renderTextfile(key("nightly"), families("# HELP job_running 1 while \\\\ runs,\\n0 after.\n# TYPE job_running gauge\njob_running 0\njob_last_success_timestamp_seconds 1700000000\njob_expected_interval_seconds 86400\njob_expected_grace_seconds 3600\n", key("nightly")), NOW);
+    const wrapped = renderTextfile(key("nightly"), families("# HELP job_running 1 while \\\\ runs,\\n0 after.\n# TYPE job_running gauge\njob_running 0\njob_last_start_timestamp_seconds 1699999990\njob_last_success_timestamp_seconds 1700000000\njob_expected_interval_seconds 86400\njob_expected_grace_seconds 3600\n", key("nightly")), NOW);
     const read = readPushgwFile(wrapped, textfileName(key("nightly")));
     if ("problem" in read) throw new Error(read.problem);
     expect(textfileGroup(read)).toEqual({
@@ -179,11 +179,11 @@ describe("renderTextfile and readPushgwFile", () => {
       lastPushTime: NOW / 1000,
       lastFailureTime: null,
       lastPushSuccessful: true,
-      metrics: ["job_expected_grace_seconds", "job_expected_interval_seconds", "job_last_success_timestamp_seconds", "job_running"],
+      metrics: ["job_expected_grace_seconds", "job_expected_interval_seconds", "job_last_start_timestamp_seconds", "job_last_success_timestamp_seconds", "job_running"],
       expectedWithinSeconds: 90000,
       lastJobSuccessTime: 1700000000,
       running: false,
-      lastJobStartTime: null,
+      lastJobStartTime: 1699999990,
       maxRuntimeSeconds: null,
       lastExitCode: null,
       lastCompletionTime: null,
@@ -191,6 +191,7 @@ describe("renderTextfile and readPushgwFile", () => {
       families: {
         job_expected_grace_seconds: { type: "UNTYPED", help: undefined },
         job_expected_interval_seconds: { type: "UNTYPED", help: undefined },
+        job_last_start_timestamp_seconds: { type: "UNTYPED", help: undefined },
         job_last_success_timestamp_seconds: { type: "UNTYPED", help: undefined },
         job_running: { type: "GAUGE", help: "1 while \\ runs,\n0 after." },
       },

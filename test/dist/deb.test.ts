@@ -40,7 +40,10 @@ const isInstalled = () => /\binstalled\b/.test(installedStatus()) && !/not-insta
  * remove it: a package installed without it is the machine's own, which they leave alone.
  */
 const MARKER = "/var/lib/pushgw-deb-test/installed-by-test";
-const installedByOthers = isInstalled() && !existsSync(MARKER);
+const installedVersion = () => spawnSync("dpkg-query", ["-W", "-f", "${Version}", "pushgw"], { encoding: "utf8" }).stdout.trim();
+/** The mark names the version the tests installed: a package installed since (another version) is not theirs. */
+const markedByTest = () => existsSync(MARKER) && readFileSync(MARKER, "utf8").trim() === installedVersion();
+const installedByOthers = isInstalled() && !markedByTest();
 if (installedByOthers) {
   process.stderr.write(
     "test/dist/deb.test.ts: a pushgw package is installed on this machine and these tests did not install it: the apt-get install/remove round trip is skipped, so as to leave it alone (apt-get remove pushgw, then run again, to test it)\n",
@@ -90,7 +93,7 @@ describe.skipIf(installedByOthers)("installed with apt-get (amd64)", () => {
     removePackage();
     for (const name of readdirSync("/etc/cron.d")) if (name.startsWith("pushgw-test-")) rmSync(join("/etc/cron.d", name), { force: true });
     mkdirSync(dirname(MARKER), { recursive: true, mode: 0o700 });
-    writeFileSync(MARKER, `${process.pid}\n`);
+    writeFileSync(MARKER, `${VERSION}\n`);
     apt("install", "--no-install-recommends", DEBS.amd64);
     installedFiles = execFileSync("dpkg", ["-L", "pushgw"], { encoding: "utf8" }).trim().split("\n");
     gw = await startPushgateway();

@@ -97,10 +97,10 @@ describe("list", () => {
     const table = await pushgw(["list", "--match", "job=~story-.*"]);
     const row = (job: string) => table.stdout.split("\n").find((line) => line.startsWith(`${job} `)) ?? "";
     expect(row("story-ok")).toMatch(/\ssucceeded (just now|\d+s ago)\s+\d+$/);
-    expect(row("story-exit")).toMatch(/\sfailed with exit status 3 (just now|\d+s ago)\s+\d+$/);
+    expect(row("story-exit")).toMatch(/\sfailed with exit status 3 (just now|\d+s ago); never succeeded\s+\d+$/);
     expect(row("story-exit")).not.toMatch(/overdue|\sok\s/);
     expect(row("story-killed")).toMatch(/killed by SIGKILL \(exit status 137\)/);
-    expect(row("story-missing")).toMatch(/could not run: command not found \(exit status 127\)/);
+    expect(row("story-missing")).toMatch(/failed with exit status 127 \(command not found\)/);
 
     const json = JSON.parse((await pushgw(["list", "--json", "--match", "job=story-exit"])).stdout) as Array<{ lastRun: Record<string, unknown> }>;
     expect(json[0]!.lastRun).toMatchObject({ state: "failed", exitCode: 3, signal: null, lastSuccessTime: null, overdue: false });

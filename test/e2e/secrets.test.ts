@@ -180,16 +180,16 @@ describe("no secret is printed", () => {
   });
 
   it.each<[number, string | undefined]>([
-    [0o640, "its group"],
-    [0o604, "every user"],
-    [0o620, "its group"],
+    [0o640, "read by its group"],
+    [0o604, "read by every user"],
+    [0o620, "changed by its group"],
     [0o400, undefined],
-  ])("a password file of mode %o: warned as readable by %s", async (mode, who) => {
+  ])("a password file of mode %o: warned as can be %s", async (mode, who) => {
     const file = join(tmp, `mode-${mode.toString(8)}`);
     writeFileSync(file, `${PASSWORD}\n`);
     chmodSync(file, mode);
     const run = await runCli(["add", "-g", gw.url, "-u", "alice", "--password-file", file, "-j", "loose", "m=1"]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toEqual(who === undefined ? "" : expect.stringContaining(`warning: --password-file ${file} can be read by ${who} (mode 0${mode.toString(8)})`));
+    expect(run.stderr).toEqual(who === undefined ? "" : expect.stringContaining(`warning: --password-file ${file} can be ${who} (mode 0${mode.toString(8)})`));
   });
 });

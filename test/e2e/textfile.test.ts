@@ -170,8 +170,8 @@ describe("--target textfile, read by the real node_exporter", () => {
     const list = await runCli(["list", ...tf(place), "--json"]);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([
-      { labels: { job: "fresh" }, lastPushTime: (now - 60_000) / 1000, lastPushSuccessful: true, metrics: ["m"] },
-      { labels: { job: "old" }, lastPushTime: (now - 3 * 3600_000) / 1000, lastPushSuccessful: true, metrics: ["m"] },
+      { labels: { job: "fresh" }, lastPushTime: (now - 60_000) / 1000, lastPushSuccessful: true, metrics: ["m"], lastRun: null },
+      { labels: { job: "old" }, lastPushTime: (now - 3 * 3600_000) / 1000, lastPushSuccessful: true, metrics: ["m"], lastRun: null },
     ]);
     const table = await runCli(["list", ...tf(place)]);
     expect(table.stdout).toMatch(/^fresh\s+-\s+1m ago\s+ok\s+1$/m);

@@ -282,7 +282,7 @@ describe("a wrapper killed with SIGKILL", () => {
     const run = await runCli(["list", "-g", gw.url, "--match", "job=~killed-wrapper|running-fine"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/killed-wrapper .* stuck running since 1h ago \(wrapper killed, or the job hangs\)/);
-    expect(run.stdout).toMatch(/running-fine .* ok /);
+    expect(run.stdout).toMatch(/running-fine .* running for 1m /);
   });
 });
 

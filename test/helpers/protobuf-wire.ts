@@ -8,31 +8,39 @@ export interface Schema {
 }
 
 /** Every field of one message, in order: [field number, varint | 8 raw bytes | length-delimited bytes]. */
-export function wireFields(data: Uint8Array): Array<[number, number | Uint8Array]> {
-  const out: Array<[number, number | Uint8Array]> = [];
+export function wireFields(data: Uint8Array): Array<[number, number | Uint8Array, number]> {
+  const out: Array<[number, number | Uint8Array, number]> = [];
   let pos = 0;
   const varint = () => {
     let v = 0;
     for (let shift = 0; ; shift += 7) {
+      if (pos >= data.length) throw new Error(`a varint runs past the end of the message (byte ${pos})`);
       const b = data[pos++]!;
       v += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return v;
     }
   };
+  const take = (n: number) => {
+    if (pos + n > data.length) throw new Error(`a field of ${n} bytes at byte ${pos} runs past the end of the message (${data.length} bytes)`);
+    const bytes = data.subarray(pos, pos + n);
+    pos += n;
+    return bytes;
+  };
   while (pos < data.length) {
     const key = varint();
     const wire = key & 7;
-    if (wire === 0) out.push([Math.floor(key / 8), varint()]);
-    else if (wire === 1) {
-      out.push([Math.floor(key / 8), data.subarray(pos, pos + 8)]);
-      pos += 8;
-    } else if (wire === 2) {
-      const n = varint();
-      out.push([Math.floor(key / 8), data.subarray(pos, pos + n)]);
-      pos += n;
-    } else throw new Error(`wire type ${wire} at byte ${pos}: not written by pushgw`);
+    const field = Math.floor(key / 8);
+    if (wire === 0) out.push([field, varint(), wire]);
+    else if (wire === 1) out.push([field, take(8), wire]);
+    else if (wire === 2) out.push([field, take(varint()), wire]);
+    else throw new Error(`wire type ${wire} at byte ${pos}: not written by pushgw`);
   }
   return out;
+}
+
+/** The wire type each schema type must come with (0 varint, 1 fixed 64-bit, 2 length-delimited). */
+function wireTypeOf(type: FieldType): number {
+  return type === "double" || type === "fixed64" ? 1 : type === "varint" || type === "bool" ? 0 : 2;
 }
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, 8);
@@ -40,9 +48,10 @@ const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset,
 /** The message as an object, by `schema`; a field the schema does not name is an error. */
 export function decodeMessage(data: Uint8Array, schema: Schema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [field, raw] of wireFields(data)) {
+  for (const [field, raw, wire] of wireFields(data)) {
     const spec = schema[field];
     if (spec === undefined) throw new Error(`field ${field} is not in the schema`);
+    if (wire !== wireTypeOf(spec.type)) throw new Error(`field ${field} (${spec.name}) came with wire type ${wire}, not ${wireTypeOf(spec.type)}`);
     let value: unknown;
     if (spec.type === "string") value = new TextDecoder().decode(raw as Uint8Array);
     else if (spec.type === "double") value = view(raw as Uint8Array).getFloat64(0, true);
@@ -71,5 +80,6 @@ function packedVarints(data: Uint8Array): number[] {
       shift = 0;
     }
   }
+  if (shift !== 0) throw new Error("a packed varint runs past the end of its field");
   return out;
 }

@@ -29,7 +29,8 @@ export function todaysStack(): TodaysStack {
   if (cached) return cached;
   let out: string;
   try {
-    out = execFileSync("bash", [SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    // A mirror that never answers must fail the test, not hold its worker: 10 minutes at most.
+    out = execFileSync("bash", [SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
   } catch (error) {
     throw new Error(
       `these tests need the newest Pushgateway, Prometheus, node_exporter and VictoriaMetrics from Debian unstable, ` +
