@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
@@ -122,5 +123,19 @@ describe("doctor", () => {
       [down, false],
       [b.url, true],
     ]);
+  });
+
+  it("--fix --yes repairs the gateway that needs it and leaves the other alone", async () => {
+    // An empty-value twin of a group, as another client makes it (pushgw refuses to).
+    const put = (url: string) => spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data-binary", "m 1\n", url], { encoding: "utf8" }).stdout;
+    expect(put(`${b.url}/metrics/job/twin`)).toBe("200");
+    expect(put(`${b.url}/metrics/job/twin/instance@base64/=`)).toBe("400");
+    expect(await jobs(b.url)).toEqual(["only-b", "shared", "twin", "twin"]);
+    const run = await pushgw(["doctor", "--fix", "--yes"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^done: pushgw delete /m);
+    expect(run.stdout).toMatch(new RegExp(`^gateway ${a.url.replace(/[.:/]/g, "\\$&")}: [\\s\\S]*^gateway ${b.url.replace(/[.:/]/g, "\\$&")}: [\\s\\S]*after the repairs:`, "m"));
+    expect(await jobs(a.url)).toEqual(["only-a", "shared"]);
+    expect(await jobs(b.url)).toEqual(["only-b", "shared", "twin"]);
   });
 });
