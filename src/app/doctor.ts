@@ -2,6 +2,7 @@ import { clockSkewMs, diagnose, diagnosisJson, needsAttention, parseGatewayStatu
 import { UsageError } from "../core/errors.js";
 import { labelSetId, type Group } from "../core/groups.js";
 import { singleLine } from "../core/printable.js";
+import { eachGateway } from "./each-gateway.js";
 import { openGateway, type CallOutcome, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 import { READ_BACK_ATTEMPTS, READ_BACK_PAUSE_MS } from "./remove-groups.js";
@@ -16,9 +17,10 @@ export interface DoctorOptions {
 }
 
 /**
- * `doctor`: examines one gateway (read-only), reports each finding with the command that
+ * `doctor`: examines a gateway (read-only), reports each finding with the command that
  * repairs it, and exits 1 when something needs attention. `--fix` runs those repairs, with the
- * confirmation rules of prune, then examines the gateway again and reports what is left.
+ * confirmation rules of prune, then examines the gateway again and reports what is left. With
+ * several gateways, each in turn, under a line naming it; --json is then an array of reports.
  */
 export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<number> {
   const gateway = await openGateway(options.transport, deps, { command: "doctor" });
@@ -27,18 +29,42 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<num
       hint: "add --yes to run the repairs without asking, or leave out --fix to see the report only",
     });
   }
-  const before = await examine(gateway, options, deps);
+  const several = gateway.baseUrls.length > 1;
+  const reports: unknown[] = [];
+  let reportsBegun = 0;
+  const emit = (report: unknown): void => {
+    if (several) reports.push(report);
+    else deps.out.result(JSON.stringify(report, null, 2));
+  };
+  const status = await eachGateway(
+    gateway.baseUrls,
+    deps,
+    (baseUrl) => doctorOne(gateway, baseUrl, options, deps, emit),
+    // Each report names its gateway on its first line: a blank line between them is enough.
+    options.json ? undefined : () => {
+      if (reportsBegun++ > 0) deps.out.result("");
+    },
+  );
+  if (several && options.json) deps.out.result(JSON.stringify(reports, null, 2));
+  return status;
+}
+
+async function doctorOne(gateway: Gateway, baseUrl: string, options: DoctorOptions, deps: Deps, emit: (report: unknown) => void): Promise<number> {
+  const print = (diagnosis: Diagnosis, fixing: boolean): void => {
+    if (options.json) emit(diagnosisJson(diagnosis));
+    else for (const line of renderReport(diagnosis, { fixing })) deps.out.result(singleLine(line.text), line.tone);
+  };
+  const before = await examine(gateway, baseUrl, options, deps);
   const repairs = repairsOf(before);
   if (!options.fix || repairs.length === 0) {
-    print(before, options, deps, false);
+    print(before, false);
     if (options.fix) deps.out.info("doctor --fix: nothing to repair");
     return needsAttention(before) ? 1 : 0;
   }
-  if (!options.json) print(before, options, deps, true);
-  const baseUrl = gateway.baseUrls[0]!;
+  if (!options.json) print(before, true);
   if (!options.yes && !(await deps.input.confirm(`Run ${repairs.length} repair(s) on ${baseUrl}?`))) {
     deps.out.info("nothing changed");
-    if (options.json) print(before, options, deps, false);
+    if (options.json) print(before, false);
     return needsAttention(before) ? 1 : 0;
   }
 
@@ -55,32 +81,23 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<num
   const ran = results.filter((r) => r.outcome.kind === "delivered").map((r) => r.repair);
   for (let attempt = 0; attempt < READ_BACK_ATTEMPTS && ran.length > 0; attempt++) {
     if (attempt > 0) await deps.clock.sleep(READ_BACK_PAUSE_MS);
-    const read = await gateway.readGroups();
+    const read = await gateway.readGroups(baseUrl);
     if (read.kind !== "read" || repairsShow(ran, read.groups)) break;
   }
-  const after = await examine(gateway, options, deps);
+  const after = await examine(gateway, baseUrl, options, deps);
   if (options.json) {
     const fixed = results.map(({ repair, outcome }) => ({ command: repair.command, done: outcome.kind === "delivered", ...(outcome.kind === "failed" ? { error: outcome.error.message } : {}) }));
-    deps.out.result(JSON.stringify({ ...diagnosisJson(before), fixed, after: diagnosisJson(after) }, null, 2));
+    emit({ ...diagnosisJson(before), fixed, after: diagnosisJson(after) });
   } else {
     deps.out.result("");
     deps.out.result("after the repairs:", "dim");
-    print(after, options, deps, true);
+    print(after, true);
   }
   return needsAttention(after) ? 1 : 0;
 }
 
-function print(diagnosis: Diagnosis, options: DoctorOptions, deps: Deps, fixing: boolean): void {
-  if (options.json) {
-    deps.out.result(JSON.stringify(diagnosisJson(diagnosis), null, 2));
-    return;
-  }
-  for (const line of renderReport(diagnosis, { fixing })) deps.out.result(singleLine(line.text), line.tone);
-}
-
 /** Asks the gateway what doctor needs to know; nothing here changes it. */
-async function examine(gateway: Gateway, options: DoctorOptions, deps: Deps): Promise<Diagnosis> {
-  const baseUrl = gateway.baseUrls[0]!;
+async function examine(gateway: Gateway, baseUrl: string, options: DoctorOptions, deps: Deps): Promise<Diagnosis> {
   // Each answer's Date header, with when it was asked for and came: the gateway's clock.
   const clockReadings: Array<number | undefined> = [];
   const get = async (path: string, retries?: number): Promise<CallOutcome> => {
@@ -98,7 +115,7 @@ async function examine(gateway: Gateway, options: DoctorOptions, deps: Deps): Pr
   const statusAnswer = await get("/api/v1/status", 0);
   const status = statusAnswer.kind === "delivered" ? parseGatewayStatus(statusAnswer.body) : undefined;
   const metrics = await get(status?.telemetryPath ?? "/metrics", 0);
-  const read = await gateway.readGroups();
+  const read = await gateway.readGroups(baseUrl);
   let groups: Group[] | undefined;
   let groupsProblem: string | undefined;
   if (read.kind === "read") groups = read.groups;

@@ -117,7 +117,7 @@ export interface Gateway {
   sendTo(baseUrl: string, call: GatewayCall, limits?: DeliveryLimits): Promise<CallOutcome>;
   /** True when this run names the gateway, so its secrets go there. */
   names(baseUrl: string): boolean;
-  /** The groups of the one gateway list, prune and delete --match work on (or of `baseUrl`, one this run names). */
+  /** The groups of `baseUrl` (the first gateway named when left out). */
   readGroups(baseUrl?: string): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
   /** What --dry-run prints: each request as it would go out, secrets hidden. */
   dryRun(call: GatewayCall): void;
@@ -150,9 +150,6 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
   refuseCommandForTarget(options.command, target);
   // Loaded only for that target: a push to a gateway pays nothing for it (node:crypto included).
   if (target === "textfile") return (await import("./textfile-gateway.js")).openTextfileGateway(transport, deps);
-  if (["list", "prune", "delete --match", "doctor"].includes(options.command) && transport.gateways.length !== 1) {
-    throw new UsageError(`${options.command} works on one gateway at a time; ${transport.gateways.length} were given`, { hint: "run it once per gateway" });
-  }
   const tls = await readTlsMaterial(transport.tls ?? {}, deps);
   const authorization = await readAuthorization(transport.credentials, deps);
   warnAboutExposure(transport, authorization !== undefined, deps);

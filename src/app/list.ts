@@ -1,6 +1,7 @@
 import { describeLastRun, formatAge, formatGroupLabels, isOverdue, lastRunOf, matchesAll, selectStaleGroups, sortGroups, type Group, type LastRun, type Matcher } from "../core/groups.js";
 import { singleLine } from "../core/printable.js";
-import { openGateway, type TransportOptions } from "./gateway.js";
+import { eachGateway } from "./each-gateway.js";
+import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
 import { fetchGroups } from "./remove-groups.js";
 import type { Deps, Tone } from "./ports.js";
 
@@ -12,20 +13,38 @@ export interface ListOptions {
   readonly json: boolean;
 }
 
-/** `list`: the gateway's groups, sorted, as a table or as JSON. */
+/**
+ * `list`: the gateway's groups, sorted, as a table or as JSON. With several gateways, each in
+ * turn: the table under a line naming each, and --json one array whose objects carry `gateway`.
+ */
 export async function listGroups(options: ListOptions, deps: Deps): Promise<number> {
   const gateway = await openGateway(options.transport, deps, { command: "list" });
-  const now = deps.clock.now();
-  let groups = (await fetchGroups(gateway)).filter((g) => matchesAll(g.labels, options.matchers));
-  if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
-  groups = sortGroups(groups);
-  if (options.json) {
-    deps.out.result(JSON.stringify(groups.map((g) => toJson(g, now)), null, 2));
-    return 0;
-  }
+  const several = gateway.baseUrls.length > 1;
+  const json: object[] = [];
+  const status = await eachGateway(
+    gateway.baseUrls,
+    deps,
+    async (baseUrl) => {
+      const now = deps.clock.now();
+      let groups = (await fetchGroups(gateway, baseUrl)).filter((g) => matchesAll(g.labels, options.matchers));
+      if (options.olderThanMs !== undefined) groups = selectStaleGroups(groups, now, options.olderThanMs);
+      groups = sortGroups(groups);
+      if (options.json) {
+        for (const g of groups) json.push(several ? { gateway: baseUrl, ...toJson(g, now) } : toJson(g, now));
+      } else printTable(groups, now, options, gateway, deps);
+      return 0;
+    },
+    options.json ? undefined : (line) => deps.out.result(line, "dim"),
+  );
+  // One answer for all of them, printed whether or not some failed: what was read is still true.
+  if (options.json) deps.out.result(JSON.stringify(json, null, 2));
+  return status;
+}
+
+function printTable(groups: readonly Group[], now: number, options: ListOptions, gateway: Gateway, deps: Deps): void {
   if (groups.length === 0) {
     deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : gateway.target === "textfile" ? `${gateway.baseUrls[0]} holds no group pushgw wrote` : "the gateway holds no groups");
-    return 0;
+    return;
   }
   const rows = groups.map((g) => toRow(g, now));
   const header = ["JOB", "GROUPING LABELS", "LAST PUSH", "STATUS", "METRICS"];
@@ -35,7 +54,6 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
   deps.out.result(line(header), "dim");
   // A row is one line, whatever another client put in a name.
   for (const row of rows) deps.out.result(singleLine(line(row.cells)), row.tone);
-  return 0;
 }
 
 /**

@@ -3,6 +3,7 @@ import { GatewayError, UsageError } from "../core/errors.js";
 import { singleLine } from "../core/printable.js";
 import { existingGroupPath, isPlainLabelName, type LabelNaming } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
+import { eachGateway } from "./each-gateway.js";
 import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
 import type { Deps } from "./ports.js";
 
@@ -24,22 +25,31 @@ export const FRESHNESS_WINDOW_MS = 1000;
 export const READ_BACK_ATTEMPTS = 10;
 export const READ_BACK_PAUSE_MS = 200;
 
-/** `prune` and `delete --match`: select groups, confirm, delete each by its exact key. */
+/**
+ * `prune` and `delete --match`: select groups, confirm, delete each by its exact key. With
+ * several gateways, each in turn, with its own listing and question; one that fails is reported
+ * and the others are still done.
+ */
 export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Promise<number> {
   const gateway = await openGateway(options.transport, deps, { command: options.command });
-  const baseUrl = gateway.baseUrls[0]!;
   if (!options.dryRun && !options.yes && !deps.input.stdinIsTerminal) {
     throw new UsageError(`${options.command}: refusing to delete without a terminal to confirm on`, {
       hint: "add --yes to delete without asking, or --dry-run to see what would go",
     });
   }
+  // The header goes where the listing goes: stdout for --dry-run, stderr otherwise.
+  const announce = options.dryRun ? (line: string) => deps.out.result(line, "dim") : (line: string) => deps.out.info(line);
+  return eachGateway(gateway.baseUrls, deps, (baseUrl) => removeFrom(gateway, baseUrl, options, deps), announce);
+}
+
+async function removeFrom(gateway: Gateway, baseUrl: string, options: RemoveGroupsOptions, deps: Deps): Promise<number> {
   const select = (groups: readonly Group[]): Group[] => {
     const matching = groups.filter((g) => matchesAll(g.labels, options.matchers));
     return options.olderThanMs === undefined ? matching : selectStaleGroups(matching, deps.clock.now(), options.olderThanMs);
   };
   // A view's age counts from when it was asked for: a slow answer is already old.
   const listedAt = deps.clock.monotonic();
-  const selected = sortGroups(select(await fetchGroups(gateway)));
+  const selected = sortGroups(select(await fetchGroups(gateway, baseUrl)));
   if (selected.length === 0) {
     deps.out.info(`${options.command}: no group matches; nothing to delete`);
     return 0;
@@ -90,7 +100,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   const freshView = async (): Promise<Map<string, Group>> => {
     if (deps.clock.monotonic() - view.at > FRESHNESS_WINDOW_MS) {
       const askedAt = deps.clock.monotonic();
-      refreshing ??= fetchGroups(gateway).then((groups) => {
+      refreshing ??= fetchGroups(gateway, baseUrl).then((groups) => {
         view = { at: askedAt, groups: indexByKey(groups) };
         refreshing = undefined;
       });
@@ -128,7 +138,7 @@ export async function removeGroups(options: RemoveGroupsOptions, deps: Deps): Pr
   deps.out.progressDone();
 
   // A DELETE answered 202 is only queued: read back until the groups are gone.
-  const unconfirmed = await confirmGone(deleted, gateway, deps);
+  const unconfirmed = await confirmGone(deleted, gateway, baseUrl, deps);
   for (const { group, why } of skipped) deps.out.info(`skipped ${formatGroupLabels(group.labels)}: ${why}`);
   const parts = [`deleted ${deleted.length - unconfirmed.length} group(s)`];
   if (skipped.length > 0) parts.push(`skipped ${skipped.length}`);
@@ -159,11 +169,11 @@ export async function labelNamingFor(gateway: Gateway, baseUrl: string, groups: 
   return status === undefined ? undefined : status.utf8Names === true ? "utf8" : "legacy";
 }
 
-async function confirmGone(deleted: readonly Group[], gateway: Gateway, deps: Deps): Promise<Group[]> {
+async function confirmGone(deleted: readonly Group[], gateway: Gateway, baseUrl: string, deps: Deps): Promise<Group[]> {
   let pending = [...deleted];
   for (let attempt = 0; attempt < READ_BACK_ATTEMPTS && pending.length > 0; attempt++) {
     if (attempt > 0) await deps.clock.sleep(READ_BACK_PAUSE_MS);
-    const now = indexByKey(await fetchGroups(gateway));
+    const now = indexByKey(await fetchGroups(gateway, baseUrl));
     // Still there with the same push time: not yet deleted. With a newer one: pushed again
     // after our DELETE, which is fresh data and fine.
     pending = pending.filter((g) => {
@@ -175,8 +185,8 @@ async function confirmGone(deleted: readonly Group[], gateway: Gateway, deps: De
 }
 
 /** The groups, or the gateway's refusal as the command's error. */
-export async function fetchGroups(gateway: Gateway): Promise<Group[]> {
-  const read = await gateway.readGroups();
+export async function fetchGroups(gateway: Gateway, baseUrl: string): Promise<Group[]> {
+  const read = await gateway.readGroups(baseUrl);
   if (read.kind === "failed") throw read.error;
   return read.groups;
 }

@@ -52,9 +52,9 @@ describe("each command's --help", () => {
     ["push", /repeat to push to several/],
     ["wrap", /repeat to push the outcome to several/],
     ["delete", /repeat to delete from several/],
-    ["list", /the Pushgateway to list .*one at a time/],
-    ["prune", /the Pushgateway to prune .*one at a time/],
-    ["doctor", /the Pushgateway to examine .*one at a time/],
+    ["list", /the Pushgateway to list .*repeat to list several, each in turn/],
+    ["prune", /the Pushgateway to prune .*repeat to prune several, each in turn/],
+    ["doctor", /the Pushgateway to examine .*repeat to examine several, each in turn/],
     ["flush", /deliver only to these gateways with this run's credentials/],
   ])("%s describes -g as it applies there", async (command, wording) => {
     expect(flagHelp(await help([command, "--help"]), "gateway")).toMatch(wording);
