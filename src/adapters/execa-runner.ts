@@ -13,6 +13,8 @@ import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
 import { takeJobSignals, type JobSignals } from "./job-signals.js";
+import { readChildCpuTicks, startRssSampler } from "./proc-usage.js";
+import { runCost, type ChildCpuTicks } from "../core/run-cost.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -106,6 +108,10 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   const fifos = capture ? await openFifos() : [];
   const [outFifo, errFifo] = fifos;
   let child: ReturnType<typeof startJob>;
+  // Read after every other child of the wrapper (flock, mkfifo) has been reaped, and nothing
+  // else is started while the job runs: what cutime/cstime gain from here on is the job's.
+  const cpuBefore = readChildCpuTicks();
+  let cpuAfter: ChildCpuTicks | undefined;
   try {
     child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errFifo?.writeFd ?? "pipe"));
   } finally {
@@ -113,6 +119,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
     for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
   }
   signals.started(child.pid);
+  const rss = child.pid ? startRssSampler(child.pid) : undefined;
   const outputs = [outFifo?.reader ?? child.stdout, errFifo?.reader ?? child.stderr] as const;
   if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
   const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
@@ -146,6 +153,8 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   // The job's own exit decides its outcome and ends --max-runtime's clock, not the closing of
   // its pipes, which a daemon it started may hold open for hours.
   child.once("exit", (code, signal) => {
+    // Node has reaped the job: its CPU, and its waited-for descendants', is in cutime/cstime.
+    cpuAfter = readChildCpuTicks();
     exited = { code, signal };
     signals.ended();
     for (const timer of timers) timer.cancel();
@@ -185,6 +194,8 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   await outputsClosed;
   for (const timer of timers) timer.cancel();
   capture?.finish();
+  const maxRssBytes = await rss?.stop();
+  const cost = child.pid === undefined ? undefined : runCost(cpuBefore, cpuAfter ?? readChildCpuTicks(), maxRssBytes);
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
   const signal = exited?.signal ?? result.signal ?? null;
@@ -196,7 +207,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   else if (signal) outcome = { kind: "signaled", signal, signalNumber: signalNumber(signal) };
   else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
-  return { outcome, output: capture, notes, internalErrors };
+  return { outcome, output: capture, notes, internalErrors, cost };
 }
 
 function startJob(file: string, args: readonly string[], env: Record<string, string | undefined>, stdout: "inherit" | "pipe" | number, stderr: "inherit" | "pipe" | number) {
