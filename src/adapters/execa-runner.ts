@@ -126,6 +126,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   }
   signals.started(child.pid);
   const rss = child.pid ? startRssSampler(child.pid) : undefined;
+  let maxRssBytes: number | undefined;
   const outputs = [outFifo?.reader ?? child.stdout, oneStream && outFifo ? undefined : (errFifo?.reader ?? child.stderr)] as const;
   if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
   const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
@@ -161,6 +162,8 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   child.once("exit", (code, signal) => {
     // Node has reaped the job: its CPU, and its waited-for descendants', is in cutime/cstime.
     cpuAfter = readChildCpuTicks();
+    // What the job left running past its end is no longer the run's.
+    maxRssBytes = rss?.stop();
     exited = { code, signal };
     signals.ended();
     for (const timer of timers) timer.cancel();
@@ -200,7 +203,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   await outputsClosed;
   for (const timer of timers) timer.cancel();
   capture?.finish();
-  const maxRssBytes = await rss?.stop();
+  if (exited === undefined) maxRssBytes = rss?.stop();
   const cost = child.pid === undefined ? undefined : runCost(cpuBefore, cpuAfter ?? readChildCpuTicks(), maxRssBytes);
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
