@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { mkdir, mkdtemp, open, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { Socket } from "node:net";
@@ -13,6 +13,8 @@ import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
 import { takeJobSignals, type JobSignals } from "./job-signals.js";
+import { readChildCpuTicks, startRssSampler } from "./proc-usage.js";
+import { runCost, type ChildCpuTicks } from "../core/run-cost.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -103,17 +105,29 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
   const self = spec.privateDir === undefined ? undefined : await reachableSelf(spec.privateDir);
   if (self) env["PATH"] = self.path;
-  const fifos = capture ? await openFifos() : [];
-  const [outFifo, errFifo] = fifos;
+  // When the wrapper's stdout and stderr are one file (cron's mail, `> log 2>&1`), the job gets
+  // one FIFO for both, so its output is replayed in the order it was written; from two pipes
+  // only each stream's own order survives.
+  const oneStream = capture !== undefined && stdoutIsStderr();
+  const fifos = capture ? await openFifos(oneStream ? ["output"] : ["stdout", "stderr"]) : [];
+  const [outFifo] = fifos;
+  const errFifo = oneStream ? undefined : fifos[1];
+  const errWriteFd = oneStream ? outFifo?.writeFd : errFifo?.writeFd;
   let child: ReturnType<typeof startJob>;
+  // Read after every other child of the wrapper (flock, mkfifo) has been reaped, and nothing
+  // else is started while the job runs: what cutime/cstime gain from here on is the job's.
+  const cpuBefore = readChildCpuTicks();
+  let cpuAfter: ChildCpuTicks | undefined;
   try {
-    child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errFifo?.writeFd ?? "pipe"));
+    child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errWriteFd ?? "pipe"));
   } finally {
     // The job has its own copies of the write ends: the wrapper's would keep the pipes open.
     for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
   }
   signals.started(child.pid);
-  const outputs = [outFifo?.reader ?? child.stdout, errFifo?.reader ?? child.stderr] as const;
+  const rss = child.pid ? startRssSampler(child.pid) : undefined;
+  let maxRssBytes: number | undefined;
+  const outputs = [outFifo?.reader ?? child.stdout, oneStream && outFifo ? undefined : (errFifo?.reader ?? child.stderr)] as const;
   if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
   const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
   if (capture) {
@@ -146,6 +160,10 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   // The job's own exit decides its outcome and ends --max-runtime's clock, not the closing of
   // its pipes, which a daemon it started may hold open for hours.
   child.once("exit", (code, signal) => {
+    // Node has reaped the job: its CPU, and its waited-for descendants', is in cutime/cstime.
+    cpuAfter = readChildCpuTicks();
+    // What the job left running past its end is no longer the run's.
+    maxRssBytes = rss?.stop();
     exited = { code, signal };
     signals.ended();
     for (const timer of timers) timer.cancel();
@@ -185,6 +203,8 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   await outputsClosed;
   for (const timer of timers) timer.cancel();
   capture?.finish();
+  if (exited === undefined) maxRssBytes = rss?.stop();
+  const cost = child.pid === undefined ? undefined : runCost(cpuBefore, cpuAfter ?? readChildCpuTicks(), maxRssBytes);
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
   const signal = exited?.signal ?? result.signal ?? null;
@@ -196,7 +216,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   else if (signal) outcome = { kind: "signaled", signal, signalNumber: signalNumber(signal) };
   else if (code !== null) outcome = { kind: "exited", code };
   else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
-  return { outcome, output: capture, notes, internalErrors };
+  return { outcome, output: capture, notes, internalErrors, cost };
 }
 
 function startJob(file: string, args: readonly string[], env: Record<string, string | undefined>, stdout: "inherit" | "pipe" | number, stderr: "inherit" | "pipe" | number) {
@@ -219,18 +239,18 @@ function startJob(file: string, args: readonly string[], env: Record<string, str
 }
 
 /**
- * Real pipes for the job's stdout and stderr under --quiet-success. Node's own "pipe" is a
+ * Real pipes for the job's stdout and stderr (or one for both) under --quiet-success. Node's own "pipe" is a
  * socket pair, and a socket cannot be opened again by name: the job's `echo … > /dev/stderr`
  * (a shell idiom) would fail with ENXIO, and the job with it. FIFOs made in a private
  * directory, opened, and removed at once can. Without them (no mkfifo, TMPDIR unusable):
  * Node's socket pairs, as before.
  */
-async function openFifos(): Promise<Array<{ reader: Socket; writeFd: number }>> {
+async function openFifos(names: readonly string[]): Promise<Array<{ reader: Socket; writeFd: number }>> {
   let dir: string | undefined;
   const opened: number[] = [];
   try {
     dir = await mkdtemp(join(tmpdir(), "pushgw-pipe-"));
-    const paths = [join(dir, "stdout"), join(dir, "stderr")];
+    const paths = names.map((name) => join(dir!, name));
     await execFileAsync("mkfifo", ["-m", "600", ...paths]);
     return paths.map((path) => {
       const readFd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -245,6 +265,17 @@ async function openFifos(): Promise<Array<{ reader: Socket; writeFd: number }>> 
     return [];
   } finally {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** True when the wrapper's fds 1 and 2 are the same file (same device and inode). */
+function stdoutIsStderr(): boolean {
+  try {
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
   }
 }
 

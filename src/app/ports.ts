@@ -1,6 +1,7 @@
 import type { ToolError } from "../core/errors.js";
 import type { TransportFailureReason } from "../core/delivery.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
+import type { RunCost } from "../core/run-cost.js";
 import type { SpooledCall } from "../core/spool.js";
 import type { GroupingKey } from "../core/grouping-key.js";
 
@@ -121,6 +122,8 @@ export interface JobResult {
   readonly notes: readonly string[];
   /** Errors in pushgw itself caught while the job ran, instead of ending the wrapper. */
   readonly internalErrors: readonly unknown[];
+  /** What the run cost (CPU, peak memory); undefined when the job never started or /proc could not be read. */
+  readonly cost?: RunCost | undefined;
 }
 
 /**

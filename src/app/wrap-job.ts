@@ -153,7 +153,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   // say the job is still running.
   const startProblem = await startPush;
   const jobMetrics = metricsFile ? await readJobMetrics(metricsFile, key, names, deps) : "";
-  const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode }, options.expectation) + jobMetrics;
+  const body = renderEndMetrics(names, { startedAtMs, endedAtMs, durationMs, exitCode, cost: result.cost }, options.expectation) + jobMetrics;
   const finalProblem = await push(body, key, options, gateway, deps, endedAtMs, {
     deadline: deps.clock.monotonic() + (options.finalPushBudgetMs ?? FINAL_PUSH_BUDGET_MS),
   }).catch(unexpected);

@@ -133,6 +133,9 @@ export function dashboardQueries(prefix: string): DashboardPanelQuery[] {
     { panel: "Duration of the last run", expr: `${m.duration}` },
     { panel: "Exit status of the last run", expr: `${m.exitCode}` },
     { panel: "Running now", expr: `${m.running}` },
+    { panel: "User CPU of the last run", expr: `${m.cpuUser}` },
+    { panel: "System CPU of the last run", expr: `${m.cpuSystem}` },
+    { panel: "Peak memory of the last run", expr: `${m.maxRss}` },
   ];
 }
 
@@ -207,6 +210,33 @@ export function renderDashboard(prefix: string): string {
         gridPos: { x: 0, y: 17, w: 24, h: 8 },
         fieldConfig: { defaults: {}, overrides: [] },
         targets: [target(q[4]!.expr, legend, "A")],
+      },
+      {
+        id: 5,
+        type: "timeseries",
+        title: "User CPU of the last run",
+        description: "The job and every descendant it waited for.",
+        gridPos: { x: 0, y: 25, w: 8, h: 8 },
+        fieldConfig: { defaults: { unit: "s" }, overrides: [] },
+        targets: [target(q[6]!.expr, legend, "A")],
+      },
+      {
+        id: 6,
+        type: "timeseries",
+        title: "System CPU of the last run",
+        description: "The job and every descendant it waited for.",
+        gridPos: { x: 8, y: 25, w: 8, h: 8 },
+        fieldConfig: { defaults: { unit: "s" }, overrides: [] },
+        targets: [target(q[7]!.expr, legend, "A")],
+      },
+      {
+        id: 7,
+        type: "timeseries",
+        title: "Peak memory of the last run",
+        description: "Peak resident memory of the job's process tree, sampled from /proc.",
+        gridPos: { x: 16, y: 25, w: 8, h: 8 },
+        fieldConfig: { defaults: { unit: "bytes" }, overrides: [] },
+        targets: [target(q[8]!.expr, legend, "A")],
       },
     ],
   };

@@ -29,6 +29,10 @@ export interface Group {
   readonly lastCompletionTime: number | null;
   /** Unix seconds of the last run wrap --lock skipped because another held the lock. */
   readonly lastSkippedTime: number | null;
+  /** What the job's last run cost as wrap measured it: CPU seconds and peak resident bytes. */
+  readonly lastCpuUserSeconds: number | null;
+  readonly lastCpuSystemSeconds: number | null;
+  readonly lastMaxRssBytes: number | null;
   /** Each pushed family's type (COUNTER, GAUGE, …) and HELP text as the gateway holds them. */
   readonly families: Readonly<Record<string, FamilyShape>>;
 }
@@ -225,6 +229,9 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
     lastExitCode: wrapped("_exit_code") ?? null,
     lastCompletionTime: wrapped("_last_completion_timestamp_seconds") ?? null,
     lastSkippedTime: wrapped("_last_skipped_timestamp_seconds") ?? null,
+    lastCpuUserSeconds: wrapped("_last_cpu_user_seconds") ?? null,
+    lastCpuSystemSeconds: wrapped("_last_cpu_system_seconds") ?? null,
+    lastMaxRssBytes: wrapped("_last_max_rss_bytes") ?? null,
     families: Object.fromEntries(metrics.map((name) => [name, familyShape(raw[name] as FamilyJson)])),
   };
 }
@@ -445,6 +452,9 @@ export interface LastRun {
   readonly lastCompletionTime: number | null;
   readonly lastSuccessTime: number | null;
   readonly lastSkippedTime: number | null;
+  readonly cpuUserSeconds: number | null;
+  readonly cpuSystemSeconds: number | null;
+  readonly maxRssBytes: number | null;
   readonly overdue: boolean;
 }
 
@@ -484,6 +494,9 @@ export function lastRunOf(group: Group, nowMs: number): LastRun | null {
     lastCompletionTime: group.lastCompletionTime,
     lastSuccessTime: group.lastJobSuccessTime,
     lastSkippedTime: group.lastSkippedTime,
+    cpuUserSeconds: group.lastCpuUserSeconds,
+    cpuSystemSeconds: group.lastCpuSystemSeconds,
+    maxRssBytes: group.lastMaxRssBytes,
     overdue: isOverdue(group, nowMs),
   };
 }

@@ -1,6 +1,7 @@
 import { escapeHelp } from "./exposition.js";
 import { UsageError } from "./errors.js";
 import { isValidMetricName } from "./names.js";
+import type { RunCost } from "./run-cost.js";
 
 /** How a wrapped job ended, sorted once so every later decision is a lookup. */
 export type JobOutcome =
@@ -71,6 +72,9 @@ export interface WrapMetricNames {
   readonly maxRuntime: string;
   readonly skippedOverlap: string;
   readonly lastSkipped: string;
+  readonly cpuUser: string;
+  readonly cpuSystem: string;
+  readonly maxRss: string;
 }
 
 export function wrapMetricNames(prefix: string): WrapMetricNames {
@@ -91,6 +95,9 @@ export function wrapMetricNames(prefix: string): WrapMetricNames {
     maxRuntime: `${prefix}_max_runtime_seconds`,
     skippedOverlap: `${prefix}_skipped_overlap_total`,
     lastSkipped: `${prefix}_last_skipped_timestamp_seconds`,
+    cpuUser: `${prefix}_last_cpu_user_seconds`,
+    cpuSystem: `${prefix}_last_cpu_system_seconds`,
+    maxRss: `${prefix}_last_max_rss_bytes`,
   };
 }
 
@@ -108,6 +115,9 @@ const HELP: Record<keyof WrapMetricNames, string> = {
   maxRuntime: "Longest a run may take before the wrapper stops it for good (--max-runtime plus --kill-grace), in seconds.",
   skippedOverlap: "Runs not started because the previous run still held the wrap --lock (counted on this host).",
   lastSkipped: "Unix time a run was last not started because the previous run still held the wrap --lock.",
+  cpuUser: "User CPU time of the last run, the job and every descendant it waited for, in seconds.",
+  cpuSystem: "System CPU time of the last run, the job and every descendant it waited for, in seconds.",
+  maxRss: "Peak resident memory of the last run's process tree, sampled from /proc, in bytes.",
 };
 
 /** One family as wrap pushes it: HELP, TYPE (a gauge unless said) and its one sample. */
@@ -143,6 +153,8 @@ export interface RunRecord {
   readonly endedAtMs: number;
   readonly durationMs: number;
   readonly exitCode: number;
+  /** What the run cost; undefined when it could not be read. */
+  readonly cost?: RunCost | undefined;
 }
 
 /**
@@ -159,7 +171,18 @@ export function renderEndMetrics(names: WrapMetricNames, run: RunRecord, expecta
     family(names, "exitCode", run.exitCode) +
     family(names, "success", succeeded ? 1 : 0) +
     family(names, succeeded ? "lastSuccess" : "lastFailure", run.endedAtMs / 1000) +
+    costMetrics(names, run.cost) +
     expectationMetrics(names, expectation)
+  );
+}
+
+/** CPU as read; the peak memory only when something was measured (never a made-up 0). */
+function costMetrics(names: WrapMetricNames, cost: RunCost | undefined): string {
+  if (cost === undefined) return "";
+  return (
+    family(names, "cpuUser", cost.cpuUserSeconds) +
+    family(names, "cpuSystem", cost.cpuSystemSeconds) +
+    (cost.maxRssBytes === undefined ? "" : family(names, "maxRss", cost.maxRssBytes))
   );
 }
 

@@ -33,6 +33,9 @@ function group(labels: Record<string, string>, rest: Partial<Group> = {}): Group
     lastExitCode: null,
     lastCompletionTime: null,
     lastSkippedTime: null,
+    lastCpuUserSeconds: null,
+    lastCpuSystemSeconds: null,
+    lastMaxRssBytes: null,
     families: {},
     ...rest,
   };

@@ -37,6 +37,9 @@ describe("decodeGroups", () => {
       lastExitCode: null,
       lastCompletionTime: null,
       lastSkippedTime: null,
+      lastCpuUserSeconds: null,
+      lastCpuSystemSeconds: null,
+      lastMaxRssBytes: null,
       families: { backup_size: { type: "GAUGE", help: undefined } },
     });
   });
@@ -173,6 +176,9 @@ describe("selectStaleGroups", () => {
     lastExitCode: null,
     lastCompletionTime: null,
     lastSkippedTime: null,
+    lastCpuUserSeconds: null,
+    lastCpuSystemSeconds: null,
+    lastMaxRssBytes: null,
     families: {},
   });
   it.each([
@@ -219,6 +225,9 @@ describe("lastRunOf and describeLastRun: the job's story in list", () => {
     lastExitCode: 0,
     lastCompletionTime: s - 60,
     lastSkippedTime: null,
+    lastCpuUserSeconds: null,
+    lastCpuSystemSeconds: null,
+    lastMaxRssBytes: null,
     families: {},
     ...rest,
   });

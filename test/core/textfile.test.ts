@@ -188,6 +188,9 @@ describe("renderTextfile and readPushgwFile", () => {
       lastExitCode: null,
       lastCompletionTime: null,
       lastSkippedTime: null,
+      lastCpuUserSeconds: null,
+      lastCpuSystemSeconds: null,
+      lastMaxRssBytes: null,
       families: {
         job_expected_grace_seconds: { type: "UNTYPED", help: undefined },
         job_expected_interval_seconds: { type: "UNTYPED", help: undefined },

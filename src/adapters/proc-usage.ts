@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { parseChildCpuTicks, parseMemoryStatus, parseSessionId, peakOfSample, type ChildCpuTicks } from "../core/run-cost.js";
+
+/** How often the job's process tree is sampled for its resident memory. */
+export const RSS_SAMPLE_INTERVAL_MS = 1_000;
+
+/**
+ * cutime and cstime of the wrapper itself: the CPU of every child it has reaped and of the
+ * descendants those waited for. Undefined without /proc.
+ */
+export function readChildCpuTicks(): ChildCpuTicks | undefined {
+  try {
+    return parseChildCpuTicks(readFileSync("/proc/self/stat", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RssSampler {
+  /** Stops sampling; the highest peak seen, undefined when no process was ever measured. */
+  stop(): number | undefined;
+}
+
+/**
+ * Samples the resident memory of every process in the job's session (the job leads its own,
+ * so its session id is its pid) at once and then every RSS_SAMPLE_INTERVAL_MS, reading only
+ * /proc: the job is never touched. The timer keeps no process alive. The reads are synchronous:
+ * about 17 µs of CPU a process (1.5 ms a sample with 92 processes), seven times less than
+ * fs/promises, and short enough not to hold up the output passing through.
+ */
+export function startRssSampler(sessionId: number): RssSampler {
+  let peak: number | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    try {
+      const measured = peakOfSample(sessionMemory(sessionId));
+      if (measured !== undefined) peak = Math.max(peak ?? 0, measured);
+    } catch {
+      // No /proc to read: nothing measured.
+    }
+    if (stopped) return;
+    timer = setTimeout(tick, RSS_SAMPLE_INTERVAL_MS);
+    timer.unref();
+  };
+  tick();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      return peak;
+    },
+  };
+}
+
+/** VmRSS and VmHWM of each live process in the session; a process gone meanwhile is left out. */
+function sessionMemory(sessionId: number): Array<{ rssBytes: number; hwmBytes: number }> {
+  const found: Array<{ rssBytes: number; hwmBytes: number }> = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (parseSessionId(readFileSync(`/proc/${entry}/stat`, "utf8")) !== sessionId) continue;
+      const memory = parseMemoryStatus(readFileSync(`/proc/${entry}/status`, "utf8"));
+      if (memory) found.push(memory);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return found;
+}
