@@ -83,6 +83,14 @@ export async function createFileSpool(dir: string): Promise<Spool> {
     }
   };
 
+  /**
+   * Entries this run has read and checked, by path. An entry is never changed in place (it is
+   * renamed into place whole, under a name no other is given), so one still there with the same
+   * inode, size and mtime is the one read: a run lists a queue several times (before and after
+   * taking its lock, after delivering, for each of wrap's pushes) and parses each entry once.
+   */
+  const checked = new Map<string, { readonly ino: number; readonly size: number; readonly mtimeMs: number; readonly call: SpooledCall }>();
+
   /** The entries of one folder that may be sent, oldest first; the rest set aside. */
   const readFolder = async (folderName: string, folder: string): Promise<{ entries: SpoolEntry[]; setAside: SetAsideNote[] }> => {
     const entries: SpoolEntry[] = [];
@@ -90,9 +98,23 @@ export async function createFileSpool(dir: string): Promise<Spool> {
     const names = (await readdir(folder)).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
     for (const name of names) {
       const path = join(folder, name);
+      const seen = checked.get(path);
+      if (seen !== undefined) {
+        const now = await lstat(path).catch(() => undefined);
+        if (now === undefined) {
+          checked.delete(path);
+          continue;
+        }
+        if (now.isFile() && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) {
+          entries.push({ id: path, call: seen.call });
+          continue;
+        }
+        checked.delete(path);
+      }
       const read = await readEntry(path, () => folderName, uid);
       if (read === "gone") continue;
       if ("call" in read) {
+        checked.set(path, { ino: read.ino, size: read.size, mtimeMs: read.mtimeMs, call: read.call });
         entries.push({ id: path, call: read.call });
         continue;
       }
@@ -142,11 +164,13 @@ export async function createFileSpool(dir: string): Promise<Spool> {
       return { baseUrls: [...found].sort(), setAside };
     },
     async remove(entry) {
+      checked.delete(entry.id);
       await unlink(entry.id).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== "ENOENT") throw error;
       });
     },
     async setAside(entry) {
+      checked.delete(entry.id);
       const folderName = basename(dirname(entry.id));
       return (await moveAside(entry.id, folderName)) ?? join(root, SET_ASIDE, folderName, basename(entry.id));
     },
@@ -322,7 +346,7 @@ async function readProcStat(pid: number): Promise<{ state: string; startTime: st
  * A spool entry read back: opened without following a link (nor blocking on a FIFO), and used
  * only when it is a regular file of this user's holding exactly what pushgw writes.
  */
-async function readEntry(path: string, folderOf: (value: unknown) => string, uid: number | undefined): Promise<{ call: SpooledCall } | { problem: string } | "gone"> {
+async function readEntry(path: string, folderOf: (value: unknown) => string, uid: number | undefined): Promise<({ call: SpooledCall } & FileIdentity) | { problem: string } | "gone"> {
   const read = await readRegularFile(path, { owner: uid, maxBytes: MAX_SPOOL_FILE_BYTES, tooLarge: (size) => `it is larger (${size} bytes) than any call pushgw keeps` });
   if (read === "gone") return "gone";
   if ("why" in read) return { problem: read.why };
@@ -332,7 +356,15 @@ async function readEntry(path: string, folderOf: (value: unknown) => string, uid
   } catch {
     return { problem: "it is not JSON" };
   }
-  return checkSpooledCall(value, folderOf(value));
+  const result = checkSpooledCall(value, folderOf(value));
+  return "call" in result ? { call: result.call, ino: read.ino, size: read.size, mtimeMs: read.mtimeMs } : result;
+}
+
+/** What tells one file from another at a path, as fstat gave it when the file was read. */
+interface FileIdentity {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
 }
 
 /** A new file with a random name in `folder`, created exclusively and never through a link. */

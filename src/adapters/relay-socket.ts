@@ -7,6 +7,14 @@ import { currentUid, privateDirectory } from "./private-dir.js";
 
 /** A nested push is a few metrics; a job that sends more is not a nested push. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/**
+ * Calls open at once, and the bytes of calls the wrapper holds at once: a job's runaway children
+ * opening 1,000 connections must not make the wrapper hold 16 GB (and lose the job's outcome).
+ * A job pushes a few calls at a time; one call of the full 16 MiB still fits.
+ */
+const MAX_OPEN_CALLS = 64;
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+const BUSY_HINT = "a process in the job has very many calls to the wrapper open at once: push fewer at a time, or give --gateway (and its credentials) to push by yourself";
 /** The wrapper's answer: outcomes and messages, never large. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -26,15 +34,33 @@ export function createSocketRelay(): Relay {
       const sockets = new Set<Socket>();
       const reading = new Set<Socket>();
       const sending = new Set<Promise<void>>();
+      let heldBytes = 0;
       const server = createServer((socket) => {
         sockets.add(socket);
+        socket.once("close", () => sockets.delete(socket));
+        socket.on("error", () => socket.destroy());
+        if (reading.size + sending.size >= MAX_OPEN_CALLS) {
+          refuseBusy(socket, `the wrapper refused the call: ${MAX_OPEN_CALLS} calls from this job are open at once, its limit`);
+          return;
+        }
         reading.add(socket);
+        let held = 0;
+        const release = (): void => {
+          heldBytes -= held;
+          held = 0;
+        };
         socket.once("close", () => {
-          sockets.delete(socket);
           reading.delete(socket);
+          release();
         });
         socket.setTimeout(60_000, () => socket.destroy());
-        readLine(socket, MAX_REQUEST_BYTES).then(
+        const take = (bytes: number): boolean => {
+          if (heldBytes + bytes > MAX_HELD_BYTES) return false;
+          heldBytes += bytes;
+          held += bytes;
+          return true;
+        };
+        readLine(socket, MAX_REQUEST_BYTES, take).then(
           (line) => {
             reading.delete(socket);
             const answered = (async () => {
@@ -47,12 +73,22 @@ export function createSocketRelay(): Relay {
               socket.end(`${JSON.stringify(answer)}\n`);
             })();
             sending.add(answered);
-            void answered.finally(() => sending.delete(answered));
+            void answered.finally(() => {
+              sending.delete(answered);
+              release();
+            });
           },
-          () => socket.destroy(),
+          (error: Error) => {
+            reading.delete(socket);
+            release();
+            if (error instanceof HeldTooMuch) refuseBusy(socket, `the wrapper refused the call: it holds ${MAX_HELD_BYTES} bytes (64 MiB) of calls from this job at once, its limit`);
+            else socket.destroy();
+          },
         );
-        socket.on("error", () => socket.destroy());
       });
+      // Out of file descriptors (a job opening thousands of connections): that connection is
+      // lost, the relay keeps listening and the wrapper keeps running.
+      server.on("error", () => undefined);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(path, () => {
@@ -120,8 +156,22 @@ function socketProblem(path: string): string | undefined {
   return socketOwnerProblem({ path, isSocket: info.isSocket(), uid: info.uid }, uid);
 }
 
-/** The first line a socket sends, at most `limit` bytes. */
-function readLine(socket: Socket, limit: number): Promise<string> {
+/** Past the bytes the wrapper may hold for all calls at once. */
+class HeldTooMuch extends Error {}
+
+/** Answers a call it will not read with a refusal, drops what the client still sends, and hangs up. */
+function refuseBusy(socket: Socket, message: string): void {
+  const answer: RelayAnswer = { refused: { message, hint: BUSY_HINT, exitCode: 1 } };
+  socket.end(`${JSON.stringify(answer)}\n`);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/**
+ * The first line a socket sends, at most `limit` bytes; `take`, when given, must grant each
+ * chunk's bytes before they are kept (HeldTooMuch when it does not).
+ */
+function readLine(socket: Socket, limit: number, take: (bytes: number) => boolean = () => true): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -132,6 +182,11 @@ function readLine(socket: Socket, limit: number): Promise<string> {
       if (size > limit) {
         cleanup();
         reject(new Error(`more than ${limit} bytes`));
+        return;
+      }
+      if (!take(part.length)) {
+        cleanup();
+        reject(new HeldTooMuch());
         return;
       }
       chunks.push(part);

@@ -20,7 +20,7 @@ export interface RegularFileRules {
  * what lies there: opened without following a link (nor blocking on a FIFO), and read only when
  * it is a regular file that keeps `rules`; otherwise why not. "gone" when there is none.
  */
-export async function readRegularFile(path: string, rules: RegularFileRules): Promise<{ bytes: Buffer } | { why: string } | "gone"> {
+export async function readRegularFile(path: string, rules: RegularFileRules): Promise<{ bytes: Buffer; ino: number; size: number; mtimeMs: number } | { why: string } | "gone"> {
   let handle: FileHandle;
   try {
     handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -35,7 +35,7 @@ export async function readRegularFile(path: string, rules: RegularFileRules): Pr
     if (rules.owner !== undefined && info.uid !== rules.owner) return { why: `it belongs to uid ${info.uid}, not to uid ${rules.owner} running pushgw` };
     if (rules.singleName && info.nlink > 1) return { why: `it has ${info.nlink} names (hard links)` };
     if (info.size > rules.maxBytes) return { why: rules.tooLarge(info.size) };
-    return { bytes: await handle.readFile() };
+    return { bytes: await handle.readFile(), ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
   } finally {
     await handle.close();
   }

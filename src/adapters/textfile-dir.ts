@@ -17,6 +17,13 @@ const TOKEN_GRACE_MS = 3_000;
 /** No file pushgw writes is larger; a larger `*.prom` is left out of the checks. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const LARGER_THAN_ANY = (): string => `it is larger than ${MAX_FILE_BYTES} bytes`;
+/**
+ * The most bytes all `*.prom` files together may hold for a run to read them (each is checked
+ * against a new file). node_exporter reads them all at every scrape, so a directory a real
+ * installation scrapes holds far less; past it the run stops reading before it holds too much.
+ */
+const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024;
+const OVER_BUDGET = "over the directory's budget";
 /** Between two looks at a taken lock: from the first to the second, doubling, with jitter, so that 30 waiting runs do not move in step. */
 const LOCK_POLL_MS = [2, 50] as const;
 
@@ -80,12 +87,23 @@ export async function createTextfileDir(dir: string): Promise<TextfileDirectory>
     async readAll(except) {
       const files: PromFileBytes[] = [];
       const skipped: Array<{ name: string; why: string }> = [];
+      let total = 0;
       for (const name of (await readdir(root)).sort()) {
         if (!name.endsWith(".prom") || name === except) continue;
-        const read = await readRegularFile(join(root, name), { maxBytes: MAX_FILE_BYTES, tooLarge: LARGER_THAN_ANY });
+        // A file that would take the total past the budget is not read at all.
+        const left = MAX_DIRECTORY_BYTES - total;
+        const read = await readRegularFile(join(root, name), { maxBytes: Math.min(MAX_FILE_BYTES, left), tooLarge: (size) => (size > MAX_FILE_BYTES ? LARGER_THAN_ANY() : OVER_BUDGET) });
         if (read === "gone") continue;
+        if ("why" in read && read.why === OVER_BUDGET) {
+          throw new GatewayError(`${root}: its *.prom files hold more than ${MAX_DIRECTORY_BYTES} bytes (256 MiB) together; pushgw reads them all to check what it writes against them, and stopped at ${name}`, {
+            hint: "node_exporter reads every *.prom file at each scrape: remove the files that are not needed, or give pushgw a directory of its own",
+          });
+        }
         if ("why" in read) skipped.push({ name, why: read.why });
-        else files.push({ name, bytes: read.bytes });
+        else {
+          total += read.bytes.length;
+          files.push({ name, bytes: read.bytes });
+        }
       }
       return { files, skipped };
     },

@@ -1,10 +1,12 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
-import { runCli } from "../helpers/run-cli.js";
+import { spoolFolderName } from "../../src/core/spool.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
 const node = process.execPath;
 const job = (name: string) => fileURLToPath(new URL(`../fixtures/jobs/${name}`, import.meta.url));
@@ -170,5 +172,39 @@ describe("--spool", () => {
     const empty = await runCli(["flush", "--spool", place]);
     expect(empty).toMatchObject({ code: 0, stdout: "", stderr: "" });
     expect((await runCli(["flush", "--spool", place, "-v"])).stderr).toMatch(/is empty/);
+  });
+});
+
+describe("--spool: each entry is read at most once per run, and only the run's gateway's", () => {
+  /** How many times the run opened each file: strace's record of every openat, in every thread. */
+  function opensOf(log: string): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const match of readFileSync(log, "utf8").matchAll(/openat\([^,]*, "([^"]+)"/g)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+    return counts;
+  }
+
+  it.each<[string, string[], number]>([
+    ["add to another group", ["add", "-j", "mine", "m=1"], 75],
+    ["wrap (a start and an outcome push; the job's status)", ["wrap", "-j", "mine", "--", "true"], 0],
+  ])("%s, with a dead gateway's queue of 3 entries for another group and 2 for another gateway: each of its entries opened once, the other gateway's never", async (_, argv, code) => {
+    const spool = newSpool();
+    const own = `http://127.0.0.1:${await unusedPort()}`;
+    const other = `http://127.0.0.1:${await unusedPort()}`;
+    const body = Array.from({ length: 20_000 }, (_, i) => `records_${i} 1\n`).join("");
+    const metrics = join(newSpool(), "metrics.prom");
+    writeFileSync(metrics, body);
+    for (const [url, times] of [[own, 3], [other, 2]] as const) {
+      for (let i = 0; i < times; i += 1) expect((await runCli(["add", "-g", url, "--spool", spool, "--retries", "0", "-j", "theirs", "--no-instance", "-f", metrics])).code).toBe(75);
+    }
+    const ownEntries = readdirSync(join(spool, spoolFolderName(own))).map((n) => join(spool, spoolFolderName(own), n));
+    const otherEntries = readdirSync(join(spool, spoolFolderName(other))).map((n) => join(spool, spoolFolderName(other), n));
+    expect(ownEntries).toHaveLength(3);
+    const log = join(newSpool(), "strace.log");
+    const [command, ...rest] = argv;
+    const run = spawnSync("strace", ["-f", "-qq", "-s", "4096", "-e", "trace=openat", "-o", log, NODE, BIN, command!, "-g", own, "--spool", spool, "--retries", "0", "--no-instance", ...rest], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(code);
+    const opens = opensOf(log);
+    expect(ownEntries.map((path) => opens.get(path) ?? 0)).toEqual([1, 1, 1]);
+    expect(otherEntries.map((path) => opens.get(path) ?? 0)).toEqual([0, 0]);
   });
 });

@@ -332,6 +332,16 @@ describe("hostile directories and files", () => {
     expect(run.stderr).toContain("fifo.prom is left out of the check against the directory's other files: it is not a regular file");
   });
 
+  it("other files holding more than 256 MiB together are not all read: exit 1 saying so, nothing written (each is under the 64 MiB per file)", async () => {
+    const place = newDir();
+    // Sparse files: 300 MiB the run would read, no disk spent.
+    for (let i = 0; i < 5; i += 1) spawnSync("truncate", ["-s", "60M", join(place, `big-${i}.prom`)]);
+    const run = await runCli(["add", ...tf(place), "-j", "budget", "--no-instance", "m=1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/its \*\.prom files hold more than 268435456 bytes \(256 MiB\) together; .* stopped at big-4\.prom/);
+    expect(existsSync(fileOf(place, "budget"))).toBe(false);
+  });
+
   it("what a killed pushgw left (its temporary file, its lock, a lock token) is removed by the next write, and its lock taken over", async () => {
     const place = newDir();
     const dead = deadPid();

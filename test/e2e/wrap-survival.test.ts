@@ -224,6 +224,73 @@ describe("the relay never holds the wrapper past its job", () => {
   });
 });
 
+describe("the relay holds a bounded number of calls and bytes for the job", () => {
+  it("a job holding 200 connections to PUSHGW_WRAP_SOCKET open: a nested add past the 64th is refused saying so (exit 1), the job's status and outcome push stay", async () => {
+    const holder = join(tmp, "holder.cjs");
+    writeFileSync(
+      holder,
+      `const net = require("node:net");
+      const { spawnSync } = require("node:child_process");
+      const held = [];
+      let connected = 0;
+      for (let i = 0; i < 200; i += 1) {
+        const s = net.createConnection(process.env.PUSHGW_WRAP_SOCKET);
+        s.on("error", () => {});
+        s.on("connect", () => { connected += 1; if (connected === 200) setTimeout(nested, 300); });
+        held.push(s);
+      }
+      function nested() {
+        const r = spawnSync(${JSON.stringify(NODE)}, [${JSON.stringify(BIN)}, "add", "nested_metric=1"], { encoding: "utf8" });
+        process.stdout.write("nested exit " + r.status + "\\n");
+        process.stderr.write(r.stderr);
+        for (const s of held) s.destroy();
+        process.exit(3);
+      }`,
+    );
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "relay-flood", "--no-instance", "--", node, holder], { timeoutMs: 60_000 });
+    expect(run.stdout).toBe("nested exit 1\n");
+    expect(run.stderr).toMatch(/the wrapper refused the call: 64 calls from this job are open at once, its limit/);
+    expect(run.code).toBe(3);
+    const g = findGroup(await readGroups(gw.url), { job: "relay-flood" });
+    expect(family(g, "job_exit_code")?.metrics[0]?.value).toBe("3");
+    expect(family(g, "nested_metric")).toBeUndefined();
+  });
+
+  it("six calls of 15 MiB sent at once without an end: the wrapper keeps at most 64 MiB of them and refuses the rest saying so", async () => {
+    const sender = join(tmp, "sender.cjs");
+    writeFileSync(
+      sender,
+      `const net = require("node:net");
+      const body = Buffer.concat([Buffer.from('{"method":"POST","path":"/job/relay-bytes","body":"'), Buffer.alloc(15 * 1024 * 1024, 0x20)]);
+      const answers = [];
+      let settled = 0;
+      const settle = () => { settled += 1; if (settled === 6) setTimeout(report, 500); };
+      const sockets = Array.from({ length: 6 }, () => {
+        const s = net.createConnection(process.env.PUSHGW_WRAP_SOCKET);
+        let done = false;
+        const once = () => { if (!done) { done = true; settle(); } };
+        s.on("error", once);
+        s.on("data", (d) => { answers.push(String(d)); once(); });
+        s.on("connect", () => s.write(body, once));
+        return s;
+      });
+      function report() {
+        const refused = answers.filter((a) => a.includes('"refused"'));
+        process.stdout.write("refused " + refused.length + "\\n" + (refused[0] ?? ""));
+        for (const s of sockets) s.destroy();
+        process.exit(0);
+      }`,
+    );
+    const run = await runCli(["wrap", "-g", gw.url, "-j", "relay-bytes", "--no-instance", "--", node, sender], { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const refused = Number(/^refused (\d+)$/m.exec(run.stdout)?.[1]);
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(run.stdout).toMatch(/the wrapper refused the call: it holds 67108864 bytes \(64 MiB\) of calls from this job at once, its limit/);
+    const g = findGroup(await readGroups(gw.url), { job: "relay-bytes" });
+    expect(family(g, "job_success")?.metrics[0]?.value).toBe("1");
+  });
+});
+
 describe("pushgw's own mistakes are found before the job starts", () => {
   const touch = () => {
     const marker = join(mkdtempSync(join(tmp, "ran-")), "ran");
