@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { family, findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
 import { spoolFolderName } from "../../src/core/spool.js";
+import { ensureTool } from "../helpers/prometheus.js";
 import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
 const node = process.execPath;
@@ -201,7 +202,7 @@ describe("--spool: each entry is read at most once per run, and only the run's g
     expect(ownEntries).toHaveLength(3);
     const log = join(newSpool(), "strace.log");
     const [command, ...rest] = argv;
-    const run = spawnSync("strace", ["-f", "-qq", "-s", "4096", "-e", "trace=openat", "-o", log, NODE, BIN, command!, "-g", own, "--spool", spool, "--retries", "0", "--no-instance", ...rest], { encoding: "utf8" });
+    const run = spawnSync(ensureTool("strace", "strace"), ["-f", "-qq", "-s", "4096", "-e", "trace=openat", "-o", log, NODE, BIN, command!, "-g", own, "--spool", spool, "--retries", "0", "--no-instance", ...rest], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(code);
     const opens = opensOf(log);
     expect(ownEntries.map((path) => opens.get(path) ?? 0)).toEqual([1, 1, 1]);
