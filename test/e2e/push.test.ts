@@ -160,8 +160,8 @@ describe("metrics from files and stdin", () => {
     // `pushgw add -j x $METRIC` with $METRIC unset, under cron: no argument, stdin /dev/null.
     ["no argument, stdin empty (an unset variable under cron)", [], undefined, /add: nothing to push: stdin was empty and no METRIC argument was given \(an unset variable\?\)/],
     ["--file - with empty stdin", ["--file", "-"], "", /add: nothing to push: stdin was empty\n/],
-    // A stream named as a file is no file: <(cmd) or /dev/stdin empty is the same mistake.
-    ["--file /dev/stdin with empty stdin", ["--file", "/dev/stdin"], "", /add: nothing to push: --file \/dev\/stdin was empty \(a pipe or stream, not a file\)/],
+    // A device or stream named as a file is no file: /dev/null, <(cmd) or /dev/stdin empty is the same mistake.
+    ["--file /dev/null", ["--file", "/dev/null"], undefined, /add: nothing to push: --file \/dev\/null was empty \(a pipe or stream, not a file\)/],
     ["only comments on stdin", [], "# HELP m Something.\n", /add: nothing to push/],
     ["--heartbeat with a METRIC argument", ["--heartbeat", "m=1"], undefined, /--heartbeat sends an empty body, so it takes no METRIC arguments/],
   ])("add with %s: exit 2, the hint names --heartbeat, nothing sent", async (_what, extra, input, message) => {

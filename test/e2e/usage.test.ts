@@ -18,9 +18,9 @@ describe("a mistake on the command line: one line saying what is wrong, one hint
     [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],
     [["prune", "--older-then", "7d", "--yes"], "prune: unknown flag --older-then", "did you mean --older-than?"],
     [["delete", "-j", "x", "--no-instanc"], "delete: unknown flag --no-instanc", "did you mean --no-instance?"],
-    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules and completion"],
+    [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, completion and cron"],
     [["list", "--match", "job=~("], '--match "job=~(": "(" is not a valid regular expression (unterminated group)', undefined],
-    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list and doctor; see pushgw add --help for add's"],
+    [["add", "--json"], "add: unknown flag --json", "--json is a flag of list, doctor and cron; see pushgw add --help for add's"],
     [["add", "-j", "x", "bad name=2"], 'argument 1 (bad name=2): invalid metric name "bad name" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)', undefined],
     [["add", "-j"], "--job needs a value", "see pushgw add --help"],
   ])("%j", async (argv, message, hint) => {
