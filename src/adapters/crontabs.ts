@@ -1,11 +1,12 @@
 import { constants, existsSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, rename, stat, type FileHandle } from "node:fs/promises";
+import { lstat, mkdtemp, open, rename, stat, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { isSea } from "node:sea";
 import { execa } from "execa";
 import type { Crontabs } from "../app/ports.js";
 import { UsageError, WriteError } from "../core/errors.js";
+import { ensurePrivateDirectory } from "./private-dir.js";
 import { randomHex, unlinkIfThere } from "./safe-files.js";
 
 const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
@@ -70,9 +71,15 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       }
     },
     saveBackup: async (dir, files) => {
-      const parent = resolve(dir ?? defaultBackupDir(uid, env));
+      const wanted = resolve(dir ?? defaultBackupDir(uid, env));
+      // Crontabs hold secrets, and root writes here: the directory and every one above it must be
+      // private (core/private-dir.ts), or another user could swap a directory below for a link.
+      const checked = ensurePrivateDirectory(wanted, "/", uid);
+      if ("why" in checked) {
+        throw new WriteError(`the backup could not be saved in ${wanted}: ${checked.why}; nothing was changed`, { hint: "give a directory only you can write, and the ones above it, with --backup-dir DIR" });
+      }
+      const parent = checked.dir;
       try {
-        await mkdir(parent, { recursive: true, mode: 0o700 });
         const made = await mkdtemp(join(parent, `${new Date().toISOString().replace(/[:.]/g, "")}-`));
         const info = await stat(made);
         if (info.uid !== uid || (info.mode & 0o077) !== 0) throw new WriteError(`${made}: not a private directory`);

@@ -43,14 +43,14 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
       { localZone: crontabs.localZone, nowMs: deps.clock.now() },
     );
   } catch (error) {
-    if (!(error instanceof CronProblems)) throw error;
-    throw new UsageError(`cannot handle ${error.problems.length === 1 ? "this entry" : "these entries"}; nothing was written:\n  ${error.problems.join("\n  ")}`, {
-      hint: "correct the line, or put '# pushgw: ignore' on the line before it",
-    });
+    throw asUsageError(error);
   }
   if (options.action === "scan") {
     printScan(plan.entries, options.json, deps);
     return 0;
+  }
+  if (!/(^|\/)pushgw$/.test(crontabs.pushgwPath)) {
+    throw new UsageError(`pushgw runs as ${JSON.stringify(crontabs.pushgwPath)}: cron scan and unwrap know a wrapped line by the name pushgw`, { hint: "run cron wrap through a pushgw of that name (the Debian package's /usr/bin/pushgw, or a link named pushgw)" });
   }
   if (/[%'\n\r]/.test(crontabs.pushgwPath)) {
     throw new UsageError(`pushgw's path ${JSON.stringify(crontabs.pushgwPath)} cannot be written into a crontab line (cron ends a command at %, and unwrap must find the line again)`, { hint: "install pushgw where its path has no %, ' or line break" });
@@ -58,7 +58,12 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
   if (crontabs.nodeMissingFromCronPath) {
     deps.out.warn(`${crontabs.pushgwPath} starts with #!/usr/bin/env node, and cron's PATH (/usr/bin:/bin) has no node: the wrapped entries would not run unless the crontab sets a PATH with node in it, or use the standalone pushgw executable`);
   }
-  const wrapped = wrapSources(plan, { pushgw: crontabs.pushgwPath, env: options.settings, graceSeconds: options.graceSeconds });
+  let wrapped;
+  try {
+    wrapped = wrapSources(plan, { pushgw: crontabs.pushgwPath, env: options.settings, graceSeconds: options.graceSeconds });
+  } catch (error) {
+    throw asUsageError(error);
+  }
   return rewrite(
     wrapped.map((result, i) => ({ place: places[i]!, result })),
     "wrapped",
@@ -167,4 +172,12 @@ function printScan(entries: readonly ScannedEntry[], json: boolean, deps: Deps):
   const header = ["SOURCE", "SCHEDULE", "JOB", "EVERY", "STATE", "COMMAND"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) deps.out.result(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "));
+}
+
+/** Entries pushgw cannot handle, listed with file:line: exit 2, nothing written. */
+function asUsageError(error: unknown): unknown {
+  if (!(error instanceof CronProblems)) return error;
+  return new UsageError(`cannot handle ${error.problems.length === 1 ? "this entry" : "these entries"}; nothing was written:\n  ${error.problems.join("\n  ")}`, {
+    hint: "correct the line, or put '# pushgw: ignore' on the line before it",
+  });
 }

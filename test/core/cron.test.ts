@@ -125,6 +125,30 @@ describe("wrap and unwrap", () => {
     expect(twice!.count).toBe(0);
   });
 
+  const userTab = (text: string): CronSourceText => ({ label: "tab", format: "user", text });
+  const wrapOne = (text: string) => wrapSources(planCron([userTab(text)], { localZone: "UTC", nowMs: NOW }), { pushgw: PUSHGW, env: [] });
+
+  it.each<[string, string, RegExp]>([
+    // Cron reads 999 bytes of a command and drops the rest: the wrapped line would run nothing.
+    ["a command that would be cut once wrapped", `0 5 * * * /usr/local/bin/report ${"x".repeat(950)}\n`, /tab:1: wrapped, its command would be \d+ bytes, and cron reads at most 999/],
+    ["its stdin pushed past the limit", `0 5 * * * cat%${"y".repeat(930)}\n`, /tab:1: wrapped, its command would be \d+ bytes/],
+    ["a SHELL that reads quotes otherwise", "SHELL=/usr/bin/fish\n0 5 * * * echo a\\\\b\n", /tab:2: SHELL=\/usr\/bin\/fish may read the quoting/],
+  ])("refuses %s, writing nothing", (_, text, message) => {
+    expect(() => wrapOne(text)).toThrow(message);
+  });
+
+  it("wraps under a POSIX SHELL= line, and a line just under the limit", () => {
+    const [wrapped] = wrapOne(`SHELL=/bin/bash\n0 5 * * * /usr/local/bin/report ${"x".repeat(850)}\n`);
+    expect(wrapped!.count).toBe(1);
+  });
+
+  it("a line that merely looks wrapped, by another program than pushgw, is not taken for one", () => {
+    const evil = `* * * * * /tmp/x/evil wrap --job a -- "$SHELL" -c 'backup.sh'\n`;
+    const [scanned] = planCron([userTab(evil)], { localZone: "UTC", nowMs: NOW }).entries;
+    expect(scanned!.wrapped).toBe(false);
+    expect(unwrapSource(userTab(evil)).text).toBe(evil);
+  });
+
   it.each(SOURCES)("%s: wraps as the expected file says", (name, format) => {
     const [wrapped] = wrapSources(planCron([source(name, format)], { localZone: "UTC", nowMs: NOW }), { pushgw: PUSHGW, env: [["PUSHGW_GATEWAY", "http://gw.example:9091"]] });
     expect(wrapped!.text).toBe(fixture(name.replace(".crontab", ".wrapped.crontab")));

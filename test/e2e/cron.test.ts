@@ -212,16 +212,30 @@ describe("pushgw cron on files, as root on a machine others log in to", () => {
     expect(existsSync(join(dir, "b4"))).toBe(false);
   });
 
-  it("the backup directory another user could read is never used as it is: each run's copies are in a new 0700 directory", async () => {
+  it("the backup goes only where no other user can write: a world-writable or another user's directory is refused, nothing changed; each run's copies are in a new 0700 directory", async () => {
+    const path = place("secret.crontab", "PGPASSWORD=hunter2\n0 * * * * /usr/bin/psql -c 'select 1'\n");
+    const before = readFileSync(path, "utf8");
+    // In a directory another user can write to, they could swap the run's directory for a link (to /etc/cron.d).
     const shared = join(dir, "shared-backups");
     mkdirSync(shared, { mode: 0o777 });
     chmodSync(shared, 0o777);
-    const path = place("secret.crontab", "PGPASSWORD=hunter2\n0 * * * * /usr/bin/psql -c 'select 1'\n");
-    const run = await runCli(["cron", "wrap", "--backup-dir", shared, "--crontab", path]);
+    const theirs = join(dir, "attacker-backups");
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, ATTACKER_UID, ATTACKER_GID);
+    for (const refused of [shared, theirs]) {
+      const run = await runCli(["cron", "wrap", "--backup-dir", refused, "--crontab", path]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/the backup could not be saved in .*; nothing was changed/);
+      expect(readdirSync(refused)).toEqual([]);
+      expect(readFileSync(path, "utf8")).toBe(before);
+    }
+    const own = join(dir, "own-backups");
+    mkdirSync(own, { mode: 0o755 });
+    const run = await runCli(["cron", "wrap", "--backup-dir", own, "--crontab", path]);
     expect(run.code, run.stderr).toBe(0);
-    const [made] = readdirSync(shared);
-    expect(statSync(join(shared, made!)).mode & 0o777).toBe(0o700);
-    const copy = join(shared, made!, readdirSync(join(shared, made!))[0]!);
+    const [made] = readdirSync(own);
+    expect(statSync(join(own, made!)).mode & 0o777).toBe(0o700);
+    const copy = join(own, made!, readdirSync(join(own, made!))[0]!);
     expect(readFileSync(copy, "utf8")).toContain("hunter2");
     expect(() => asAttackerSh('cat "$1"', copy)).toThrow(/Permission denied/);
   });

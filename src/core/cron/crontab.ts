@@ -26,6 +26,8 @@ export interface EntryLine {
   readonly stdin: string;
   /** `CRON_TZ` or `TZ` set above the entry in the same file, else undefined. */
   readonly zone: string | undefined;
+  /** `SHELL` set above the entry in the same file, else undefined (cron's default, /bin/sh). */
+  readonly shell?: string | undefined;
 }
 
 export type CrontabLine =
@@ -43,10 +45,12 @@ export function parseCrontab(text: string, format: CrontabFormat): Crontab {
   const finalNewline = text.endsWith("\n");
   const raw = text === "" ? [] : (finalNewline ? text.slice(0, -1) : text).split("\n");
   let zone: string | undefined;
+  let shell: string | undefined;
   const lines = raw.map((line, i): CrontabLine => {
     const parsed = parseLine(line, i + 1, format, zone);
     if (parsed.kind === "env" && (parsed.name === "CRON_TZ" || parsed.name === "TZ")) zone = parsed.value === "" ? undefined : parsed.value;
-    return parsed;
+    if (parsed.kind === "env" && parsed.name === "SHELL") shell = parsed.value === "" ? undefined : parsed.value;
+    return parsed.kind === "entry" && shell !== undefined ? { ...parsed, shell } : parsed;
   });
   return { lines, finalNewline };
 }

@@ -56,7 +56,7 @@ const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\$?$/;
  * command whole in single quotes for the crontab's own shell. Matched exactly, so that a line
  * someone wrote by hand is never taken apart.
  */
-const WRAPPED = /^(?:'[^']*'|[^\s']+) wrap --job (?<job>[A-Za-z0-9_.:-]+)(?: --expect-every [0-9dhms]+(?: --grace [0-9dhms]+)?)? -- "\$SHELL" -c '(?<quoted>(?:[^']|'\\'')*)'$/;
+const WRAPPED = /^(?:'(?:[^']*\/)?pushgw'|(?:[^\s']*\/)?pushgw) wrap --job (?<job>[A-Za-z0-9_.:-]+)(?: --expect-every [0-9dhms]+(?: --grace [0-9dhms]+)?)? -- "\$SHELL" -c '(?<quoted>(?:[^']|'\\'')*)'$/;
 
 /** The command inside a line `cron wrap` wrote, as it was. */
 function originalOf(match: RegExpExecArray): string {
@@ -202,9 +202,22 @@ export interface RewrittenSource {
   readonly count: number;
 }
 
-/** Each source's text with every entry to wrap wrapped, and the settings block where settings were given. */
+/**
+ * Cron reads at most 999 bytes of a command (Vixie cron's MAX_COMMAND) and drops the rest without
+ * a word: a wrapped line cut there would run neither pushgw nor the job.
+ */
+const CRON_COMMAND_BYTES = 999;
+/** Shells that read '…' as POSIX sh does: the quoting cron wrap writes means the same to them. */
+const POSIX_SHELL = /^(?:.*\/)?(?:sh|dash|bash|ksh|mksh|zsh|ash|busybox)$/;
+
+/**
+ * Each source's text with every entry to wrap wrapped, and the settings block where settings were
+ * given; throws CronProblems for an entry whose wrapped line cron would cut, or whose SHELL would
+ * read the quoting otherwise.
+ */
 export function wrapSources(plan: CronPlan, settings: WrapSettings): RewrittenSource[] {
-  return plan.sources.map((p) => {
+  const problems: string[] = [];
+  const rewritten = plan.sources.map((p) => {
     let count = 0;
     let ours = false;
     const intervals = new Map(plan.entries.filter((e) => e.label === p.source.label).map((e) => [e.lineNumber, e]));
@@ -217,14 +230,31 @@ export function wrapSources(plan: CronPlan, settings: WrapSettings): RewrittenSo
       const seconds = intervals.get(line.lineNumber)?.expectEverySeconds ?? null;
       const grace = settings.graceSeconds === undefined ? "" : ` --grace ${formatExactDuration(settings.graceSeconds)}`;
       const every = seconds === null ? "" : ` --expect-every ${formatExactDuration(seconds)}${grace}`;
+      const where = `${p.source.label}:${line.lineNumber}`;
+      if (line.shell !== undefined && !POSIX_SHELL.test(line.shell)) {
+        problems.push(`${where}: SHELL=${line.shell} may read the quoting cron wrap writes otherwise than sh does; pushgw wraps entries only under a POSIX shell`);
+        return line;
+      }
+      const command = `${shellWord(settings.pushgw)} wrap --job ${name}${every} -- "$SHELL" -c ${quoteForShell(line.command)}${line.stdin}`;
+      const bytes = utf8Length(command);
+      if (bytes > CRON_COMMAND_BYTES) {
+        problems.push(`${where}: wrapped, its command would be ${bytes} bytes, and cron reads at most ${CRON_COMMAND_BYTES} (the rest would be cut off, and neither pushgw nor the job would run): put the command in a script`);
+        return line;
+      }
       count++;
       ours = true;
-      return { ...line, text: `${line.head}${shellWord(settings.pushgw)} wrap --job ${name}${every} -- "$SHELL" -c ${quoteForShell(line.command)}${line.stdin}` };
+      return { ...line, text: `${line.head}${command}` };
     });
     const withSettings = ours && settings.env.length > 0 ? setSettings(lines, settings.env) : lines;
     const text = renderCrontab({ lines: withSettings, finalNewline: p.crontab.finalNewline || (p.crontab.lines.length === 0 && withSettings.length > 0) });
     return { source: p.source, text, count };
   });
+  if (problems.length > 0) throw new CronProblems(problems);
+  return rewritten;
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 /** Replaces the settings block (or puts one at the top). */
