@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { parseChildCpuTicks, parseMemoryStatus, parseSessionId, peakOfSample, type ChildCpuTicks } from "../core/run-cost.js";
 
-/** How often the job's process tree is sampled for its resident memory. */
+/** How often the job's process tree is sampled for its resident memory, at most. */
 export const RSS_SAMPLE_INTERVAL_MS = 1_000;
+/** The pause after a sample is at least this many times as long as the sample took. */
+const SLOWDOWN = 50;
 
 /**
  * cutime and cstime of the wrapper itself: the CPU of every child it has reaped and of the
@@ -33,6 +35,7 @@ export function startRssSampler(sessionId: number): RssSampler {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = (): void => {
+    const began = performance.now();
     try {
       const measured = peakOfSample(sessionMemory(sessionId));
       if (measured !== undefined) peak = Math.max(peak ?? 0, measured);
@@ -40,7 +43,9 @@ export function startRssSampler(sessionId: number): RssSampler {
       // No /proc to read: nothing measured.
     }
     if (stopped) return;
-    timer = setTimeout(tick, RSS_SAMPLE_INTERVAL_MS);
+    // A machine with many processes (another user may start 50,000) makes a scan slow: wait
+    // 50 times as long as it took, so that sampling never takes more than 2% of the wrapper's time.
+    timer = setTimeout(tick, Math.max(RSS_SAMPLE_INTERVAL_MS, (performance.now() - began) * SLOWDOWN));
     timer.unref();
   };
   tick();

@@ -209,6 +209,9 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
     return sendWithRetries(request, client, transport.retry, deps, limits, { clientCertificate: endpoint.clientCertificate, proxy });
   };
 
+  // One clean-up at a time for each gateway: its read of the group list may be large (a gateway
+  // of 100,000 groups, or a hostile one), and 64 relayed calls refused at once must not hold 64.
+  const debrisLooked = new Map<string, Promise<unknown>>();
   const gateway: Gateway = {
     target,
     baseUrls: transport.gateways.map((g) => g.baseUrl),
@@ -220,7 +223,7 @@ export async function openGateway(transport: TransportOptions, deps: Deps, optio
         transport.gateways.map(async ({ baseUrl }) => {
           const useSpool = options.spoolWriter !== undefined && transport.spoolDir !== undefined && call.method !== "GET";
           const outcome = useSpool ? await options.spoolWriter!(call, baseUrl, gateway, deps, limits) : await gateway.sendTo(baseUrl, call, limits);
-          return target === "pushgateway" ? clearCollisionDebris(outcome, call, baseUrl, gateway, deps) : outcome;
+          return target === "pushgateway" ? clearCollisionDebris(outcome, call, baseUrl, gateway, deps, debrisLooked) : outcome;
         }),
       );
     },
@@ -471,10 +474,19 @@ const COLLISION_WORDS = "was collected before with the same name and label value
  * other group's: from then on the gateway refuses every push from every client and its
  * /metrics answers 500. When a refused write left exactly such a group (one that holds nothing
  * but the failed push) beside a twin, it is deleted at once, and the message names the twin.
+ * One clean-up at a time for each gateway.
  */
-async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, baseUrl: string, gateway: Gateway, deps: Deps): Promise<CallOutcome> {
+async function clearCollisionDebris(outcome: CallOutcome, call: GatewayCall, baseUrl: string, gateway: Gateway, deps: Deps, inFlight: Map<string, Promise<unknown>>): Promise<CallOutcome> {
   if (outcome.kind !== "failed" || outcome.status !== 400 || call.key === undefined || !outcome.error.message.includes(COLLISION_WORDS)) return outcome;
+  // One at a time for each gateway (see debrisLooked in openGateway).
   const key = call.key;
+  const before = inFlight.get(baseUrl) ?? Promise.resolve();
+  const mine = before.then(() => clearDebrisNow(outcome, call, key, baseUrl, gateway, deps));
+  inFlight.set(baseUrl, mine.catch(() => undefined));
+  return mine;
+}
+
+async function clearDebrisNow(outcome: Extract<CallOutcome, { kind: "failed" }>, call: GatewayCall, key: GroupingKey, baseUrl: string, gateway: Gateway, deps: Deps): Promise<CallOutcome> {
   // Read as list reads it: the list of a gateway with many groups is far larger than a write's answer.
   const listed = await gateway.readGroups(baseUrl);
   if (listed.kind !== "read") return outcome;
