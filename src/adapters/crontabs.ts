@@ -17,7 +17,9 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
   const uid = process.getuid?.() ?? 0;
   return {
     readUserCrontab: async (user) => {
-      const run = await execa("crontab", [...userArgs(user), "-l"], { reject: false, stripFinalNewline: false, env: { LC_ALL: "C" } });
+      // As large as a crontab file may be, no more: a user's crontab is that user's to fill.
+      const run = await execa("crontab", [...userArgs(user), "-l"], { reject: false, stripFinalNewline: false, env: { LC_ALL: "C" }, maxBuffer: MAX_CRONTAB_BYTES });
+      if (run.isMaxBuffer) throw new UsageError(`crontab -l${user ? ` -u ${user}` : ""}: more than ${MAX_CRONTAB_BYTES} bytes is no crontab`);
       if (run.exitCode === 0) return run.stdout;
       if (/no crontab for/i.test(run.stderr)) return "";
       throw new UsageError(`crontab -l${user ? ` -u ${user}` : ""} failed: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`, { hint: user ? "only root may read another user's crontab" : "is cron installed (the crontab command)?" });

@@ -202,7 +202,9 @@ export function decodeGroup(raw: Record<string, unknown>): Group | string {
     labels = { ...fromSample };
     if ((labels as Record<string, unknown>)["instance"] === "") delete (labels as Record<string, unknown>)["instance"];
   }
-  const stringLabels: Record<string, string> = {};
+  // No prototype: a label a hostile gateway names __proto__ stays a label, and is not lost (a
+  // DELETE by the key without it would name another group).
+  const stringLabels: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(labels as Record<string, unknown>)) {
     if (typeof value !== "string") return `label ${name} is not a string`;
     stringLabels[name] = value;

@@ -70,6 +70,13 @@ describe("decodeGroups", () => {
     expect(g).toMatchObject({ expectedWithinSeconds: 90000, lastJobSuccessTime: 50, lastJobStartTime: 40 });
   });
 
+  it("keeps a label a hostile gateway names __proto__: a DELETE by the key without it would name another group", () => {
+    const body = '{"status":"success","data":[{"labels":{"job":"x","__proto__":"y"},"last_push_successful":true,"push_time_seconds":{"type":"GAUGE","metrics":[{"labels":{"job":"x"},"value":"100"}]}}]}';
+    const groups = decodeGroups(body, "http://gw/api/v1/metrics") as Group[];
+    expect(Object.entries(groups[0]!.labels)).toEqual([["job", "x"], ["__proto__", "y"]]);
+    expect(groupingKeyOf(groups[0]!)).toEqual({ job: "x", labels: [["__proto__", "y"]] });
+  });
+
   it("never reads a family the job pushed itself as wrap's, though its name ends the same way", () => {
     const gauge = (v: string) => ({ type: "GAUGE", metrics: [{ labels: {}, value: v }] });
     const [g] = decode(apiGroup({ job: "x" }, "100", "0", {

@@ -117,6 +117,7 @@ export function planCron(sources: readonly CronSourceText[], options: CronPlanOp
     seen.set(e.named, where);
   }
   const intervals = new Map<Analyzed, number | null>();
+  const gaps = new Map<string, number | null>();
   for (const { p, e } of every) {
     if (e.ignored) continue;
     const zone = e.entry.zone ?? options.localZone;
@@ -126,7 +127,14 @@ export function planCron(sources: readonly CronSourceText[], options: CronPlanOp
       continue;
     }
     const schedule = e.entry.schedule;
-    intervals.set(e, schedule.kind === "fields" ? (longestGapSeconds(schedule.schedule, offset, options.nowMs) ?? null) : null);
+    if (schedule.kind !== "fields") {
+      intervals.set(e, null);
+      continue;
+    }
+    // A year of firings is walked once per schedule and zone: a crontab of 50,000 `* * * * *` lines is one walk.
+    const gapKey = `${e.entry.scheduleText}\u0000${zone}`;
+    if (!gaps.has(gapKey)) gaps.set(gapKey, longestGapSeconds(schedule.schedule, offset, options.nowMs) ?? null);
+    intervals.set(e, gaps.get(gapKey)!);
   }
   if (problems.length > 0) throw new CronProblems(problems);
   const taken = every.flatMap(({ e }) => (e.ignored ? [] : e.wrapped ? (e.wrapped.job === undefined ? [] : [e.wrapped.job]) : e.named === undefined ? [] : [e.named]));
