@@ -1,4 +1,4 @@
-import { constants, existsSync } from "node:fs";
+import { constants, existsSync, realpathSync, statSync } from "node:fs";
 import { lstat, mkdtemp, open, rename, stat, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -6,7 +6,7 @@ import { isSea } from "node:sea";
 import { execa } from "execa";
 import type { Crontabs } from "../app/ports.js";
 import { UsageError, WriteError } from "../core/errors.js";
-import { ensurePrivateDirectory } from "./private-dir.js";
+import { ensurePrivateDirectory, privateDirectory } from "./private-dir.js";
 import { randomHex, unlinkIfThere } from "./safe-files.js";
 
 const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
@@ -15,6 +15,7 @@ const MAX_CRONTAB_BYTES = 4 * 1024 * 1024;
 
 export function createCrontabs(env: Readonly<Record<string, string | undefined>>): Crontabs {
   const uid = process.getuid?.() ?? 0;
+  const pushgwPath = isSea() ? process.execPath : resolve(process.argv[1] ?? process.execPath);
   return {
     readUserCrontab: async (user) => {
       // As large as a crontab file may be, no more: a user's crontab is that user's to fill.
@@ -100,7 +101,8 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
         throw new WriteError(`the backup could not be saved in ${parent}: ${explain(error)}; nothing was changed`, { hint: "give a directory pushgw can write with --backup-dir DIR" });
       }
     },
-    pushgwPath: isSea() ? process.execPath : resolve(process.argv[1] ?? process.execPath),
+    pushgwPath,
+    pushgwPathProblem: uid === 0 ? pathProblemForRoot(pushgwPath) : undefined,
     nodeMissingFromCronPath: !isSea() && !["/usr/bin/node", "/bin/node"].some((node) => existsSync(node)),
     localZone: env["TZ"] && !env["TZ"].startsWith(":") ? env["TZ"] : Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
@@ -165,4 +167,23 @@ function explain(error: unknown): string {
   if (code === "ENOSPC") return "no space left on the device";
   if (code === "EROFS") return "read-only file system";
   return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Root's cron will run what is at this path for good: it and every directory above it must be
+ * root's alone (an npm prefix under another user's home, a group-writable /usr/local would let
+ * that user replace it).
+ */
+function pathProblemForRoot(path: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync.native(path);
+  } catch (error) {
+    return `${path} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+  const dir = privateDirectory(dirname(real), 0, true);
+  if ("why" in dir) return dir.why;
+  const info = statSync(real);
+  if (info.uid !== 0 || (info.mode & 0o022) !== 0) return `${real} is owned by uid ${info.uid} or writable by others (mode ${(info.mode & 0o7777).toString(8)})`;
+  return undefined;
 }

@@ -52,6 +52,11 @@ export async function runCron(options: CronOptions, deps: Deps, crontabs: Cronta
   if (!/(^|\/)pushgw$/.test(crontabs.pushgwPath)) {
     throw new UsageError(`pushgw runs as ${JSON.stringify(crontabs.pushgwPath)}: cron scan and unwrap know a wrapped line by the name pushgw`, { hint: "run cron wrap through a pushgw of that name (the Debian package's /usr/bin/pushgw, or a link named pushgw)" });
   }
+  if (crontabs.pushgwPathProblem !== undefined && options.action === "wrap") {
+    throw new UsageError(`root's crontabs would run ${crontabs.pushgwPath} for good, and another user could replace it: ${crontabs.pushgwPathProblem}`, {
+      hint: "install pushgw where only root can write (the Debian package's /usr/bin/pushgw, or npm install -g as root), and run cron wrap with that one",
+    });
+  }
   if (/[%'\n\r]/.test(crontabs.pushgwPath)) {
     throw new UsageError(`pushgw's path ${JSON.stringify(crontabs.pushgwPath)} cannot be written into a crontab line (cron ends a command at %, and unwrap must find the line again)`, { hint: "install pushgw where its path has no %, ' or line break" });
   }

@@ -311,6 +311,8 @@ export interface Crontabs {
   readonly pushgwPath: string;
   /** That path is a script run by `#!/usr/bin/env node`, and cron's default PATH (/usr/bin:/bin) holds no node. */
   readonly nodeMissingFromCronPath: boolean;
+  /** Why root's crontabs must not name pushgwPath (a directory above it another user can write), if so. */
+  readonly pushgwPathProblem?: string | undefined;
   /** The zone cron's entries run in when no CRON_TZ or TZ says otherwise. */
   readonly localZone: string;
 }

@@ -61,6 +61,19 @@ describe("cron wrap, the use case", () => {
     expect(world.printed.warn.join("\n")).toMatch(/cron's PATH \(\/usr\/bin:\/bin\) has no node/);
   });
 
+  it("as root, refuses to write a pushgw another user could replace into the crontabs; scan still works", async () => {
+    const { crontabs, steps } = memoryCrontabs("0 3 * * * /usr/bin/nightly\n", { pushgwPath: "/home/admin/.nvm/bin/pushgw", pushgwPathProblem: "/home/admin is owned by uid 1000" });
+    await expect(runCron(OPTIONS, fakeWorld([]).deps, crontabs)).rejects.toThrow(/another user could replace it: \/home\/admin is owned by uid 1000/);
+    expect(steps).toEqual(["read own"]);
+    expect(await runCron({ ...OPTIONS, action: "scan" }, fakeWorld([]).deps, crontabs)).toBe(0);
+  });
+
+  it.each(["/opt/pushgw-linux-x64", "/usr/local/bin/pgw"])("refuses to write a pushgw not named pushgw (%s): unwrap would not know its lines", async (path) => {
+    const { crontabs, steps } = memoryCrontabs("0 3 * * * /usr/bin/nightly\n", { pushgwPath: path });
+    await expect(runCron(OPTIONS, fakeWorld([]).deps, crontabs)).rejects.toThrow(/know a wrapped line by the name pushgw/);
+    expect(steps).toEqual(["read own"]);
+  });
+
   it.each(["/opt/50%/pushgw", "/opt/it's/pushgw"])("refuses to write pushgw's path %s into a crontab: exit 2, nothing written", async (path) => {
     const { crontabs, steps } = memoryCrontabs("0 3 * * * /usr/bin/nightly\n", { pushgwPath: path });
     await expect(runCron(OPTIONS, fakeWorld([]).deps, crontabs)).rejects.toThrow(UsageError);
