@@ -14,31 +14,13 @@ import {
   type GatewayFacts,
 } from "../../src/core/doctor.js";
 import type { Group } from "../../src/core/groups.js";
+import { aGroup } from "../helpers/group-fixture.js";
 
 const NOW = 1_800_000_000_000;
 const ago = (seconds: number) => NOW / 1000 - seconds;
 
 function group(labels: Record<string, string>, rest: Partial<Group> = {}): Group {
-  return {
-    labels,
-    lastPushTime: ago(60),
-    lastFailureTime: null,
-    lastPushSuccessful: true,
-    metrics: Object.keys(rest.families ?? {}),
-    expectedWithinSeconds: null,
-    lastJobSuccessTime: null,
-    running: false,
-    lastJobStartTime: null,
-    maxRuntimeSeconds: null,
-    lastExitCode: null,
-    lastCompletionTime: null,
-    lastSkippedTime: null,
-    lastCpuUserSeconds: null,
-    lastCpuSystemSeconds: null,
-    lastMaxRssBytes: null,
-    families: {},
-    ...rest,
-  };
+  return aGroup(labels, { lastPushTime: ago(60), metrics: Object.keys(rest.families ?? {}), ...rest });
 }
 const gauge = { type: "GAUGE", help: undefined };
 const healthy: GatewayFacts = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import { buildGroupingPath } from "../../src/core/grouping-key.js";
+import { aGroup } from "../helpers/group-fixture.js";
 import { decodeGroups, describeLastRun, formatAge, groupingKeyOf, isOverdue, lastRunOf, MAX_GROUPS, matchesAll, parseSelector, selectStaleGroups, sortGroups, type Group } from "../../src/core/groups.js";
 
 /** A group as the gateway's JSON API (/api/v1/metrics) shows it, trimmed to what matters. */
@@ -169,25 +170,7 @@ describe("selectors", () => {
 
 describe("selectStaleGroups", () => {
   const now = 1_000_000_000;
-  const group = (lastPushTime: number | null, lastFailureTime: number | null): Group => ({
-    labels: { job: `j${lastPushTime}-${lastFailureTime}` },
-    lastPushTime,
-    lastFailureTime,
-    lastPushSuccessful: true,
-    metrics: [],
-    expectedWithinSeconds: null,
-    lastJobSuccessTime: null,
-    running: false,
-    lastJobStartTime: null,
-    maxRuntimeSeconds: null,
-    lastExitCode: null,
-    lastCompletionTime: null,
-    lastSkippedTime: null,
-    lastCpuUserSeconds: null,
-    lastCpuSystemSeconds: null,
-    lastMaxRssBytes: null,
-    families: {},
-  });
+  const group = (lastPushTime: number | null, lastFailureTime: number | null): Group => aGroup({ job: `j${lastPushTime}-${lastFailureTime}` }, { lastPushTime, lastFailureTime });
   it.each([
     ["pushed 2 h ago, older than 1 h", group(now / 1000 - 7200, null), true],
     ["pushed 30 min ago", group(now / 1000 - 1800, null), false],
@@ -218,26 +201,8 @@ describe("selectStaleGroups", () => {
 describe("lastRunOf and describeLastRun: the job's story in list", () => {
   const now = 1_800_000_000_000;
   const s = now / 1000;
-  const wrapped = (rest: Partial<Group>): Group => ({
-    labels: { job: "j" },
-    lastPushTime: s - 5,
-    lastFailureTime: null,
-    lastPushSuccessful: true,
-    metrics: ["job_exit_code"],
-    expectedWithinSeconds: null,
-    lastJobSuccessTime: null,
-    running: false,
-    lastJobStartTime: s - 65,
-    maxRuntimeSeconds: null,
-    lastExitCode: 0,
-    lastCompletionTime: s - 60,
-    lastSkippedTime: null,
-    lastCpuUserSeconds: null,
-    lastCpuSystemSeconds: null,
-    lastMaxRssBytes: null,
-    families: {},
-    ...rest,
-  });
+  const wrapped = (rest: Partial<Group>): Group =>
+    aGroup({ job: "j" }, { lastPushTime: s - 5, metrics: ["job_exit_code"], lastJobStartTime: s - 65, lastExitCode: 0, lastCompletionTime: s - 60, ...rest });
   it.each<[string, Partial<Group>, string, string]>([
     ["a success", { lastJobSuccessTime: s - 60 }, "succeeded", "succeeded 1m ago"],
     ["exit 3 after an earlier success", { lastExitCode: 3, lastJobSuccessTime: s - 3600 }, "failed", "failed with exit status 3 1m ago"],
