@@ -134,8 +134,9 @@ describe.skipIf(installedByOthers)("installed with apt-get (amd64)", () => {
     cronDaemon.kill();
     expect(await value({ job: "cron-wrapped" }, "job_success")).toBe("1");
     expect(await value({ job: "cron-wrapped" }, "cron_nested")).toBe("1");
-    // cron gave the job /usr/bin:/bin; the wrapper put its own link's directory first.
-    expect(readFileSync(seen, "utf8")).toMatch(/^\/[^:]+\/pushgw-self-[^/:]+:\/usr\/bin:\/bin\n$/);
+    // cron gave the job /usr/bin:/bin; the wrapper put its own link's directory first: bin/ in the
+    // job's private directory (root under cron, no XDG_RUNTIME_DIR: below /run/pushgw).
+    expect(readFileSync(seen, "utf8")).toMatch(/^\/run\/pushgw\/pushgw-[^/:]+\/bin:\/usr\/bin:\/bin\n$/);
   }, 120_000);
 
   it("runs the same line with cron's environment and no daemon (env -i PATH=/usr/bin:/bin sh -c …)", async () => {
