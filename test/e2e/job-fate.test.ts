@@ -149,15 +149,17 @@ describe("every signal the wrapper can take reaches the job", () => {
     const marker = join(tmp, `stop-${signal}`);
     const name = `stop-${signal}`;
     // A shell and its child: the whole group must stop.
-    const { child, done } = wrapped(name, ["sh", "-c", 'echo started > "$0"; sleep 1; exit 6', marker]);
+    const { child, done } = wrapped(name, ["sh", "-c", 'echo started > "$0"; sleep 3; exit 6', marker]);
     const wrapper = child.pid!;
     expect(await waitFor(() => existsSync(marker))).toBe(true);
     const shell = childrenOf(wrapper)[0]!;
+    // The marker is written before sleep starts: wait for the shell's child, on a busy machine too.
+    expect(await waitFor(() => childrenOf(shell).length > 0)).toBe(true);
     const sleeper = childrenOf(shell)[0]!;
     child.kill(signal as NodeJS.Signals);
     expect(await waitFor(() => state(wrapper) === "T" && state(shell) === "T" && state(sleeper) === "T", 5_000), `wrapper ${state(wrapper)}, shell ${state(shell)}, sleep ${state(sleeper)}`).toBe(true);
-    // Longer than the job's second: stopped, it has not ended.
-    await sleep(1_500);
+    // Longer than the job's three seconds: stopped, it has not ended.
+    await sleep(3_500);
     expect([state(wrapper), state(shell)]).toEqual(["T", "T"]);
     child.kill("SIGCONT");
     const run = await done;
