@@ -1,6 +1,6 @@
 import { constants, existsSync, realpathSync, statSync } from "node:fs";
 import { lstat, mkdtemp, open, rename, stat, type FileHandle } from "node:fs/promises";
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { isSea } from "node:sea";
 import { execa } from "execa";
@@ -26,6 +26,7 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       throw new UsageError(`crontab -l${user ? ` -u ${user}` : ""} failed: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`, { hint: user ? "only root may read another user's crontab" : "is cron installed (the crontab command)?" });
     },
     writeUserCrontab: async (user, text) => {
+      if (uid === 0) await afterTheSecondOf(await stat(join(CRONTAB_SPOOL, user ?? userName())).catch(() => undefined));
       const run = await execa("crontab", [...userArgs(user), "-"], { reject: false, input: text, env: { LC_ALL: "C" } });
       if (run.exitCode !== 0) throw new WriteError(`crontab -${user ? ` -u ${user}` : ""} refused the new crontab: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`);
     },
@@ -52,6 +53,7 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       const temp = join(dirname(path), `.${basename(path)}.pushgw-${randomHex(6)}`);
       let handle: FileHandle | undefined;
       try {
+        await afterTheSecondOf(before);
         // A name with a dot: cron skips it in /etc/cron.d until the rename.
         handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         await handle.writeFile(text);
@@ -108,6 +110,25 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
   };
 }
 
+/** Where Debian's cron keeps users' crontabs (readable by root only). */
+const CRONTAB_SPOOL = "/var/spool/cron/crontabs";
+
+/**
+ * Cron rereads a crontab only when its modification time changed, in whole seconds: a file
+ * written within the same second as the one it replaces may never be read, and the job would
+ * run unwrapped. So the new file is written in another second than the old one: a wait of at
+ * most a second, and only when the old file was written in this very second.
+ */
+async function afterTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
+  if (!old || Math.floor(old.mtimeMs / 1000) !== Math.floor(Date.now() / 1000)) return;
+  const wait = (Math.floor(old.mtimeMs / 1000) + 1) * 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 5));
+}
+
+function userName(): string {
+  return userInfo().username;
+}
+
 function userArgs(user: string | undefined): string[] {
   return user === undefined ? [] : ["-u", user];
 }
@@ -119,6 +140,7 @@ function defaultBackupDir(uid: number, env: Readonly<Record<string, string | und
 }
 
 interface Checked {
+  readonly mtimeMs: number;
   readonly uid: number;
   readonly gid: number;
   readonly mode: number;
@@ -149,7 +171,7 @@ async function checkPlace(path: string, uid: number): Promise<Checked> {
     }
     if (dir === "/") break;
   }
-  return { uid: info.uid, gid: info.gid, mode: info.mode, ino: info.ino, dev: info.dev };
+  return { uid: info.uid, gid: info.gid, mode: info.mode, ino: info.ino, dev: info.dev, mtimeMs: info.mtimeMs };
 }
 
 function checkWriters(path: string, info: { uid: number; gid: number; mode: number }, uid: number): void {

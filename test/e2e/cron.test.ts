@@ -84,12 +84,25 @@ describe("pushgw cron against Debian's cron daemon and a real Pushgateway", () =
         150_000,
       );
       const group = (job: string) => groups.find((g) => g.labels["job"] === job);
-      expect(value(group("printf"), "job_success")).toBe("1");
-      expect(value(group("printf"), "job_expected_interval_seconds")).toBe("60");
-      expect(value(group("stdin-job"), "job_success")).toBe("1");
-      expect(value(group("failing"), "job_success")).toBe("0");
-      expect(value(group("failing"), "job_exit_code")).toBe("3");
-      expect(value(group("failing"), "job_expected_interval_seconds")).toBe("60");
+      // One comparison, so that a miss shows every job's state and whether the commands ran at all.
+      const outcome = (job: string) => ({
+        success: value(group(job), "job_success"),
+        exitCode: value(group(job), "job_exit_code"),
+        interval: value(group(job), "job_expected_interval_seconds"),
+      });
+      expect({
+        printf: outcome("printf"),
+        stdin: outcome("stdin-job"),
+        failing: outcome("failing"),
+        ran: existsSync(join(dir, "ran.txt")),
+        stdinRan: existsSync(join(dir, "stdin.txt")),
+      }).toEqual({
+        printf: { success: "1", exitCode: "0", interval: "60" },
+        stdin: { success: "1", exitCode: "0", interval: "60" },
+        failing: { success: "0", exitCode: "3", interval: "60" },
+        ran: true,
+        stdinRan: true,
+      });
       expect(findGroup(groups, { job: "not-this-week", instance: group("printf")!.labels["instance"]! })).toBeUndefined();
       // The command ran exactly as before: its quotes, and the stdin cron made of what followed %.
       expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("it's ok");
@@ -146,6 +159,17 @@ describe("pushgw cron on files, as root on a machine others log in to", () => {
     expect([info.mode & 0o7777, info.uid, info.gid]).toEqual([0o640, 0, ATTACKER_GID]);
     expect((await runCli(["cron", "unwrap", "--backup-dir", backups, "--crontab", path])).code).toBe(0);
     expect(readFileSync(path, "utf8")).toBe(CRONTAB);
+  });
+
+  it("a crontab changed within the second before is rewritten in a later second: cron compares whole seconds and would keep the old entries", async () => {
+    // Without the wait, most runs of a few hundred milliseconds land in the same second; three in a row all but surely do.
+    for (let round = 0; round < 3; round++) {
+      const path = place(`same-second-${round}.crontab`);
+      const before = statSync(path).mtimeMs;
+      const wrap = await runCli(["cron", "wrap", "--backup-dir", join(dir, `b-same-${round}`), "--crontab", path]);
+      expect(wrap.code, wrap.stderr).toBe(0);
+      expect(Math.floor(statSync(path).mtimeMs / 1000), `round ${round}`).not.toBe(Math.floor(before / 1000));
+    }
   });
 
   it("refuses a link, a file another user can write or owns, and a directory another user can write: exit 2, nothing written", async () => {
