@@ -256,7 +256,7 @@ export const FLAGS = {
     envNotIn: ["cron"],
     defaultText: DEFAULT_TARGET,
     choices: TARGET_NAMES,
-    describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
+    describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics, an OTLP/HTTP receiver), or textfile: write node_exporter's --textfile-dir instead",
     group: GATEWAY_GROUP,
     commands: INTO_CRONTABS,
     hiddenIn: ["flush", "doctor"],

@@ -2,6 +2,7 @@ import type { UsageError } from "../../core/errors.js";
 import type { ParseExpositionOptions } from "../../core/exposition.js";
 import type { GatewayCommand } from "../ports.js";
 import { DEFAULT_TARGET, type Target } from "./names.js";
+import { otlp } from "./otlp.js";
 import { pushgateway } from "./pushgateway.js";
 import { remoteWrite } from "./remote-write.js";
 import type { TargetSpec, WriteForm } from "./target.js";
@@ -16,6 +17,7 @@ export const TARGETS: { readonly [T in Target]: TargetSpec<T> } = {
   pushgateway,
   "remote-write": remoteWrite,
   victoriametrics: victoriaMetrics,
+  otlp,
   textfile,
 };
 
