@@ -3,7 +3,7 @@ import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "..
 import { openGateway } from "./gateway.js";
 import { writeFailure } from "./outcomes.js";
 import type { Deps, TransportOptions } from "./ports.js";
-import { targetSpec } from "./targets/registry.js";
+import { keptGroups } from "./targets/registry.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
@@ -35,8 +35,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
   if (before?.kind === "read" && outcomes[0]?.kind === "delivered" && !before.groups.some((g) => groupHasKey(g, key))) {
     const siblings = sortGroups(before.groups.filter((g) => g.labels["job"] === key.job));
     const lines = [`no group ${formatGroupingKey(key)} on ${gateway.baseUrls[0]}: nothing was deleted`];
-    const groups = targetSpec(gateway.target).groups;
-    if (siblings.length === 0) lines.push(`${groups.can ? groups.holder : "the gateway"} holds no group of job ${JSON.stringify(key.job)}`);
+    if (siblings.length === 0) lines.push(`${keptGroups(gateway.target, "delete").holder} holds no group of job ${JSON.stringify(key.job)}`);
     else {
       lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
       const width = siblings.reduce((most, g) => Math.max(most, formatGroupLabels(g.labels).length), 0);

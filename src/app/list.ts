@@ -4,7 +4,7 @@ import { eachGateway } from "./each-gateway.js";
 import { openGateway } from "./gateway.js";
 import { fetchGroups } from "./remove-groups.js";
 import type { Deps, Gateway, Tone, TransportOptions } from "./ports.js";
-import { targetSpec } from "./targets/registry.js";
+import { keptGroups } from "./targets/registry.js";
 
 export interface ListOptions {
   readonly transport: TransportOptions;
@@ -44,8 +44,7 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
 
 function printTable(groups: readonly Group[], now: number, options: ListOptions, gateway: Gateway, deps: Deps): void {
   if (groups.length === 0) {
-    const kept = targetSpec(gateway.target).groups;
-    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : kept.can ? kept.noGroups(gateway.baseUrls[0]!) : "the gateway holds no groups");
+    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : keptGroups(gateway.target, "list").noGroups(gateway.baseUrls[0]!));
     return;
   }
   const rows = groups.map((g) => toRow(g, now));

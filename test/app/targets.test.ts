@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Gateway, GatewayCommand } from "../../src/app/ports.js";
 import { TARGET_NAMES, type Target } from "../../src/app/targets/names.js";
-import { refusalOf, TARGETS, targetSpec, targetsThat, writeInputOptions } from "../../src/app/targets/registry.js";
+import { keptGroups, refusalOf, TARGETS, targetSpec, targetsThat, writeInputOptions } from "../../src/app/targets/registry.js";
 import { parseExposition } from "../../src/core/exposition.js";
 
 const COMMANDS: readonly GatewayCommand[] = ["push", "add", "wrap", "delete", "list", "prune", "delete --match", "flush", "doctor"];
@@ -35,6 +35,14 @@ describe("the registry", () => {
     expect(refusal?.exitCode).toBe(2);
     expect(refusal?.message.startsWith(expected)).toBe(true);
     expect(refusal?.hint).toBeTruthy();
+  });
+
+  it("groups are kept by the Pushgateway and the textfile directory, and said so in their words", () => {
+    expect(keptGroups("pushgateway", "list").noGroups("http://gw:9091")).toBe("the gateway holds no groups");
+    expect(keptGroups(undefined, "delete").holder).toBe("the gateway");
+    expect(keptGroups("textfile", "list").noGroups("/var/lib/tf")).toBe("/var/lib/tf holds no group pushgw wrote");
+    expect(keptGroups("textfile", "delete").holder).toBe("the directory");
+    expect(() => keptGroups("otlp", "list")).toThrow(/^list needs a Pushgateway; --target otlp has no groups to list$/);
   });
 
   it("only the Pushgateway keeps a spool", () => {

@@ -5,7 +5,7 @@ import { DEFAULT_TARGET, type Target } from "./names.js";
 import { otlp } from "./otlp.js";
 import { pushgateway } from "./pushgateway.js";
 import { remoteWrite } from "./remote-write.js";
-import type { TargetSpec, WriteForm } from "./target.js";
+import type { KeepsGroups, TargetSpec, WriteForm } from "./target.js";
 import { textfile } from "./textfile.js";
 import { victoriaMetrics } from "./victoriametrics.js";
 
@@ -37,6 +37,13 @@ const NEEDS_GROUPS: ReadonlySet<GatewayCommand> = new Set(["delete", "list", "pr
 export function refusalOf(target: TargetSpec, command: GatewayCommand): UsageError | undefined {
   const need = NEEDS_GROUPS.has(command) ? target.groups : command === "flush" ? target.spool : command === "doctor" ? target.doctor : undefined;
   return need === undefined || need.can ? undefined : need.refusal(command);
+}
+
+/** The groups `target` keeps, for `command`; the target's refusal when it keeps none. */
+export function keptGroups(target: Target | undefined, command: GatewayCommand): KeepsGroups {
+  const groups = targetSpec(target).groups;
+  if (!groups.can) throw groups.refusal(command);
+  return groups;
 }
 
 /** The targets that can do what `has` asks, by name: for messages ("--spool works with --target pushgateway only"). */
