@@ -53,7 +53,7 @@ export interface RunLockOptions {
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
-/** Environment variables a job sees (besides PUSHGW_GATEWAY, PUSHGW_JOB and WRAP_GROUPING_ENV). */
+/** Environment variables a job sees (besides its target's, PUSHGW_JOB and WRAP_GROUPING_ENV). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
 
 /** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
