@@ -1,7 +1,9 @@
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
-import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
-import type { Deps } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import { writeFailure } from "./outcomes.js";
+import type { Deps, TransportOptions } from "./ports.js";
+import { keptGroups } from "./targets/registry.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
@@ -33,7 +35,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
   if (before?.kind === "read" && outcomes[0]?.kind === "delivered" && !before.groups.some((g) => groupHasKey(g, key))) {
     const siblings = sortGroups(before.groups.filter((g) => g.labels["job"] === key.job));
     const lines = [`no group ${formatGroupingKey(key)} on ${gateway.baseUrls[0]}: nothing was deleted`];
-    if (siblings.length === 0) lines.push(`${gateway.target === "textfile" ? "the directory" : "the gateway"} holds no group of job ${JSON.stringify(key.job)}`);
+    if (siblings.length === 0) lines.push(`${keptGroups(gateway.target, "delete").holder} holds no group of job ${JSON.stringify(key.job)}`);
     else {
       lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
       const width = siblings.reduce((most, g) => Math.max(most, formatGroupLabels(g.labels).length), 0);

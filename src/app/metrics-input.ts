@@ -1,5 +1,5 @@
 import { InputError, UsageError } from "../core/errors.js";
-import { decodeUtf8, parseExposition, type Exposition } from "../core/exposition.js";
+import { decodeUtf8, parseExposition, type Exposition, type ParseExpositionOptions } from "../core/exposition.js";
 import { metricArgumentsToExposition, type ArgumentMetricType } from "../core/metric-args.js";
 import { groupingLabelMap, type GroupingKey } from "../core/grouping-key.js";
 import type { Deps } from "./ports.js";
@@ -22,10 +22,12 @@ export interface LoadedMetrics {
   readonly fromRegularFile?: boolean;
 }
 
-/** Reads the metrics from where the user said and checks them against the grouping key. */
-export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, collectSamples = false): Promise<LoadedMetrics> {
-  const groupingLabels = groupingLabelMap(key);
-  const options = { groupingLabels, collectSamples };
+/**
+ * Reads the metrics from where the user said and checks them against the grouping key, by the
+ * target's input rules (`rules`: targets/registry.ts writeInputOptions).
+ */
+export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, rules: (options: ParseExpositionOptions) => ParseExpositionOptions = (o) => o): Promise<LoadedMetrics> {
+  const options = rules({ groupingLabels: groupingLabelMap(key) });
   switch (source.kind) {
     case "arguments": {
       const generated = metricArgumentsToExposition(source.args, source.type, source.help);

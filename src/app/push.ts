@@ -1,11 +1,12 @@
 import { UsageError } from "../core/errors.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
-import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
-import { openRelayGateway } from "./relay.js";
+import { openGateway } from "./gateway.js";
+import { writeFailure } from "./outcomes.js";
+import { openRelayGateway, RELAYED_FORM } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
-import { buildWriteCall } from "./write-call.js";
 import { heartbeatInput, loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
-import type { Deps } from "./ports.js";
+import type { Deps, TransportOptions } from "./ports.js";
+import { targetSpec, writeInputOptions } from "./targets/registry.js";
 
 export interface PushOptions {
   /** PUT replaces the whole group (`push`); POST replaces only the families sent (`add`). */
@@ -23,16 +24,18 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   const key = options.grouping;
   refuseEmptyGroupingValues(key);
   const command = options.method === "PUT" ? "push" : "add";
-  const target = options.transport.target ?? "pushgateway";
-  if (options.heartbeat && target !== "pushgateway" && target !== "textfile") {
-    throw new UsageError(`--heartbeat refreshes a group's push time, and --target ${target} keeps no groups: an empty write would change nothing`, {
+  const target = targetSpec(options.transport.target);
+  if (options.heartbeat && !target.groups.can) {
+    throw new UsageError(`--heartbeat refreshes a group's push time, and --target ${target.name} keeps no groups: an empty write would change nothing`, {
       hint: "push a metric instead, for example a timestamp: pushgw add -j JOB last_seen_timestamp_seconds=$(date +%s)",
     });
   }
-  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write");
-  requireSamples(loaded, command, options.metrics);
-  const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
   const { transport } = options;
+  // Inside a wrapped job the wrapper sends the call through its own target (relay.ts).
+  const form = transport.relaySocket !== undefined ? RELAYED_FORM : target;
+  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, (base) => writeInputOptions(form, base));
+  requireSamples(loaded, command, options.metrics);
+  const call = form.writeCall(options.method, key, loaded.exposition, deps.clock.now());
   const gateway =
     transport.relaySocket !== undefined
       ? openRelayGateway(transport.relaySocket, (transport.retry.retries + 1) * transport.timeoutMs + 60_000, deps)

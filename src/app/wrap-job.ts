@@ -14,11 +14,12 @@ import {
   type WrapMetricNames,
 } from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
-import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
-import type { Deps, HeldLock, RelayServer, ScratchFile } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import { writeFailure } from "./outcomes.js";
+import type { DeliveryLimits, Deps, Gateway, HeldLock, RelayServer, ScratchFile, TransportOptions } from "./ports.js";
+import { targetSpec, writeInputOptions } from "./targets/registry.js";
 import { skipCountFile, SKIPPED_EXIT_CODE } from "../core/lock.js";
 import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
-import { buildWriteCall } from "./write-call.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
@@ -52,7 +53,7 @@ export interface RunLockOptions {
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
-/** Environment variables a job sees (besides PUSHGW_GATEWAY, PUSHGW_JOB and WRAP_GROUPING_ENV). */
+/** Environment variables a job sees (besides its target's, PUSHGW_JOB and WRAP_GROUPING_ENV). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
 
 /** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
@@ -97,11 +98,11 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
 
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
-  // What a pushgw inside the job needs, and no secret: the gateways' URLs without credentials
-  // (a pushgw that pushes elsewhere brings its own), or the textfile directory; and the relay
-  // for pushes to this group.
+  // What a pushgw inside the job needs, and no secret: the target and the gateways' URLs without
+  // credentials (a pushgw that pushes elsewhere brings its own), or the textfile directory; and
+  // the relay for pushes to this group.
   const env: Record<string, string> = {
-    ...(gateway.target === "textfile" ? { PUSHGW_TARGET: "textfile", PUSHGW_TEXTFILE_DIR: gateway.baseUrls[0]! } : { PUSHGW_GATEWAY: gateway.baseUrls.join(" ") }),
+    ...targetSpec(gateway.target).jobEnvironment(gateway),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };
@@ -241,8 +242,9 @@ async function startRelay(dir: string, key: GroupingKey, gateway: Gateway, optio
  * run never erases the last success. Returns what went wrong, in words, or undefined.
  */
 async function push(text: string, key: GroupingKey, options: WrapOptions, gateway: Gateway, deps: Deps, nowMs: number, limits: DeliveryLimits): Promise<ToolError | undefined> {
-  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: gateway.target === "remote-write" });
-  const call: GatewayCall = buildWriteCall("POST", key, exposition, gateway.target, nowMs);
+  const target = targetSpec(gateway.target);
+  const exposition = parseExposition(text, { name: "wrap" }, writeInputOptions(target));
+  const call = target.writeCall("POST", key, exposition, nowMs);
   if (options.dryRun) {
     gateway.dryRun(call);
     return undefined;

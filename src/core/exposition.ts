@@ -1,4 +1,5 @@
-import { checkExposition, type ParseExpositionOptions, type Sample } from "./exposition/check.js";
+import { checkExposition, type Sample } from "./exposition/check.js";
+import type { ParseExpositionOptions } from "./exposition/options.js";
 import type { FamilyInfo } from "./exposition/rules.js";
 import type { ExpositionSource } from "./exposition/source.js";
 
@@ -14,7 +15,8 @@ import type { ExpositionSource } from "./exposition/source.js";
  * keeps the families (check.ts); text-format.ts and utf8.ts hold the format's helpers.
  */
 
-export type { ParseExpositionOptions, Sample } from "./exposition/check.js";
+export type { Sample } from "./exposition/check.js";
+export type { ParseExpositionOptions } from "./exposition/options.js";
 export type { ExpositionSource } from "./exposition/source.js";
 export type { FamilyInfo } from "./exposition/rules.js";
 export type { MetricType } from "./exposition/text-format.js";
