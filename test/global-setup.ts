@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { ensurePushgatewayBinary } from "./helpers/pushgateway.js";
-import { todaysStack } from "./helpers/todays-stack.js";
+import { TODAYS_STACK_ENV, todaysStack } from "./helpers/todays-stack.js";
 
 /**
  * Builds the bundle the behaviour tests run, and makes sure the real binaries are there: the
@@ -10,5 +10,6 @@ import { todaysStack } from "./helpers/todays-stack.js";
 export default function setup(): void {
   execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
   ensurePushgatewayBinary();
-  todaysStack();
+  // Set before the workers start, which inherit it.
+  process.env[TODAYS_STACK_ENV] = JSON.stringify(todaysStack());
 }
