@@ -1,6 +1,7 @@
 // Edits to bundled packages for start-up time, as an esbuild plugin: scripts/build.mjs uses
 // it, and so can any other script that bundles src/cli/main.ts (a standalone executable).
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 
 /**
  * Small edits to bundled packages, each for start-up time. Each names the exact text it
@@ -43,9 +44,15 @@ const EDITS = [
   },
 ];
 
+const assertShim = fileURLToPath(new URL("./shims/assert.cjs", import.meta.url));
+
 export const editPackages = {
   name: "edit-packages",
   setup(b) {
+    // node:assert, as the packages use it, from scripts/shims/assert.cjs (which loads the real
+    // one when a check fails). The methods they call are all it has: a package that calls
+    // another one fails the build's tests (a TypeError), not silently.
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer === assertShim ? undefined : { path: assertShim }));
     for (const edit of EDITS) {
       b.onLoad({ filter: edit.file }, async (args) => {
         const source = await readFile(args.path, "utf8");
