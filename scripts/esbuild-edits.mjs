@@ -42,6 +42,15 @@ const EDITS = [
     from: "export const signalsByNumber=getSignalsByNumber();",
     to: "export const signalsByNumber=/* @__PURE__ */ getSignalsByNumber();",
   },
+  {
+    // execa lists process.stdin, stdout and stderr when it is loaded, and reading
+    // process.stdin makes the stream: for a /dev/null or a file that loads Node's file streams
+    // and fs/promises with them (about 3 ms of every wrap, under cron always). The list is
+    // made when execa first looks at it.
+    file: /[\\/]execa[\\/]lib[\\/]utils[\\/]standard-stream\.js$/,
+    from: "export const STANDARD_STREAMS = [process.stdin, process.stdout, process.stderr];",
+    to: "let standardStreams;\nconst listStandardStreams = () => (standardStreams ??= [process.stdin, process.stdout, process.stderr]);\nexport const STANDARD_STREAMS = new Proxy([], { get: (_, key) => Reflect.get(listStandardStreams(), key), has: (_, key) => Reflect.has(listStandardStreams(), key) });",
+  },
 ];
 
 const assertShim = fileURLToPath(new URL("./shims/assert.cjs", import.meta.url));
