@@ -41,11 +41,34 @@ const HEADER_MAGIC = "pushgw-cache ";
 const MAX_HEADER_BYTES = 512;
 
 // Flags are part of what V8 checks in a code cache, so the ones pushgw sets while running
-// must already be set when the cache is made and when it is read:
+// must be set alike when a cache is made and when it is read:
 // - the checksum over the cache's contents, which release builds of V8 leave off (a cache
 //   with a flipped bit would otherwise be run);
 // - --liftoff-only, which the HTTP adapter sets for undici's WebAssembly parser (see there).
-const V8_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
+// They are set only while a cache is read or made, and put back after: Node's own code cache for
+// its built-in modules (http, net, stream…) is checked against the flags too, and every built-in
+// loaded while they were set was compiled from its source (about 25 M instructions for http).
+const CACHE_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
+const PLAIN_FLAGS = ["--no-verify-snapshot-checksum", "--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];
+/** Set on globalThis by the HTTP adapter once it has turned --liftoff-only on for good. */
+const LIFTOFF_FOR_GOOD = Symbol.for("pushgw.liftoff-only");
+
+/**
+ * Runs `work` with the flags a cache is made and read under, then puts back the plain ones:
+ * all of them, or only the checksum once --liftoff-only is on for good, or none when Node's
+ * options name any of these flags (the user's own settings stay as they are).
+ */
+function withCacheFlags<T>(work: () => T, keepFlags: boolean): T {
+  for (const flag of CACHE_FLAGS) setFlagsFromString(flag);
+  try {
+    return work();
+  } finally {
+    if (!keepFlags) {
+      const liftoffForGood = (globalThis as Record<symbol, unknown>)[LIFTOFF_FOR_GOOD] === true;
+      for (const flag of liftoffForGood ? PLAIN_FLAGS.slice(0, 1) : PLAIN_FLAGS) setFlagsFromString(flag);
+    }
+  }
+}
 
 export interface CacheLocation {
   readonly directory: string;
@@ -220,6 +243,7 @@ class CachedLoader {
     private readonly cacheDirectory: string | undefined,
     private readonly key: string,
     private readonly tag: string,
+    private readonly keepFlags: boolean,
   ) {
     this.nodeRequire = createRequire(join(distDirectory, "pushgw.cjs"));
   }
@@ -235,10 +259,14 @@ class CachedLoader {
     const source = readFileSync(filename, "utf8");
     // The same wrapper Node puts around a CommonJS module, on the first line so that line
     // numbers in stack traces stay those of the file.
-    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-      filename,
-      ...(cachedData ? { cachedData } : {}),
-    });
+    const script = withCacheFlags(
+      () =>
+        new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+          filename,
+          ...(cachedData ? { cachedData } : {}),
+        }),
+      this.keepFlags,
+    );
     this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
     const module = { exports: {} };
     this.modules.set(name, module);
@@ -263,7 +291,8 @@ class CachedLoader {
       if (HEADER_MAGIC.length + commands.join(",").length + 1 > MAX_HEADER_BYTES) continue;
       // Made after the run, a cache holds every function the run compiled (and every one the
       // cache it replaces held), not just the top level.
-      wrote = writeCache(file.cache, encodeCache(commands, file.script.createCachedData())) || wrote;
+      const data = withCacheFlags(() => file.script.createCachedData(), this.keepFlags);
+      wrote = writeCache(file.cache, encodeCache(commands, data)) || wrote;
     }
     if (wrote && this.cacheDirectory !== undefined) pruneStaleCaches(this.cacheDirectory, this.key);
   }
@@ -274,10 +303,11 @@ class CachedLoader {
  * process.exit), saves the caches that were missing or hold less than this run compiled.
  */
 export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  for (const flag of V8_FLAGS) setFlagsFromString(flag);
   const directory = typeof __PUSHGW_BUILD_HASH__ === "string" ? privateCacheDirectory(env) : undefined;
   const key = cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__));
-  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptionsOf(process.execArgv, env)));
+  const nodeOptions = nodeOptionsOf(process.execArgv, env);
+  const keepFlags = /liftoff|wasm|snapshot-checksum/.test(nodeOptions);
+  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptions), keepFlags);
   process.once("exit", (code) => loader.saveCaches(commandOf(argv), code === 0));
   const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
   await main(argv);
