@@ -17,8 +17,8 @@ const launcher = join(dist, "launch.cjs");
 const work = mkdtempSync(join(tmpdir(), "pushgw-cache-"));
 const VERSION = /^\d+\.\d+\.\d+/;
 
-function launch(args: readonly string[], env: Record<string, string | undefined>, nodeArgs: readonly string[] = []): Promise<CliRun> {
-  const code = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(dist)}, process.argv.slice(1))`;
+function launch(args: readonly string[], env: Record<string, string | undefined>, nodeArgs: readonly string[] = [], after = ""): Promise<CliRun> {
+  const code = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(dist)}, process.argv.slice(1))${after}`;
   const childEnv: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
   const child = spawn(NODE, [...nodeArgs, "-e", code, "--", ...args], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
@@ -58,6 +58,9 @@ const ok = (run: CliRun) => {
   expect(run.code).toBe(0);
   expect(run.stdout.trim()).toMatch(VERSION);
 };
+
+// Loaded first by a run that compares V8's flags before and after (a global, for the -e code).
+writeFileSync(join(work, "tag.cjs"), 'globalThis.tag = require("node:v8").cachedDataVersionTag();\n');
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -160,6 +163,18 @@ describe("the code cache", () => {
     ok(await launch(["--version"], { XDG_CACHE_HOME: xdg, NODE_OPTIONS: "--max-old-space-size=200" }));
     ok(await launch(["--version"], { XDG_CACHE_HOME: xdg }));
     expect(identities(dir)).toEqual(settled);
+  });
+
+  it("puts V8's flags back once a cache is read or made: Node's own cache for its built-in modules is checked against them", async () => {
+    const xdg = fresh("flags-back");
+    // V8's tag for code caches (its version, the CPU's features and the flags), compared as the
+    // process exits: after the caches were written.
+    const tagAfterRun = '.then(() => process.on("exit", () => require("node:fs").writeSync(1, require("node:v8").cachedDataVersionTag() === tag ? "same flags\\n" : "other flags\\n")))';
+    for (const run of ["writes the cache", "reads it"]) {
+      const result = await launch(["--version"], { XDG_CACHE_HOME: xdg }, ["--require", join(work, "tag.cjs")], tagAfterRun);
+      expect(result.stderr, run).toBe("");
+      expect(result.stdout.split("\n")[1], run).toBe("same flags");
+    }
   });
 
   it.each([
