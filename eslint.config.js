@@ -22,8 +22,8 @@ export default tseslint.config(
       "no-control-regex": "off",
     },
   },
-  // bin/ is CommonJS on purpose (it starts without Node's ES module loader).
-  { files: ["bin/**/*.cjs"], languageOptions: { sourceType: "commonjs" }, rules: { "@typescript-eslint/no-require-imports": "off" } },
+  // bin/ is CommonJS on purpose (it starts without Node's ES module loader); so are the build's CommonJS shims.
+  { files: ["bin/**/*.cjs", "scripts/shims/*.cjs"], languageOptions: { sourceType: "commonjs" }, rules: { "@typescript-eslint/no-require-imports": "off" } },
   layer(["src/core/**"], "src/core decides and does no I/O: it imports nothing of app, adapters, cli, and no I/O library", [
     ["**/app/**", "**/adapters/**", "**/cli/**"],
     ["node:fs", "node:fs/*", "node:net", "node:http", "node:child_process", "node:os", "undici", "undici/*", "execa", "chalk", "yargs", "yargs/*"],

@@ -3,9 +3,8 @@
 // esbuild splits the bundle at pushgw's dynamic import()s, so the code only some commands need
 // (undici, execa, the spool) sits in chunks of its own that other runs never read or parse.
 // Each output file is then turned into CommonJS: bin/pushgw runs them through vm.Script with a
-// V8 code cache on Node 20 (which has no compile cache of its own; src/adapters/v8-code-cache.ts),
-// and through require() with Node's compile cache on Node 22+. dist/pushgw.cjs exports
-// main(argv); dist/launch.cjs is the Node 20 launcher.
+// V8 code cache of pushgw's own (src/adapters/v8-code-cache.ts). dist/pushgw.cjs exports
+// main(argv); dist/launch.cjs is the launcher.
 import { build, transform } from "esbuild";
 import { editPackages } from "./esbuild-edits.mjs";
 import { createHash } from "node:crypto";
@@ -64,9 +63,8 @@ for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
 const buildHash = createHash("sha256");
 for (const [name, code] of contents) buildHash.update(name).update("\0").update(code).update("\0");
 await build({
-  // launch: the Node 20 launcher; cache-dir: the check bin/pushgw makes before it turns on Node
-  // 22's compile cache (small, since it is compiled afresh at every start).
-  entryPoints: { launch: "src/adapters/v8-code-cache.ts", "cache-dir": "src/adapters/cache-directory.ts" },
+  // The launcher, small, since it is compiled afresh at every start.
+  entryPoints: { launch: "src/adapters/v8-code-cache.ts" },
   outdir: fileURLToPath(dist),
   outExtension: { ".js": ".cjs" },
   bundle: true,

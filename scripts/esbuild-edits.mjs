@@ -1,6 +1,7 @@
 // Edits to bundled packages for start-up time, as an esbuild plugin: scripts/build.mjs uses
 // it, and so can any other script that bundles src/cli/main.ts (a standalone executable).
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 
 /**
  * Small edits to bundled packages, each for start-up time. Each names the exact text it
@@ -41,11 +42,26 @@ const EDITS = [
     from: "export const signalsByNumber=getSignalsByNumber();",
     to: "export const signalsByNumber=/* @__PURE__ */ getSignalsByNumber();",
   },
+  {
+    // execa lists process.stdin, stdout and stderr when it is loaded, and reading
+    // process.stdin makes the stream: for a /dev/null or a file that loads Node's file streams
+    // and fs/promises with them (about 3 ms of every wrap, under cron always). The list is
+    // made when execa first looks at it.
+    file: /[\\/]execa[\\/]lib[\\/]utils[\\/]standard-stream\.js$/,
+    from: "export const STANDARD_STREAMS = [process.stdin, process.stdout, process.stderr];",
+    to: "let standardStreams;\nconst listStandardStreams = () => (standardStreams ??= [process.stdin, process.stdout, process.stderr]);\nexport const STANDARD_STREAMS = new Proxy([], { get: (_, key) => Reflect.get(listStandardStreams(), key), has: (_, key) => Reflect.has(listStandardStreams(), key) });",
+  },
 ];
+
+const assertShim = fileURLToPath(new URL("./shims/assert.cjs", import.meta.url));
 
 export const editPackages = {
   name: "edit-packages",
   setup(b) {
+    // node:assert, as the packages use it, from scripts/shims/assert.cjs (which loads the real
+    // one when a check fails). The methods they call are all it has: a package that calls
+    // another one fails the build's tests (a TypeError), not silently.
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer === assertShim ? undefined : { path: assertShim }));
     for (const edit of EDITS) {
       b.onLoad({ filter: edit.file }, async (args) => {
         const source = await readFile(args.path, "utf8");

@@ -2,9 +2,8 @@ import { dirname, join } from "node:path";
 import { cacheHome } from "../core/private-dir.js";
 import { currentUid, ensurePrivateDirectory } from "./private-dir.js";
 
-// Apart from the launcher (v8-code-cache.ts), and built on its own into dist/cache-dir.cjs:
-// bin/pushgw asks it on every start on Node 22 and newer, before anything else is loaded, and
-// a small file compiles fast.
+// Bundled into the launcher (v8-code-cache.ts), which asks it before anything else is loaded,
+// and a small file compiles fast.
 
 /**
  * `$XDG_CACHE_HOME/pushgw`, else `$HOME/.cache/pushgw`; none when neither is an absolute path
@@ -21,8 +20,7 @@ export function cacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
  * world-writable one only with the sticky bit), as core/private-dir.ts judges. Anyone who could
  * replace it, or anything above it, could plant compiled code that this user (often root) would
  * run. Undefined when it may not: then there is no cache. Nothing is made in a directory that
- * fails the check. On Node 22 and newer bin/pushgw asks this before it turns on Node's own
- * compile cache there; on Node 20 the launcher (v8-code-cache.ts) asks it for its own.
+ * fails the check. The launcher (v8-code-cache.ts) asks it for its code caches.
  */
 export function privateCacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
   const directory = cacheDirectory(env);

@@ -10,8 +10,10 @@ import { chooseProxy, type ProxyDecision } from "../core/proxy.js";
 // functions with TurboFan on background threads, and Node waits for those threads before it
 // exits: about 160 ms added to every pushgw run, for an optimisation a handful of small
 // responses never benefits from. Liftoff's baseline code is plenty. (Set before undici
-// compiles the module, which it does at the first connection.)
+// compiles the module, which it does at the first connection.) The code cache's launcher sets
+// it only while it reads or makes a cache, and leaves it on once this mark says so.
 setFlagsFromString("--liftoff-only");
+(globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.liftoff-only")] = true;
 
 type UndiciIndex = typeof import("undici");
 

@@ -6,10 +6,16 @@ import { Script } from "node:vm";
 import { privateCacheDirectory } from "./cache-directory.js";
 
 /**
- * The launcher bin/pushgw uses on Node 20, which has no compile cache of its own: it runs the
- * CommonJS bundle through vm.Script with a V8 code cache kept in the user's XDG cache
- * directory. Compiling the bundle is most of a short run's start-up on Node 20; with the
- * cache, V8 deserialises the functions the last run compiled instead.
+ * The launcher bin/pushgw uses on every Node: it runs the CommonJS bundle through vm.Script
+ * with a V8 code cache kept in the user's XDG cache directory. Compiling the bundle is most of
+ * a short run's start-up; with the cache, V8 deserialises the functions earlier runs compiled
+ * instead. (Node 22's own compile cache measured 10-12 % more instructions for a push: it
+ * holds only what the first run compiled, a third of what this one holds.)
+ *
+ * A cache is never wasted: it records the commands whose runs it holds, and a run of another
+ * command that ends well writes it again after the run, with what both compiled (a cache first
+ * written by `--version` holds little of a push). Runs with other V8 flags (NODE_OPTIONS,
+ * node's own options) keep caches of their own, since V8 rejects a cache made under other flags.
  *
  * The cache is an optimisation and nothing more: missing, stale, corrupt, unreadable or
  * unwritable, it is skipped and the run goes on as if there were none. Because it is code
@@ -27,22 +33,106 @@ const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 const SUFFIX = ".v8cache";
 /** Builds of pushgw besides the running one whose caches are kept, per Node version. */
 const KEEP_OTHER_BUILDS = 2;
+/**
+ * A cache file begins with one line naming the commands it holds ("pushgw-cache -,add"), then
+ * V8's data. The list stops growing at this length (the cache is then simply not rewritten).
+ */
+const HEADER_MAGIC = "pushgw-cache ";
+const MAX_HEADER_BYTES = 512;
 
 // Flags are part of what V8 checks in a code cache, so the ones pushgw sets while running
-// must already be set when the cache is made and when it is read:
+// must be set alike when a cache is made and when it is read:
 // - the checksum over the cache's contents, which release builds of V8 leave off (a cache
 //   with a flipped bit would otherwise be run);
 // - --liftoff-only, which the HTTP adapter sets for undici's WebAssembly parser (see there).
-const V8_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
+// They are set only while a cache is read or made, and put back after: Node's own code cache for
+// its built-in modules (http, net, stream…) is checked against the flags too, and every built-in
+// loaded while they were set was compiled from its source (about 25 M instructions for http).
+const CACHE_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
+const PLAIN_FLAGS = ["--no-verify-snapshot-checksum", "--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];
+/** Set on globalThis by the HTTP adapter once it has turned --liftoff-only on for good. */
+const LIFTOFF_FOR_GOOD = Symbol.for("pushgw.liftoff-only");
+
+/**
+ * Runs `work` with the flags a cache is made and read under, then puts back the plain ones:
+ * all of them, or only the checksum once --liftoff-only is on for good, or none when Node's
+ * options name any of these flags (the user's own settings stay as they are).
+ */
+function withCacheFlags<T>(work: () => T, keepFlags: boolean): T {
+  for (const flag of CACHE_FLAGS) setFlagsFromString(flag);
+  try {
+    return work();
+  } finally {
+    if (!keepFlags) {
+      const liftoffForGood = (globalThis as Record<symbol, unknown>)[LIFTOFF_FOR_GOOD] === true;
+      for (const flag of liftoffForGood ? PLAIN_FLAGS.slice(0, 1) : PLAIN_FLAGS) setFlagsFromString(flag);
+    }
+  }
+}
 
 export interface CacheLocation {
   readonly directory: string;
   readonly file: string;
 }
 
-/** What a cache belongs to: a Node version and architecture, and one build of dist/. */
+/**
+ * What a cache belongs to: a Node version and architecture, one build of dist/, and the options
+ * given to Node (none for a plain run; else a hash of them, so that such runs keep caches apart).
+ */
 export function cacheKey(nodeVersion: string, arch: string, buildHash: string): string {
   return `pushgw-${nodeVersion}-${arch}-${buildHash}`;
+}
+
+/** Put after the key in a cache's name: nothing for a plain run, else a hash of Node's options. */
+export function optionsTag(nodeOptions: string): string {
+  return nodeOptions === "" ? "" : `-o${fnv1a(nodeOptions)}`;
+}
+
+/**
+ * The options given to Node that may change V8's flags: NODE_OPTIONS and node's own `--` options
+ * (`node -e CODE` puts `-e` and the code there, which change no flag).
+ */
+export function nodeOptionsOf(execArgv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const own = execArgv.filter((arg) => arg.startsWith("--"));
+  const fromEnv = env["NODE_OPTIONS"]?.trim() ?? "";
+  return [...own, ...(fromEnv === "" ? [] : [fromEnv])].join("\0");
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The commands a cache holds, and V8's data. */
+export interface CacheContents {
+  readonly commands: readonly string[];
+  readonly data: Buffer;
+}
+
+/** A cache file's bytes: its header line, then V8's data. */
+export function encodeCache(commands: readonly string[], data: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${HEADER_MAGIC}${commands.join(",")}\n`, "latin1"), data]);
+}
+
+export function decodeCache(bytes: Buffer): CacheContents | undefined {
+  const end = bytes.subarray(0, MAX_HEADER_BYTES).indexOf(10);
+  if (end < 0) return undefined;
+  const header = bytes.toString("latin1", 0, end);
+  if (!header.startsWith(HEADER_MAGIC) || end + 1 >= bytes.length) return undefined;
+  const list = header.slice(HEADER_MAGIC.length);
+  return { commands: list === "" ? [] : list.split(","), data: bytes.subarray(end + 1) };
+}
+
+/**
+ * What a run holds for the cache: the command's name; "-" for a run that printed help or the
+ * version, or named no command (those compile least). Guessed from argv (the first plain word),
+ * as the launcher cannot ask yargs: a wrong guess costs one more write at most.
+ */
+export function commandOf(argv: readonly string[]): string {
+  if (argv.some((arg) => arg === "--help" || arg === "-h" || arg === "--version")) return "-";
+  const word = argv.find((arg) => !arg.startsWith("-"));
+  return word !== undefined && /^[a-z][a-z-]{0,31}$/.test(word) ? word : "-";
 }
 
 /** The cache's bytes, or undefined when there is none or it is not plainly ours. */
@@ -135,7 +225,8 @@ function pruneStaleCaches(directory: string, key: string): void {
 interface LoadedFile {
   readonly script: Script;
   readonly cache: CacheLocation | undefined;
-  readonly cacheUsed: boolean;
+  /** The commands the cache that was used holds; undefined when none was used. */
+  readonly commandsHeld: readonly string[] | undefined;
 }
 
 /**
@@ -151,6 +242,8 @@ class CachedLoader {
     private readonly distDirectory: string,
     private readonly cacheDirectory: string | undefined,
     private readonly key: string,
+    private readonly tag: string,
+    private readonly keepFlags: boolean,
   ) {
     this.nodeRequire = createRequire(join(distDirectory, "pushgw.cjs"));
   }
@@ -159,16 +252,22 @@ class CachedLoader {
     const existing = this.modules.get(name);
     if (existing) return existing.exports;
     const filename = join(this.distDirectory, name);
-    const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
-    const cachedData = cache && readCache(cache.file);
+    const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}${this.tag}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
+    const bytes = cache && readCache(cache.file);
+    const contents = bytes && decodeCache(bytes);
+    const cachedData = contents?.data;
     const source = readFileSync(filename, "utf8");
     // The same wrapper Node puts around a CommonJS module, on the first line so that line
     // numbers in stack traces stay those of the file.
-    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-      filename,
-      ...(cachedData ? { cachedData } : {}),
-    });
-    this.loaded.push({ script, cache, cacheUsed: cachedData !== undefined && script.cachedDataRejected !== true });
+    const script = withCacheFlags(
+      () =>
+        new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+          filename,
+          ...(cachedData ? { cachedData } : {}),
+        }),
+      this.keepFlags,
+    );
+    this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
     const module = { exports: {} };
     this.modules.set(name, module);
     const require = (id: string): unknown => (id.startsWith("./") && id.endsWith(".cjs") ? this.load(id.slice(2)) : this.nodeRequire(id));
@@ -176,23 +275,40 @@ class CachedLoader {
     return module.exports;
   }
 
-  /** Writes a cache for every file that had no usable one. */
-  saveCaches(): void {
+  /**
+   * Writes a cache for every file that had no usable one, and, after a run that ended well, for
+   * every file whose cache does not yet hold the run's command.
+   */
+  saveCaches(command: string, endedWell: boolean): void {
     let wrote = false;
     for (const file of this.loaded) {
-      // Made after the run, a cache holds every function the run compiled, not just the top level.
-      if (file.cache && !file.cacheUsed) wrote = writeCache(file.cache, file.script.createCachedData()) || wrote;
+      if (!file.cache) continue;
+      const held = file.commandsHeld;
+      let commands: readonly string[];
+      if (held === undefined) commands = endedWell ? [command] : [];
+      else if (endedWell && !held.includes(command)) commands = [...held, command];
+      else continue;
+      if (HEADER_MAGIC.length + commands.join(",").length + 1 > MAX_HEADER_BYTES) continue;
+      // Made after the run, a cache holds every function the run compiled (and every one the
+      // cache it replaces held), not just the top level.
+      const data = withCacheFlags(() => file.script.createCachedData(), this.keepFlags);
+      wrote = writeCache(file.cache, encodeCache(commands, data)) || wrote;
     }
     if (wrote && this.cacheDirectory !== undefined) pruneStaleCaches(this.cacheDirectory, this.key);
   }
 }
 
-/** Runs dist/pushgw.cjs's `main(argv)` with code caches, then saves the caches that were missing. */
+/**
+ * Runs dist/pushgw.cjs's `main(argv)` with code caches; as the process exits (wrap ends with
+ * process.exit), saves the caches that were missing or hold less than this run compiled.
+ */
 export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  for (const flag of V8_FLAGS) setFlagsFromString(flag);
   const directory = typeof __PUSHGW_BUILD_HASH__ === "string" ? privateCacheDirectory(env) : undefined;
-  const loader = new CachedLoader(distDirectory, directory, cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__)));
+  const key = cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__));
+  const nodeOptions = nodeOptionsOf(process.execArgv, env);
+  const keepFlags = /liftoff|wasm|snapshot-checksum/.test(nodeOptions);
+  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptions), keepFlags);
+  process.once("exit", (code) => loader.saveCaches(commandOf(argv), code === 0));
   const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
   await main(argv);
-  loader.saveCaches();
 }

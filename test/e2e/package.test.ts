@@ -36,7 +36,7 @@ describe("the npm package", () => {
 
   it("ships the bundle, the completions, the man page, the README and its reference pages, the licence, and no source", () => {
     const pkg = join(prefix, "lib", "node_modules", "pushgw");
-    for (const file of ["bin/pushgw", "bin/package.json", "dist/pushgw.cjs", "dist/launch.cjs", "dist/cache-dir.cjs", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "man/pushgw.1", "README.md", "LICENSE"]) {
+    for (const file of ["bin/pushgw", "bin/package.json", "dist/pushgw.cjs", "dist/launch.cjs", "completions/pushgw.bash", "completions/_pushgw", "completions/pushgw.fish", "man/pushgw.1", "README.md", "LICENSE"]) {
       expect(existsSync(join(pkg, file)), file).toBe(true);
     }
     // The pages the README links to.
