@@ -121,12 +121,13 @@ const CRONTAB_SPOOL = "/var/spool/cron/crontabs";
  * written within the same second as the one it replaces may never be read, and the job would
  * run unwrapped. So the new file is written in a later second than the old one: a wait of at
  * most a second, and only when the old file is that new. The margin is for the file system's
- * clock, which lags the system's by a few milliseconds.
+ * clock, which lags the system's by a few milliseconds. An old time more than a second ahead
+ * (a clock set back since) is another second than now already: no wait (it could be hours).
  */
-async function pastTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
+export async function pastTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
   if (!old) return;
   const wait = (Math.floor(old.mtimeMs / 1000) + 1) * 1000 + FS_CLOCK_MARGIN_MS - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (wait > 0 && wait <= 2000 + FS_CLOCK_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 const FS_CLOCK_MARGIN_MS = 50;
 
