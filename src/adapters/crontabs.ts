@@ -26,7 +26,8 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       throw new UsageError(`crontab -l${user ? ` -u ${user}` : ""} failed: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`, { hint: user ? "only root may read another user's crontab" : "is cron installed (the crontab command)?" });
     },
     writeUserCrontab: async (user, text) => {
-      if (uid === 0) await pastTheSecondOf(await stat(join(CRONTAB_SPOOL, user ?? userName())).catch(() => undefined));
+      // Only root may read cron's spool; for anyone else (or another cron's layout) the old time is unknown.
+      await pastTheSecondOf(uid === 0 ? await stat(join(CRONTAB_SPOOL, user ?? userName())).catch(() => "unknown" as const) : "unknown");
       const run = await execa("crontab", [...userArgs(user), "-"], { reject: false, input: text, env: { LC_ALL: "C" } });
       if (run.exitCode !== 0) throw new WriteError(`crontab -${user ? ` -u ${user}` : ""} refused the new crontab: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`);
     },
@@ -121,12 +122,15 @@ const CRONTAB_SPOOL = "/var/spool/cron/crontabs";
  * written within the same second as the one it replaces may never be read, and the job would
  * run unwrapped. So the new file is written in a later second than the old one: a wait of at
  * most a second, and only when the old file is that new. The margin is for the file system's
- * clock, which lags the system's by a few milliseconds.
+ * clock, which lags the system's by a few milliseconds. An old time more than a second ahead
+ * (a clock set back since) is another second than now already: no wait (it could be hours).
  */
-async function pastTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
+export async function pastTheSecondOf(old: { readonly mtimeMs: number } | "unknown" | undefined): Promise<void> {
   if (!old) return;
-  const wait = (Math.floor(old.mtimeMs / 1000) + 1) * 1000 + FS_CLOCK_MARGIN_MS - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  // An old file whose time cannot be read may be this second's.
+  const mtimeMs = old === "unknown" ? Date.now() : old.mtimeMs;
+  const wait = (Math.floor(mtimeMs / 1000) + 1) * 1000 + FS_CLOCK_MARGIN_MS - Date.now();
+  if (wait > 0 && wait <= 2000 + FS_CLOCK_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 const FS_CLOCK_MARGIN_MS = 50;
 
