@@ -14,6 +14,7 @@ import {
   type WrapMetricNames,
 } from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
+import { wrapTargetEnvironment } from "../core/wrapped-target.js";
 import { openGateway } from "./gateway.js";
 import { writeFailure } from "./outcomes.js";
 import type { DeliveryLimits, Deps, Gateway, HeldLock, RelayServer, ScratchFile, TransportOptions } from "./ports.js";
@@ -36,6 +37,8 @@ export interface WrapOptions {
   readonly dryRun: boolean;
   /** --lock [FILE] and --lock-wait D: at most one run of the group at a time on this host. */
   readonly lock?: RunLockOptions | undefined;
+  /** What PUSHGW_TARGET held in the wrapper's own environment (core/wrapped-target.ts). */
+  readonly targetBefore?: string | undefined;
   /** The longest the final push may take; FINAL_PUSH_BUDGET_MS unless a test says otherwise. */
   readonly finalPushBudgetMs?: number;
 }
@@ -103,6 +106,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   // the relay for pushes to this group.
   const env: Record<string, string> = {
     ...targetSpec(gateway.target).jobEnvironment(gateway),
+    ...wrapTargetEnvironment(gateway.target, options.targetBefore),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };

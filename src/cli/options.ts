@@ -4,7 +4,8 @@ import { targetSpec, targetsThat } from "../app/targets/registry.js";
 import { DEFAULT_RETRY_POLICY } from "../core/delivery.js";
 import { UsageError } from "../core/errors.js";
 import { WRAP_GROUPING_ENV } from "../core/grouping-key.js";
-import { flagRow, type Flags } from "./flags.js";
+import { targetBeforeWrap } from "../core/wrapped-target.js";
+import { flagRow, readFlags, type Flags } from "./flags.js";
 
 /** What the CLI reads from the process besides argv; passed in so tests can set it. */
 export interface CliEnvironment {
@@ -36,7 +37,7 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
   const timeoutMs = flags.get("timeout");
   const retries = flags.get("retries");
   const spoolDir = flags.get("spool");
-  const target = flags.get("target");
+  const target = targetOf(flags, cli);
   const spool = targetSpec(target).spool;
   if (spoolDir !== undefined && !spool.can) {
     throw new UsageError(`--spool works with --target ${targetsThat((t) => t.spool.can).join(" or ")} only (not ${target})`, { hint: spool.spoolHint });
@@ -54,6 +55,13 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
     target,
     textfileDir,
   };
+}
+
+/** --target, else PUSHGW_TARGET; with its own --gateway inside a wrapped job, the target from before the wrapper (core/wrapped-target.ts). */
+function targetOf(flags: Flags, cli: CliEnvironment): TransportOptions["target"] {
+  const before = flags.given("target") || !flags.given("gateway") ? undefined : targetBeforeWrap(cli.env);
+  if (before === undefined) return flags.get("target");
+  return readFlags(flags.command, {}, { PUSHGW_TARGET: before }).get("target");
 }
 
 /** --textfile-dir goes with --target textfile, and --target textfile with it (and with no --gateway). */

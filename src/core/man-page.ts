@@ -186,7 +186,9 @@ export function renderManPage({ spec, usage, defaults, version }: ManPageInput):
     ...[
       ["PUSHGW_METRICS_FILE", "A file for the job's own metrics: text-format lines written there join the final push."],
       ["PUSHGW_GATEWAY, PUSHGW_JOB, PUSHGW_WRAP_GROUPING", "The wrapper's gateway and grouping key, used by a pushgw command inside the job that is given no grouping flags."],
-      ["PUSHGW_TARGET, PUSHGW_TEXTFILE_DIR", "With --target textfile, instead of PUSHGW_GATEWAY: the target and the directory."],
+      ["PUSHGW_TARGET", "The wrapper's target, which goes with PUSHGW_GATEWAY."],
+      ["PUSHGW_TEXTFILE_DIR", "With --target textfile, instead of PUSHGW_GATEWAY: the directory."],
+      ["PUSHGW_WRAP_TARGET, PUSHGW_TARGET_BEFORE_WRAP", "The target the wrapper set, and the one the environment named before it: a pushgw in the job given its own --gateway takes the latter."],
       ["PUSHGW_WRAP_SOCKET", "The wrapper's socket, through which such a pushgw push or add sends (with the wrapper's credentials, which the job does not get)."],
       [
         "PATH",

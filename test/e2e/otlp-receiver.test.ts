@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
 import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../src/core/otlp.js";
 import { startVictoriaMetrics, type RunningVictoriaMetrics } from "../helpers/prometheus.js";
+import { family, findGroup, readGroups, startPushgateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
 import { todaysStack } from "../helpers/todays-stack.js";
 
@@ -94,6 +95,18 @@ describe("--target otlp, into VictoriaMetrics' OTLP receiver", () => {
     expect(success?.values.at(-1)).toBe(1);
     expect((await vm.exportSeries('job_exit_code{"service.name"="ot-wrap"}'))[0]?.values.at(-1)).toBe(0);
     expect((await vm.exportSeries('ot_records_seen{"service.name"="ot-wrap"}'))[0]?.values).toEqual([77]);
+  });
+
+  it("a pushgw inside the job that names its own --gateway pushes there as to a Pushgateway, not by the wrapper's target", async () => {
+    const gateway = await startPushgateway();
+    try {
+      const run = await runCli(["wrap", "--target", "otlp", "-g", base(), "-j", "ot-elsewhere", "--no-instance", "--", node, job("nested-add.mjs"), "--gateway", gateway.url, "-j", "other", "--no-instance", "other_rows=5"]);
+      expect(run).toMatchObject({ code: 0, stderr: "" });
+      expect(family(findGroup(await readGroups(gateway.url), { job: "other" }), "other_rows")?.metrics[0]?.value).toBe("5");
+      expect((await vm.exportSeries('job_success{"service.name"="ot-elsewhere"}'))[0]?.values.at(-1)).toBe(1);
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it.each([

@@ -33,6 +33,7 @@ export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEn
     expectation,
     dryRun: flags.get("dry-run"),
     lock: toLockOptions(flags),
+    targetBefore: cli.env["PUSHGW_TARGET"],
   };
 }
 
