@@ -161,7 +161,7 @@ describe("a selector deletes exactly what it selects (Pushgateway 1.11 with UTF-
     const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
     expect(fixed.stdout).toContain(`curl -X DELETE ${gw.url}/metrics/job/typed/U__instance_2f_h1_2f_y/v`);
     expect(await labelsOf(gw, "typed")).toEqual([JSON.stringify({ instance: "h1", job: "typed", y: "v" })]);
-  });
+  }, 60_000);
 
   it("a name the gateway cannot be addressed by (UTF-8 names turned off since): left in place, said, exit 1", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "pushgw-utf8-")), "persisted");
