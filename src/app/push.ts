@@ -1,6 +1,8 @@
 import { UsageError } from "../core/errors.js";
+import type { ReceiverFeature } from "../core/receiver-rules.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
-import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
+import { openGateway, writeFailure, type Gateway, type TransportOptions } from "./gateway.js";
+import { inputRules } from "./input-rules.js";
 import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
 import { buildWriteCall } from "./write-call.js";
@@ -29,14 +31,21 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
       hint: "push a metric instead, for example a timestamp: pushgw add -j JOB last_seen_timestamp_seconds=$(date +%s)",
     });
   }
-  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write");
+  const { transport } = options;
+  // Opened once, when first needed: asking the gateway what it takes (only for input that needs it) comes before the push.
+  let opened: Promise<Gateway> | undefined;
+  const openOnce = () =>
+    (opened ??=
+      transport.relaySocket !== undefined
+        ? Promise.resolve(openRelayGateway(transport.relaySocket, (transport.retry.retries + 1) * transport.timeoutMs + 60_000, deps))
+        : openGateway(transport, deps, { command, spoolWriter: createSpoolWriter() }));
+  // A dry run and a job's relay ask nothing: the first sends nothing, the second has no gateway of its own to ask.
+  const asking = options.dryRun || transport.relaySocket !== undefined ? {} : { gateway: openOnce };
+  const rulesFor = (needs: ReadonlySet<ReceiverFeature>) => inputRules(target, transport.gateways.map((g) => g.baseUrl), needs, deps, asking);
+  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write", rulesFor);
   requireSamples(loaded, command, options.metrics);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
-  const { transport } = options;
-  const gateway =
-    transport.relaySocket !== undefined
-      ? openRelayGateway(transport.relaySocket, (transport.retry.retries + 1) * transport.timeoutMs + 60_000, deps)
-      : await openGateway(transport, deps, { command, spoolWriter: createSpoolWriter() });
+  const gateway = await openOnce();
   if (options.dryRun) {
     gateway.dryRun(call);
     return 0;

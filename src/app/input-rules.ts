@@ -1,0 +1,68 @@
+import { parseGatewayStatus } from "../core/doctor.js";
+import {
+  isFresh,
+  parseReceiverMemory,
+  pushgatewayRules,
+  PUSHGATEWAY_STRICT_RULES,
+  REMOTE_WRITE_RULES,
+  strictestOf,
+  TEXTFILE_RULES,
+  updatedReceiverMemory,
+  VICTORIAMETRICS_RULES,
+  type PushgatewayFacts,
+  type ReceiverFeature,
+  type ReceiverRules,
+} from "../core/receiver-rules.js";
+import type { Gateway, Target } from "./gateway.js";
+import type { Deps } from "./ports.js";
+
+/** No feature beyond what every receiver takes: the rules an input is checked by first. */
+export const NO_NEEDS: ReadonlySet<ReceiverFeature> = new Set();
+
+/** How inputRules may learn what a Pushgateway takes. */
+export interface ReceiverQuestions {
+  /** The gateway to ask (opened by the caller, only when asked for); none: ask nothing (--dry-run, inside a wrapped job). */
+  readonly gateway?: (() => Promise<Gateway>) | undefined;
+}
+
+/**
+ * The rules the input for `target` at `baseUrls` is checked by, given what it `needs` beyond
+ * what every receiver takes (core/receiver-rules.ts). A Pushgateway's version matters only
+ * when the input needs something: then it is recalled (receivers.json, for a few minutes) or
+ * asked (/api/v1/status), so an ordinary push costs no request. A gateway that cannot tell
+ * gets the strict rules of the 1.5.1 gateway; several gateways get what all of them take.
+ */
+export async function inputRules(target: Target, baseUrls: readonly string[], needs: ReadonlySet<ReceiverFeature>, deps: Deps, questions: ReceiverQuestions = {}): Promise<ReceiverRules> {
+  switch (target) {
+    case "remote-write":
+      return REMOTE_WRITE_RULES;
+    case "victoriametrics":
+      return VICTORIAMETRICS_RULES;
+    case "textfile":
+      return TEXTFILE_RULES;
+    case "pushgateway":
+      if (needs.size === 0 || baseUrls.length === 0) return PUSHGATEWAY_STRICT_RULES;
+      return strictestOf(await Promise.all(baseUrls.map(async (baseUrl) => pushgatewayRules(await pushgatewayFacts(baseUrl, deps, questions)))));
+  }
+}
+
+async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions): Promise<PushgatewayFacts | undefined> {
+  const memory = deps.receiverMemory;
+  const now = deps.clock.now();
+  const remembered = parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway;
+  if (remembered !== undefined && isFresh(remembered.at, now)) {
+    deps.out.verbose(`${baseUrl}: Pushgateway ${remembered.facts.version ?? "(version unknown)"}${remembered.facts.utf8Names ? " with UTF-8 names" : ""} (remembered)`);
+    return remembered.facts;
+  }
+  if (questions.gateway === undefined) return undefined;
+  const answer = await (await questions.gateway()).sendTo(baseUrl, { method: "GET", path: "/api/v1/status" }, { retries: 0 });
+  const status = answer.kind === "delivered" ? parseGatewayStatus(answer.body) : undefined;
+  if (status === undefined) {
+    deps.out.verbose(`${baseUrl}: its /api/v1/status did not say its version: checking by the rules of Pushgateway 1.5.1`);
+    return undefined;
+  }
+  const facts: PushgatewayFacts = { version: status.version, utf8Names: status.utf8Names === true };
+  deps.out.verbose(`${baseUrl}: Pushgateway ${facts.version ?? "(version unknown)"}${facts.utf8Names ? " with UTF-8 names" : ""}`);
+  if (memory !== undefined) await memory.write(updatedReceiverMemory(await memory.read(), baseUrl, { pushgateway: { at: now, facts } }, now));
+  return facts;
+}
