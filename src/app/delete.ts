@@ -1,6 +1,7 @@
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
 import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
+import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
 import type { Deps } from "./ports.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
@@ -20,6 +21,8 @@ export interface DeleteOptions {
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
   const key = options.grouping;
   const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
+  // A UTF-8 label name goes escaped (U__), which a gateway without UTF-8 names reads as another name: asked first.
+  await refuseGroupingNamesNotTaken(key, (needs) => inputRules(gateway.target, gateway.baseUrls, needs, deps, options.dryRun ? {} : { gateway: async () => gateway }));
   const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {
     gateway.dryRun(call);

@@ -1,5 +1,8 @@
 import { parseGatewayStatus } from "../core/doctor.js";
+import { UsageError } from "../core/errors.js";
+import { utf8GroupingNames, type GroupingKey } from "../core/grouping-key.js";
 import {
+  featureRefusal,
   isFresh,
   parseReceiverMemory,
   pushgatewayRules,
@@ -65,4 +68,20 @@ async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: Receiver
   deps.out.verbose(`${baseUrl}: Pushgateway ${facts.version ?? "(version unknown)"}${facts.utf8Names ? " with UTF-8 names" : ""}`);
   if (memory !== undefined) await memory.write(updatedReceiverMemory(await memory.read(), baseUrl, { pushgateway: { at: now, facts } }, now));
   return facts;
+}
+
+/**
+ * A grouping key with UTF-8 label names (`--label service.name=x`) goes only to a receiver that
+ * takes them: for a Pushgateway, one started with --push.enable-utf8-names (asked, as for input).
+ * Refused before anything is sent otherwise, saying how to make the gateway take them.
+ */
+export async function refuseGroupingNamesNotTaken(key: GroupingKey, rulesFor: (needs: ReadonlySet<ReceiverFeature>) => Promise<ReceiverRules>): Promise<void> {
+  const names = utf8GroupingNames(key);
+  if (names.length === 0) return;
+  const rules = await rulesFor(new Set(["utf8-names"]));
+  if (rules.utf8Names) return;
+  const name = names[0]!;
+  throw new UsageError(`--label ${name}=…: "${name}" is a UTF-8 label name: ${featureRefusal(rules, "utf8-names")}`, {
+    hint: "use a name of letters, digits and _ (service_name), or send to a receiver that takes UTF-8 names; nothing was sent",
+  });
 }

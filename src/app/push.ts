@@ -2,7 +2,7 @@ import { UsageError } from "../core/errors.js";
 import type { ReceiverFeature } from "../core/receiver-rules.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
 import { openGateway, writeFailure, type Gateway, type TransportOptions } from "./gateway.js";
-import { inputRules } from "./input-rules.js";
+import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
 import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
 import { buildWriteCall } from "./write-call.js";
@@ -42,6 +42,7 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   // A dry run and a job's relay ask nothing: the first sends nothing, the second has no gateway of its own to ask.
   const asking = options.dryRun || transport.relaySocket !== undefined ? {} : { gateway: openOnce };
   const rulesFor = (needs: ReadonlySet<ReceiverFeature>) => inputRules(target, transport.gateways.map((g) => g.baseUrl), needs, deps, asking);
+  await refuseGroupingNamesNotTaken(key, rulesFor);
   const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write", rulesFor);
   requireSamples(loaded, command, options.metrics);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
