@@ -3,6 +3,7 @@ import type { ReceiverFeature } from "../core/receiver-rules.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
 import { openGateway, writeFailure, type Gateway, type TransportOptions } from "./gateway.js";
 import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
+import { writeRemoteChoosingVersion } from "./remote-write-version.js";
 import { openRelayGateway } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
 import { buildWriteCall } from "./write-call.js";
@@ -47,6 +48,11 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   requireSamples(loaded, command, options.metrics);
   const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
   const gateway = await openOnce();
+  if (gateway.target === "remote-write" && transport.relaySocket === undefined) {
+    const failure = writeFailure(call, await writeRemoteChoosingVersion(gateway, key, loaded.exposition, deps, options.dryRun), gateway.spoolDir);
+    if (failure) throw failure;
+    return 0;
+  }
   if (options.dryRun) {
     gateway.dryRun(call);
     return 0;

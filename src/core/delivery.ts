@@ -184,6 +184,13 @@ function hintForRefusal(status: number, words: string, url: string, credentialsS
   if (status === 403) return "the credentials were refused; check the user, password or token";
   if (status === 404) return "no Pushgateway answers at this path; check the path prefix in --gateway (for example http://host/pgw)";
   if (status === 405) return "this URL does not take this method; check that --gateway points at a Pushgateway";
+  if (status === 415) {
+    return (
+      "the receiver took neither remote write 2.0 nor 1.0: check that --gateway names its remote-write endpoint " +
+      "(Prometheus: /api/v1/write, started with --web.enable-remote-write-receiver) and which messages it accepts " +
+      "(Prometheus 3: --web.remote-write-receiver.accepted-protobuf-messages)"
+    );
+  }
   if (status === 413) return "something between pushgw and the gateway refuses bodies this large; push fewer series at once";
   if (status === 429 || status >= 500) return "the gateway kept failing; try again later, or raise --retries";
   return undefined;

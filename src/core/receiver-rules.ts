@@ -28,7 +28,7 @@ export interface ReceiverRules {
 
 /** Pushgateway before 1.11 (Debian 12's 1.5.1), and any gateway whose version cannot be told. */
 export const PUSHGATEWAY_STRICT_RULES: ReceiverRules = {
-  receiver: "a Pushgateway before 1.11",
+  receiver: "a Pushgateway before 1.11 (or one that did not say its version)",
   fractionalCounts: false,
   quotedNames: false,
   utf8Names: false,
@@ -139,7 +139,7 @@ export function featureRefusal(rules: ReceiverRules, feature: ReceiverFeature): 
   }
   if (rules === PUSHGATEWAY_STRICT_RULES) {
     const newer = feature === "utf8-names" ? "Pushgateway 1.11 or newer started with --push.enable-utf8-names" : "Pushgateway 1.11 or newer";
-    return `${rules.receiver} refuses it (or its version could not be told); ${newer} takes it`;
+    return `${rules.receiver} refuses it; ${newer} takes it`;
   }
   return `${rules.receiver} refuses it`;
 }

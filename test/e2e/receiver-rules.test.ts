@@ -78,7 +78,7 @@ describe("what only Pushgateway 1.11 takes, sent where it runs", () => {
     const run = await push(old.url, "fraction", FRACTIONAL);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`GET ${old.url}/api/v1/status -> 200`);
-    expect(run.stderr).toContain("a Pushgateway before 1.11 refuses it");
+    expect(run.stderr).toContain("a Pushgateway before 1.11 (or one that did not say its version) refuses it");
     expect(findGroup(await readGroups(old.url), { job: "fraction" })).toBeUndefined();
   });
 
@@ -86,7 +86,7 @@ describe("what only Pushgateway 1.11 takes, sent where it runs", () => {
     // --dry-run asks nothing: nothing is known, so the strict rules hold.
     const run = await runCli(["push", "--dry-run", "-g", plain.url, "-j", "dry", "--no-instance", "-f", "-"], { input: FRACTIONAL });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("(or its version could not be told); Pushgateway 1.11 or newer takes it");
+    expect(run.stderr).toContain("(or one that did not say its version) refuses it; Pushgateway 1.11 or newer takes it");
   });
 });
 
@@ -117,7 +117,7 @@ describe("UTF-8 names end to end: METRIC arguments, --label, list, --match, dele
       const run = await runCli(["add", "-g", gw.url, "-j", "otel", "--no-instance", "-l", "service.name=api", "m=1"]);
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toContain('--label service.name=…: "service.name" is a UTF-8 label name');
-      expect(run.stderr).toContain(gw === plain ? "start the gateway with --push.enable-utf8-names" : "a Pushgateway before 1.11 refuses it");
+      expect(run.stderr).toContain(gw === plain ? "start the gateway with --push.enable-utf8-names" : "a Pushgateway before 1.11 (or one that did not say its version) refuses it");
       expect(findGroup(await readGroups(gw.url), { job: "otel" }), "nothing was sent").toBeUndefined();
       const deleted = await runCli(["delete", "-g", gw.url, "-j", "otel", "--no-instance", "-l", "service.name=api"]);
       expect(deleted.code).toBe(2);
