@@ -434,18 +434,22 @@ export class Scanner {
     return pos;
   }
 
+  /** `"my.metric"` where a name starts (apart from readMetricName, which runs once per family: kept small). */
+  private readQuotedMetricName(): string {
+    const start = this.pos;
+    const end = this.readQuotedName("metric");
+    this.nameHash = this.quotedNameHash;
+    const after = this.text.charCodeAt(this.pos);
+    if (this.pos < this.lineEnd && after !== SPACE && after !== TAB && after !== OPEN_BRACE) this.fail(`unexpected text after the quoted metric name "${this.text.slice(start + 1, end)}"`);
+    return this.text.slice(start + 1, end);
+  }
+
   /** Reads a metric name, leaving its hashName() in `nameHash` (computed in the same pass). */
   private readMetricName(): string {
     const text = this.text;
     const start = this.pos;
     const lineEnd = this.lineEnd;
-    if (text.charCodeAt(start) === QUOTE && start < lineEnd) {
-      const end = this.readQuotedName("metric");
-      this.nameHash = this.quotedNameHash;
-      const after = text.charCodeAt(this.pos);
-      if (this.pos < lineEnd && after !== SPACE && after !== TAB && after !== OPEN_BRACE) this.fail(`unexpected text after the quoted metric name "${text.slice(start + 1, end)}"`);
-      return text.slice(start + 1, end);
-    }
+    if (text.charCodeAt(start) === QUOTE && start < lineEnd) return this.readQuotedMetricName();
     let pos = start;
     let hash = 0x811c9dc5; // FNV-1a, as hashName(): literals, not constants, in the innermost loops
     let c = text.charCodeAt(pos);
