@@ -19,12 +19,19 @@ let old: RunningGateway;
 let cacheHome: string;
 beforeAll(async () => {
   const binary = todaysStack().pushgateway;
-  // Not PUSHGATEWAY_ARGS' flags: each gateway here is what its name says.
-  [utf8, plain, old] = await Promise.all([
-    startPushgateway(["--push.enable-utf8-names"], 0, binary),
-    startPushgateway([], 0, binary),
-    startPushgateway([], 0, "/usr/bin/prometheus-pushgateway"),
-  ]);
+  // Not PUSHGATEWAY_ARGS' flags (CI's third world): each gateway here is what its name says.
+  const args = process.env["PUSHGATEWAY_ARGS"];
+  delete process.env["PUSHGATEWAY_ARGS"];
+  try {
+    [utf8, plain, old] = await Promise.all([
+      startPushgateway(["--push.enable-utf8-names"], 0, binary),
+      startPushgateway([], 0, binary),
+      // Debian 12's own, whatever PUSHGATEWAY_BIN names.
+      startPushgateway([], 0, "/usr/bin/prometheus-pushgateway"),
+    ]);
+  } finally {
+    if (args !== undefined) process.env["PUSHGATEWAY_ARGS"] = args;
+  }
   // Below HOME, which is private: never below the temporary directory, where it is not kept.
   cacheHome = mkdtempSync(join(homedir(), ".pushgw-test-cache-"));
 }, 120_000);

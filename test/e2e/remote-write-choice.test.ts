@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { homedir } from "node:os";
@@ -96,7 +97,7 @@ beforeAll(async () => {
   [both, v2Only, v1Only] = await Promise.all([
     startPrometheus(undefined, [], [], { binary: todaysStack().prometheus }),
     startPrometheus(undefined, [], [], { binary: todaysStack().prometheus, extraArgs: ["--web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request"] }),
-    startPrometheus(undefined),
+    startPrometheus(undefined, [], [], v1OnlyReceiver()),
   ]);
   cacheHome = mkdtempSync(join(homedir(), ".pushgw-test-cache-"));
 }, 120_000);
@@ -104,6 +105,15 @@ afterAll(async () => {
   await Promise.all([both?.stop(), v2Only?.stop(), v1Only?.stop()]);
   if (cacheHome) rmSync(cacheHome, { recursive: true, force: true });
 });
+
+/**
+ * The machine's own Prometheus (Debian 12's 2.42, which takes 1.0 only), whatever PROMETHEUS_BIN
+ * names; where that is a Prometheus 3, one told to take 1.0 only (it then answers 2.0 with 415).
+ */
+function v1OnlyReceiver(): { binary: string; extraArgs: string[] } {
+  const own = spawnSync("sh", ["-c", "command -v prometheus"], { encoding: "utf8" }).stdout.trim() || ensureTool("prometheus", "prometheus");
+  return { binary: own, extraArgs: versionOf(own).atLeast("3.0.0") ? ["--web.remote-write-receiver.accepted-protobuf-messages=prometheus.WriteRequest"] : [] };
+}
 
 const INPUT = "# HELP rwc_rows_total Rows copied.\n# TYPE rwc_rows_total counter\nrwc_rows_total{table=\"a\"} 42\n";
 const add = (url: string, job: string, env: Record<string, string> = {}) =>
@@ -135,7 +145,7 @@ describe("remote write 2.0 where the receiver takes it", () => {
   });
 });
 
-describe(`remote write 1.0 to a receiver that takes only 1.0 (Debian 12's Prometheus ${versionOf(ensureTool("prometheus", "prometheus")).text})`, () => {
+describe(`remote write 1.0 to a receiver that takes only 1.0 (the machine's own Prometheus: Debian 12's 2.42)`, () => {
   it("2.0 first; its answer shows a 1.0 receiver, so 1.0 follows and the series lands; remembered, the next push sends 1.0 alone", async () => {
     const proxy = await startRecordingProxy(v1Only.url);
     try {
