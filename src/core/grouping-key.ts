@@ -175,6 +175,16 @@ export function decodeWrapGrouping(text: string | undefined): GroupingKey | unde
  */
 export type LabelNaming = "legacy" | "utf8";
 
+/**
+ * True when `pushgw delete --label NAME=…` (or add) names this label of an existing group: a
+ * legacy name that reads the same on every gateway, or a UTF-8 name, which pushgw sends escaped
+ * (buildGroupingPath) as a gateway that holds such names reads it. Not a legacy name beginning
+ * with `U__`, which pushgw sends as it is and a gateway with UTF-8 names would unescape.
+ */
+export function pushgwCanName(name: string): boolean {
+  return isPlainLabelName(name) || (!isValidLabelName(name) && groupingLabelNameProblem(name) === undefined);
+}
+
 /** True when a label name goes into a path as it is, whatever the gateway's naming. */
 export function isPlainLabelName(name: string): boolean {
   return isValidLabelName(name) && !name.startsWith("U__");

@@ -150,6 +150,21 @@ describe("UTF-8 names end to end: METRIC arguments, --label, list, --match, dele
   });
 });
 
+describe("doctor's repairs for groups with UTF-8 label names", () => {
+  it("a stale group with service.name: the printed delete is one pushgw takes, and it deletes exactly that group", async () => {
+    expect((await runCli(["add", "-g", utf8.url, "-j", "stale8", "--no-instance", "-l", "service.name=a", "m=1"])).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const run = await runCli(["doctor", "-g", utf8.url, "--json", "--older-than", "2s"]);
+    const json = JSON.parse(run.stdout) as { findings: Array<{ kind: string; summary: string; repairs: Array<{ command: string; path: string }> }> };
+    const stale = json.findings.find((f) => f.kind === "stale" && f.summary.includes("stale8"))!;
+    expect(stale.summary).toContain('{job="stale8", "service.name"="a"}');
+    expect(stale.repairs).toEqual([{ command: `pushgw delete --gateway ${utf8.url} --job stale8 --no-instance --label service.name=a`, method: "DELETE", path: "/metrics/job/stale8/U__service_2e_name/a" }]);
+    const pasted = await runCli(stale.repairs[0]!.command.split(" ").slice(1));
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(findGroup(await readGroups(utf8.url), { job: "stale8" }), "deleted").toBeUndefined();
+  });
+});
+
 describe("what the gateway said is remembered per URL, in the private cache directory only", () => {
   it("the second push that needs it asks nothing: the answer is in receivers.json", async () => {
     const env = { XDG_CACHE_HOME: cacheHome };
