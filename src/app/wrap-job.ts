@@ -14,6 +14,7 @@ import {
   type WrapMetricNames,
 } from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
+import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
 import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
 import type { Deps, HeldLock, RelayServer, ScratchFile } from "./ports.js";
 import { skipCountFile, SKIPPED_EXIT_CODE } from "../core/lock.js";
@@ -82,6 +83,8 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
+  // A UTF-8 grouping name goes escaped (U__), which a gateway without UTF-8 names would take as another name: asked before the job runs.
+  await refuseGroupingNamesNotTaken(key, (needs) => inputRules(gateway.target, gateway.baseUrls, needs, deps, { gateway: async () => gateway }));
   // Taken before anything else is made for the job, and held until its outcome is pushed, so
   // that the next run's start push can never land before this run's end.
   const lock = options.lock === undefined ? undefined : await takeRunLock(options.lock, key, deps);

@@ -131,6 +131,17 @@ describe("UTF-8 names end to end: METRIC arguments, --label, list, --match, dele
     }
   });
 
+  it("wrap --label service.name: the job's outcome lands with the label on a gateway with the flag; refused before the job runs on one without", async () => {
+    const ok = await runCli(["wrap", "-g", utf8.url, "-j", "wrap8", "--no-instance", "-l", "service.name=api", "--", "true"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(findGroup(await readGroups(utf8.url), { job: "wrap8", "service.name": "api" }), "the outcome landed in the group").toBeDefined();
+    const refused = await runCli(["wrap", "-g", plain.url, "-j", "wrap8", "--no-instance", "-l", "service.name=api", "--", "sh", "-c", "echo ran"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toContain("start the gateway with --push.enable-utf8-names");
+    expect(findGroup(await readGroups(plain.url), { job: "wrap8" }), "nothing was sent").toBeUndefined();
+  });
+
   it("the gateway's own refusal of a UTF-8 name is shown with the hint to start it with --push.enable-utf8-names", async () => {
     // As if pushgw had been told wrongly that it takes them: the path sent escaped, as for a gateway with the flag.
     const answer = await fetch(`${plain.url}/metrics/job/x`, { method: "PUT", body: '{"my.metric"} 1\n' });
