@@ -141,6 +141,9 @@ export function featureRefusal(rules: ReceiverRules, feature: ReceiverFeature): 
     const newer = feature === "utf8-names" ? "Pushgateway 1.11 or newer started with --push.enable-utf8-names" : "Pushgateway 1.11 or newer";
     return `${rules.receiver} refuses it; ${newer} takes it`;
   }
+  if (rules === TEXTFILE_RULES && feature === "utf8-names") return "node_exporter's textfile collector refuses it (1.11 too)";
+  // Not measured there: refused on the safe side, and said so.
+  if (rules === TEXTFILE_RULES || rules === VICTORIAMETRICS_RULES) return `pushgw sends it only to receivers known to take it, and ${rules.receiver} is not one of them`;
   return `${rules.receiver} refuses it`;
 }
 

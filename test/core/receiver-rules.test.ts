@@ -77,7 +77,11 @@ describe("what each receiver takes (ReceiverRules)", () => {
     const withoutFlag = checkExpositionForReceiver('{"my.metric"} 1\n', { name: "in" }, { receiver: PUSHGATEWAY_1_11_RULES });
     expect("refused" in withoutFlag && withoutFlag.refused.message).toContain("start the gateway with --push.enable-utf8-names");
     const textfile = checkExpositionForReceiver(HISTOGRAM("0.5"), { name: "in" }, { receiver: TEXTFILE_RULES });
-    expect("refused" in textfile && textfile.refused.message).toContain("node_exporter's textfile collector");
+    expect("refused" in textfile && textfile.refused.message).toContain("and node_exporter's textfile collector is not one of them");
+    const textfileUtf8 = checkExpositionForReceiver('{"my.metric"} 1\n', { name: "in" }, { receiver: TEXTFILE_RULES });
+    expect("refused" in textfileUtf8 && textfileUtf8.refused.message).toContain("node_exporter's textfile collector refuses it (1.11 too)");
+    const vm = checkExpositionForReceiver('"a" 1\n', { name: "in" }, { receiver: VICTORIAMETRICS_RULES });
+    expect("refused" in vm && vm.refused.message).toContain("pushgw sends it only to receivers known to take it, and VictoriaMetrics is not one of them");
   });
 });
 
