@@ -3,6 +3,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+import { noImportCycle } from "./scripts/import-cycles.mjs";
 
 const layer = (files, message, patterns) => ({
   files,
@@ -32,6 +33,8 @@ export default tseslint.config(
     ["node:fs", "node:fs/*", "node:net", "node:http", "node:child_process", "undici", "undici/*", "execa", "chalk", "yargs", "yargs/*"],
   ]),
   layer(["src/adapters/**"], "adapters implement ports; they never import the CLI", [["**/cli/**"]]),
+  // No import cycles in src/, type-only imports included (scripts/import-cycles.mjs).
+  { files: ["src/**/*.ts"], plugins: { pushgw: { rules: { "no-import-cycle": noImportCycle } } }, rules: { "pushgw/no-import-cycle": "error" } },
   // npm run test:unit runs these folders and must start no server and no process: such a test
   // belongs in test/e2e/.
   layer(["test/core/**", "test/cli/**", "test/app/**", "test/adapters/**", "test/docs/**", "test/property/**"], "unit tests start no server and no process: put this test in test/e2e/", [

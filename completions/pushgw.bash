@@ -50,7 +50,7 @@ _pushgw() {
     push:--cacert) _pushgw_files; return ;;
     push:--cert) _pushgw_files; return ;;
     push:--key) _pushgw_files; return ;;
-    push:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    push:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     push:--textfile-dir) _pushgw_dirs; return ;;
     push:--spool) _pushgw_files; return ;;
     push:--job|push:-j) COMPREPLY=(); return ;;
@@ -69,7 +69,7 @@ _pushgw() {
     add:--cacert) _pushgw_files; return ;;
     add:--cert) _pushgw_files; return ;;
     add:--key) _pushgw_files; return ;;
-    add:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    add:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     add:--textfile-dir) _pushgw_dirs; return ;;
     add:--spool) _pushgw_files; return ;;
     add:--job|add:-j) COMPREPLY=(); return ;;
@@ -88,7 +88,7 @@ _pushgw() {
     delete:--cacert) _pushgw_files; return ;;
     delete:--cert) _pushgw_files; return ;;
     delete:--key) _pushgw_files; return ;;
-    delete:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    delete:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     delete:--textfile-dir) _pushgw_dirs; return ;;
     delete:--spool) _pushgw_files; return ;;
     delete:--job|delete:-j) COMPREPLY=(); return ;;
@@ -105,7 +105,7 @@ _pushgw() {
     wrap:--cacert) _pushgw_files; return ;;
     wrap:--cert) _pushgw_files; return ;;
     wrap:--key) _pushgw_files; return ;;
-    wrap:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    wrap:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     wrap:--textfile-dir) _pushgw_dirs; return ;;
     wrap:--spool) _pushgw_files; return ;;
     wrap:--job|wrap:-j) COMPREPLY=(); return ;;
@@ -128,7 +128,7 @@ _pushgw() {
     list:--cacert) _pushgw_files; return ;;
     list:--cert) _pushgw_files; return ;;
     list:--key) _pushgw_files; return ;;
-    list:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    list:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     list:--textfile-dir) _pushgw_dirs; return ;;
     list:--spool) _pushgw_files; return ;;
     list:--match) COMPREPLY=(); return ;;
@@ -143,7 +143,7 @@ _pushgw() {
     prune:--cacert) _pushgw_files; return ;;
     prune:--cert) _pushgw_files; return ;;
     prune:--key) _pushgw_files; return ;;
-    prune:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    prune:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     prune:--textfile-dir) _pushgw_dirs; return ;;
     prune:--spool) _pushgw_files; return ;;
     prune:--match) COMPREPLY=(); return ;;
@@ -158,7 +158,7 @@ _pushgw() {
     flush:--cacert) _pushgw_files; return ;;
     flush:--cert) _pushgw_files; return ;;
     flush:--key) _pushgw_files; return ;;
-    flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    flush:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     flush:--spool) _pushgw_files; return ;;
     doctor:--gateway|doctor:-g) COMPREPLY=(); return ;;
     doctor:--timeout) COMPREPLY=(); return ;;
@@ -170,13 +170,13 @@ _pushgw() {
     doctor:--cacert) _pushgw_files; return ;;
     doctor:--cert) _pushgw_files; return ;;
     doctor:--key) _pushgw_files; return ;;
-    doctor:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    doctor:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     doctor:--spool) _pushgw_files; return ;;
     doctor:--older-than) COMPREPLY=(); return ;;
     alert-rules:--prefix) COMPREPLY=(); return ;;
     cron:--gateway|cron:-g) COMPREPLY=(); return ;;
     cron:--user|cron:-u) COMPREPLY=(); return ;;
-    cron:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics textfile" -- "$cur")); return ;;
+    cron:--target) COMPREPLY=($(compgen -W "pushgateway remote-write victoriametrics otlp textfile" -- "$cur")); return ;;
     cron:--textfile-dir) _pushgw_dirs; return ;;
     cron:--spool) _pushgw_files; return ;;
     cron:--grace) COMPREPLY=(); return ;;

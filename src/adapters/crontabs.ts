@@ -26,7 +26,7 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       throw new UsageError(`crontab -l${user ? ` -u ${user}` : ""} failed: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`, { hint: user ? "only root may read another user's crontab" : "is cron installed (the crontab command)?" });
     },
     writeUserCrontab: async (user, text) => {
-      if (uid === 0) await afterTheSecondOf(await stat(join(CRONTAB_SPOOL, user ?? userName())).catch(() => undefined));
+      if (uid === 0) await pastTheSecondOf(await stat(join(CRONTAB_SPOOL, user ?? userName())).catch(() => undefined));
       const run = await execa("crontab", [...userArgs(user), "-"], { reject: false, input: text, env: { LC_ALL: "C" } });
       if (run.exitCode !== 0) throw new WriteError(`crontab -${user ? ` -u ${user}` : ""} refused the new crontab: ${(String(run.stderr ?? "") || (run.message ?? "")).trim()}`);
     },
@@ -53,12 +53,15 @@ export function createCrontabs(env: Readonly<Record<string, string | undefined>>
       const temp = join(dirname(path), `.${basename(path)}.pushgw-${randomHex(6)}`);
       let handle: FileHandle | undefined;
       try {
-        await afterTheSecondOf(before);
+        await pastTheSecondOf(before);
         // A name with a dot: cron skips it in /etc/cron.d until the rename.
         handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         await handle.writeFile(text);
         await handle.chown(before.uid, before.gid);
         await handle.chmod(before.mode & 0o7777);
+        // Stamped from the system's clock, which the wait above went by.
+        const stamp = new Date();
+        await handle.utimes(stamp, stamp);
         await handle.sync();
         await handle.close();
         handle = undefined;
@@ -116,14 +119,16 @@ const CRONTAB_SPOOL = "/var/spool/cron/crontabs";
 /**
  * Cron rereads a crontab only when its modification time changed, in whole seconds: a file
  * written within the same second as the one it replaces may never be read, and the job would
- * run unwrapped. So the new file is written in another second than the old one: a wait of at
- * most a second, and only when the old file was written in this very second.
+ * run unwrapped. So the new file is written in a later second than the old one: a wait of at
+ * most a second, and only when the old file is that new. The margin is for the file system's
+ * clock, which lags the system's by a few milliseconds.
  */
-async function afterTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
-  if (!old || Math.floor(old.mtimeMs / 1000) !== Math.floor(Date.now() / 1000)) return;
-  const wait = (Math.floor(old.mtimeMs / 1000) + 1) * 1000 - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 5));
+async function pastTheSecondOf(old: { readonly mtimeMs: number } | undefined): Promise<void> {
+  if (!old) return;
+  const wait = (Math.floor(old.mtimeMs / 1000) + 1) * 1000 + FS_CLOCK_MARGIN_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
+const FS_CLOCK_MARGIN_MS = 50;
 
 function userName(): string {
   return userInfo().username;

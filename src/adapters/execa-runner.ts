@@ -10,7 +10,7 @@ import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
 import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
-import type { JobOutcome } from "../core/wrap-metrics.js";
+import { jobOutcome } from "../core/job-end.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
 import { takeJobSignals, type JobSignals } from "./job-signals.js";
 import { readChildCpuTicks, startRssSampler } from "./proc-usage.js";
@@ -208,14 +208,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
 
   const code = exited?.code ?? (typeof result.exitCode === "number" ? result.exitCode : null);
   const signal = exited?.signal ?? result.signal ?? null;
-  let outcome: JobOutcome;
-  if (result.code === "ENOENT") outcome = { kind: "notFound", reason: "no such file or command" };
-  else if (result.code === "EACCES") outcome = { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" };
-  else if (timedOut) outcome = { kind: "timedOut" };
-  else if (signals.interruptedBy !== undefined) outcome = { kind: "interrupted", signal: signals.interruptedBy, signalNumber: signalNumber(signals.interruptedBy) };
-  else if (signal) outcome = { kind: "signaled", signal, signalNumber: signalNumber(signal) };
-  else if (code !== null) outcome = { kind: "exited", code };
-  else outcome = { kind: "notExecutable", reason: result.shortMessage ?? "it could not be started" };
+  const outcome = jobOutcome({ startError: result.code, startMessage: result.shortMessage, timedOut, interruptedBy: signals.interruptedBy, code, signal }, signalNumber);
   return { outcome, output: capture, notes, internalErrors, cost };
 }
 

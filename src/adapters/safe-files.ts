@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
 
-const { O_NOFOLLOW, O_NONBLOCK, O_RDONLY } = constants;
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
+
+/** New files (entries, lock tokens) are written under this prefix, then renamed or linked into place. */
+export const TEMP_PREFIX = ".tmp-";
 
 /** What a file must be for readRegularFile to hand out its bytes. */
 export interface RegularFileRules {
@@ -49,4 +53,28 @@ export async function unlinkIfThere(path: string): Promise<void> {
 
 export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
+}
+
+/** A new file with a random name in `folder`, created exclusively and never through a link. */
+export async function writeNewFile(folder: string, text: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const path = join(folder, `${TEMP_PREFIX}${randomHex(12)}`);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST" && attempt < 5) continue;
+      throw error;
+    }
+    try {
+      await handle.writeFile(text);
+      await handle.datasync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlinkIfThere(path);
+      throw error;
+    }
+    await handle.close();
+    return path;
+  }
 }

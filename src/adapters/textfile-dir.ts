@@ -3,8 +3,9 @@ import { lstat, open, readdir, realpath, rename, unlink } from "node:fs/promises
 import { basename, dirname, join, resolve } from "node:path";
 import type { PromFileBytes, TextfileDirectory } from "../app/ports.js";
 import { GatewayError, UsageError } from "../core/errors.js";
-import { randomHex, readRegularFile, unlinkIfThere } from "./safe-files.js";
-import { assertSafeDirectory, checkParents, GUARD_PREFIX, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock, TEMP_PREFIX as TOKEN_TEMP_PREFIX } from "./file-spool.js";
+import { randomHex, readRegularFile, TEMP_PREFIX as TOKEN_TEMP_PREFIX, unlinkIfThere } from "./safe-files.js";
+import { assertSafeDirectory, checkParents } from "./directory-safety.js";
+import { GUARD_PREFIX, isRunning, isStale, readToken, removeStale, startTimeOf, takeLock } from "./token-lock.js";
 
 const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 

@@ -1,8 +1,10 @@
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
-import { openGateway, writeFailure, type TransportOptions } from "./gateway.js";
-import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
-import type { Deps } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import { refuseGroupingNamesNotTaken } from "./input-rules.js";
+import { writeFailure } from "./outcomes.js";
+import type { Deps, TransportOptions } from "./ports.js";
+import { keptGroups, targetSpec } from "./targets/registry.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
@@ -22,7 +24,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
   const key = options.grouping;
   const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
   // A UTF-8 label name goes escaped (U__), which a gateway without UTF-8 names reads as another name: asked first.
-  await refuseGroupingNamesNotTaken(key, (needs) => inputRules(gateway.target, gateway.baseUrls, needs, deps, options.dryRun ? {} : { gateway: async () => gateway }));
+  await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, options.dryRun ? {} : { gateway: async () => gateway }));
   const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {
     gateway.dryRun(call);
@@ -36,7 +38,7 @@ export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<n
   if (before?.kind === "read" && outcomes[0]?.kind === "delivered" && !before.groups.some((g) => groupHasKey(g, key))) {
     const siblings = sortGroups(before.groups.filter((g) => g.labels["job"] === key.job));
     const lines = [`no group ${formatGroupingKey(key)} on ${gateway.baseUrls[0]}: nothing was deleted`];
-    if (siblings.length === 0) lines.push(`${gateway.target === "textfile" ? "the directory" : "the gateway"} holds no group of job ${JSON.stringify(key.job)}`);
+    if (siblings.length === 0) lines.push(`${keptGroups(gateway.target, "delete").holder} holds no group of job ${JSON.stringify(key.job)}`);
     else {
       lines.push(`the groups of job ${JSON.stringify(key.job)} there, and the command that deletes each:`);
       const width = siblings.reduce((most, g) => Math.max(most, formatGroupLabels(g.labels).length), 0);

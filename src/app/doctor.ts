@@ -3,8 +3,8 @@ import { UsageError } from "../core/errors.js";
 import { labelSetId, type Group } from "../core/groups.js";
 import { singleLine } from "../core/printable.js";
 import { eachGateway } from "./each-gateway.js";
-import { openGateway, type CallOutcome, type Gateway, type TransportOptions } from "./gateway.js";
-import type { Deps } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import type { CallOutcome, Deps, Gateway, TransportOptions } from "./ports.js";
 import { READ_BACK_ATTEMPTS, READ_BACK_PAUSE_MS } from "./remove-groups.js";
 
 export interface DoctorOptions {

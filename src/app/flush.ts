@@ -1,6 +1,6 @@
 import { SpooledError, ToolError, UsageError } from "../core/errors.js";
-import { openGateway, type TransportOptions } from "./gateway.js";
-import type { Deps, SetAsideNote, Spool } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import type { Deps, SetAsideNote, Spool, TransportOptions } from "./ports.js";
 import { flushQueue, fsReason, reportInvalid, type FlushReport } from "./spool-queue.js";
 
 export interface FlushOptions {

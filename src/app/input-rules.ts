@@ -5,51 +5,30 @@ import {
   featureRefusal,
   isFresh,
   parseReceiverMemory,
-  pushgatewayRules,
-  PUSHGATEWAY_STRICT_RULES,
-  REMOTE_WRITE_RULES,
-  strictestOf,
-  TEXTFILE_RULES,
   updatedReceiverMemory,
-  VICTORIAMETRICS_RULES,
   type PushgatewayFacts,
   type ReceiverFeature,
   type ReceiverRules,
 } from "../core/receiver-rules.js";
-import type { Gateway, Target } from "./gateway.js";
-import type { Deps } from "./ports.js";
+import type { Deps, Gateway } from "./ports.js";
 
-/** No feature beyond what every receiver takes: the rules an input is checked by first. */
-export const NO_NEEDS: ReadonlySet<ReceiverFeature> = new Set();
+/**
+ * What the checker's rules per receiver share: how a receiver is asked what it takes and the
+ * answer remembered. Each target's module picks its rules (targets/*.ts inputRules); a
+ * Pushgateway's depend on its version, asked here.
+ */
 
-/** How inputRules may learn what a Pushgateway takes. */
+/** How a target's inputRules may learn what a Pushgateway takes. */
 export interface ReceiverQuestions {
   /** The gateway to ask (opened by the caller, only when asked for); none: ask nothing (--dry-run, inside a wrapped job). */
   readonly gateway?: (() => Promise<Gateway>) | undefined;
 }
 
 /**
- * The rules the input for `target` at `baseUrls` is checked by, given what it `needs` beyond
- * what every receiver takes (core/receiver-rules.ts). A Pushgateway's version matters only
- * when the input needs something: then it is recalled (receivers.json, for a few minutes) or
- * asked (/api/v1/status), so an ordinary push costs no request. A gateway that cannot tell
- * gets the strict rules of the 1.5.1 gateway; several gateways get what all of them take.
+ * What the Pushgateway at `baseUrl` says of itself: recalled (receivers.json, for a few minutes)
+ * or asked (/api/v1/status) and remembered; undefined when it cannot tell or may not be asked.
  */
-export async function inputRules(target: Target, baseUrls: readonly string[], needs: ReadonlySet<ReceiverFeature>, deps: Deps, questions: ReceiverQuestions = {}): Promise<ReceiverRules> {
-  switch (target) {
-    case "remote-write":
-      return REMOTE_WRITE_RULES;
-    case "victoriametrics":
-      return VICTORIAMETRICS_RULES;
-    case "textfile":
-      return TEXTFILE_RULES;
-    case "pushgateway":
-      if (needs.size === 0 || baseUrls.length === 0) return PUSHGATEWAY_STRICT_RULES;
-      return strictestOf(await Promise.all(baseUrls.map(async (baseUrl) => pushgatewayRules(await pushgatewayFacts(baseUrl, deps, questions)))));
-  }
-}
-
-async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions): Promise<PushgatewayFacts | undefined> {
+export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions): Promise<PushgatewayFacts | undefined> {
   const memory = deps.receiverMemory;
   const now = deps.clock.now();
   const remembered = parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway;

@@ -1,9 +1,10 @@
 import { describeLastRun, formatAge, formatGroupLabels, isOverdue, lastRunOf, matchesAll, selectStaleGroups, sortGroups, type Group, type LastRun, type Matcher } from "../core/groups.js";
 import { singleLine } from "../core/printable.js";
 import { eachGateway } from "./each-gateway.js";
-import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
+import { openGateway } from "./gateway.js";
 import { fetchGroups } from "./remove-groups.js";
-import type { Deps, Tone } from "./ports.js";
+import type { Deps, Gateway, Tone, TransportOptions } from "./ports.js";
+import { keptGroups } from "./targets/registry.js";
 
 export interface ListOptions {
   readonly transport: TransportOptions;
@@ -43,7 +44,7 @@ export async function listGroups(options: ListOptions, deps: Deps): Promise<numb
 
 function printTable(groups: readonly Group[], now: number, options: ListOptions, gateway: Gateway, deps: Deps): void {
   if (groups.length === 0) {
-    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : gateway.target === "textfile" ? `${gateway.baseUrls[0]} holds no group pushgw wrote` : "the gateway holds no groups");
+    deps.out.info(options.matchers.length > 0 || options.olderThanMs !== undefined ? "no group matches" : keptGroups(gateway.target, "list").noGroups(gateway.baseUrls[0]!));
     return;
   }
   const rows = groups.map((g) => toRow(g, now));

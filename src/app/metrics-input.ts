@@ -23,13 +23,22 @@ export interface LoadedMetrics {
   readonly fromRegularFile?: boolean;
 }
 
-/** The rules of the receiver for an input that needs `needs` (app/input-rules.ts inputRules, its target and gateways bound). */
+/** The rules of the receiver for an input that needs `needs` (the target's inputRules, its gateways bound). */
 export type RulesForInput = (needs: ReadonlySet<ReceiverFeature>) => Promise<ReceiverRules>;
 
-/** Reads the metrics from where the user said and checks them against the grouping key and the receiver's rules. */
-export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, collectSamples = false, rulesFor?: RulesForInput): Promise<LoadedMetrics> {
-  const groupingLabels = groupingLabelMap(key);
-  const options = { groupingLabels, collectSamples };
+/**
+ * Reads the metrics from where the user said and checks them against the grouping key, with the
+ * target's parse options (`withOptions`: targets/registry.ts writeInputOptions), and by the
+ * receiver's rules (`rulesFor`; without it, the strict rules).
+ */
+export async function loadMetrics(
+  source: MetricsSource,
+  key: GroupingKey,
+  deps: Deps,
+  withOptions: (options: ParseExpositionOptions) => ParseExpositionOptions = (o) => o,
+  rulesFor?: RulesForInput,
+): Promise<LoadedMetrics> {
+  const options = withOptions({ groupingLabels: groupingLabelMap(key) });
   const parse = (text: string, from: ExpositionSource) => (rulesFor === undefined ? Promise.resolve(parseExposition(text, from, options)) : parseForReceiver(text, from, options, rulesFor));
   switch (source.kind) {
     case "arguments": {

@@ -1,9 +1,11 @@
-import type { ToolError } from "../core/errors.js";
-import type { TransportFailureReason } from "../core/delivery.js";
+import type { GatewayError, ToolError } from "../core/errors.js";
+import type { GatewayEndpoint, RetryPolicy, TransportFailureReason } from "../core/delivery.js";
 import type { JobOutcome } from "../core/wrap-metrics.js";
 import type { RunCost } from "../core/run-cost.js";
 import type { SpooledCall } from "../core/spool.js";
 import type { GroupingKey } from "../core/grouping-key.js";
+import type { Group } from "../core/groups.js";
+import type { Target } from "./targets/names.js";
 
 /**
  * What the use cases need from the outside world. `cli/main.ts` builds the real ones from
@@ -328,4 +330,112 @@ export interface Crontabs {
   readonly pushgwPathProblem?: string | undefined;
   /** The zone cron's entries run in when no CRON_TZ or TZ says otherwise. */
   readonly localZone: string;
+}
+
+/**
+ * The one way pushgw talks to its gateways (app/gateway.ts opens it, through the target's module
+ * in app/targets/). Built once per run, before anything is sent (and before wrap starts its
+ * job): secrets and TLS files are read and checked then, so that a mistake in them is a usage
+ * error (exit 2) and never a surprise halfway. Every method that sends returns what became of
+ * the call as a value and never throws: a gateway that is down, a proxy variable that names
+ * nothing, a spool on a full disk are results, not exceptions.
+ */
+export interface Gateway {
+  readonly target: Target;
+  /** The gateways this run names, as base URLs (the textfile target: its directory). */
+  readonly baseUrls: readonly string[];
+  readonly spoolDir: string | undefined;
+  /** Sends one call to every gateway this run names (through the spool, with --spool). */
+  write(call: GatewayCall, limits?: DeliveryLimits): Promise<CallOutcome[]>;
+  /**
+   * Sends one call to one gateway, retrying what is worth retrying, with no spool. A gateway
+   * this run does not name (a spool entry's) gets no credentials, headers or client certificate.
+   */
+  sendTo(baseUrl: string, call: GatewayCall, limits?: DeliveryLimits): Promise<CallOutcome>;
+  /** True when this run names the gateway, so its secrets go there. */
+  names(baseUrl: string): boolean;
+  /** The groups of `baseUrl` (the first gateway named when left out). */
+  readGroups(baseUrl?: string): Promise<{ readonly kind: "read"; readonly groups: Group[] } | { readonly kind: "failed"; readonly error: GatewayError }>;
+  /** What --dry-run prints: each request as it would go out, secrets hidden. */
+  dryRun(call: GatewayCall): void;
+}
+
+export interface GatewayCall {
+  readonly method: HttpMethod;
+  /** Below the gateway's base URL: `/metrics/job/…`, or empty for a remote-write endpoint. */
+  readonly path: string;
+  /** The text format, or for remote write and OTLP the protobuf. */
+  readonly body?: string | Uint8Array;
+  /** Headers this kind of body needs (remote write's content type and encoding). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The group a write goes to, so a refusal can be explained (and its debris cleared). */
+  readonly key?: GroupingKey;
+}
+
+/** What became of one call to one gateway. */
+export type CallOutcome =
+  | { readonly kind: "delivered"; readonly url: string; readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string | undefined>> }
+  /** `input`: refused before anything was written, for what the target would drop (--target textfile): exit 2, as for bad input. */
+  | { readonly kind: "failed"; readonly url: string; readonly error: GatewayError; readonly retryable: boolean; readonly status?: number | undefined; readonly input?: true }
+  /** --spool: not delivered now, saved to be sent later in order. */
+  | { readonly kind: "spooled"; readonly url: string; readonly where: string; readonly reason: GatewayError | undefined };
+
+/** Bounds on one delivery beyond the retry policy. */
+export interface DeliveryLimits {
+  /** Monotonic time after which no attempt starts and no wait goes past. */
+  readonly deadline?: number;
+  /** Checked before each retry: true stops retrying (wrap's start push, once the job ended). */
+  readonly stopRetrying?: () => boolean;
+  /** Retries to use instead of --retries (delivering the spool at the start of a run). */
+  readonly retries?: number;
+}
+
+/** A secret given on the command line or in the environment, or a file that holds it. */
+export type SecretSource = { readonly value: string } | { readonly file: string };
+
+export type Credentials =
+  | { readonly kind: "basic"; readonly user: string; readonly password: SecretSource }
+  | { readonly kind: "bearer"; readonly token: SecretSource };
+
+/** --cacert, --cert, --key as paths, --insecure. */
+export interface TlsFiles {
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly insecure?: boolean | undefined;
+}
+
+/** How to reach the gateways, as the user said it. */
+export interface TransportOptions {
+  readonly gateways: readonly GatewayEndpoint[];
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  /** `-H` headers, sent as given, and only to the gateways this run names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** --user / --bearer-token-file and their environment variables. */
+  readonly credentials?: Credentials | undefined;
+  readonly tls?: TlsFiles | undefined;
+  /** --gzip: send bodies with Content-Encoding: gzip (Pushgateway 1.5.0+). */
+  readonly gzip?: boolean | undefined;
+  /** --spool DIR: where undeliverable pushes wait (see spool-queue.ts). */
+  readonly spoolDir?: string | undefined;
+  /** What --gateway points at (--target); a Pushgateway unless said otherwise. */
+  readonly target?: Target | undefined;
+  /** Inside a wrapped job: the wrapper's socket, through which push and add go (see relay.ts). */
+  readonly relaySocket?: string | undefined;
+  /** --textfile-dir: the directory node_exporter reads, for --target textfile (see textfile-gateway.ts). */
+  readonly textfileDir?: string | undefined;
+}
+
+/** The commands that open a Gateway, for refusals: delete, list and prune need groups; flush a spool; doctor a Pushgateway. */
+export type GatewayCommand = "push" | "add" | "delete" | "wrap" | "list" | "prune" | "delete --match" | "flush" | "doctor";
+
+/** Hooks the spool offers the gateway (spool-queue.ts), passed in to keep the layers apart. */
+export type SpoolWriter = (call: GatewayCall, baseUrl: string, gateway: Gateway, deps: Deps, limits: DeliveryLimits) => Promise<CallOutcome>;
+
+export interface OpenGatewayOptions {
+  /** The command, for refusals. */
+  readonly command: GatewayCommand;
+  /** The spool's writer, for runs with --spool (push, add, delete, wrap). */
+  readonly spoolWriter?: SpoolWriter | undefined;
 }

@@ -1,14 +1,14 @@
 import { UsageError } from "../core/errors.js";
 import type { ReceiverFeature } from "../core/receiver-rules.js";
 import { refuseEmptyGroupingValues, type GroupingKey } from "../core/grouping-key.js";
-import { openGateway, writeFailure, type Gateway, type TransportOptions } from "./gateway.js";
-import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
-import { writeRemoteChoosingVersion } from "./remote-write-version.js";
-import { openRelayGateway } from "./relay.js";
+import { openGateway } from "./gateway.js";
+import { refuseGroupingNamesNotTaken } from "./input-rules.js";
+import { writeFailure } from "./outcomes.js";
+import { openRelayGateway, RELAYED_FORM } from "./relay.js";
 import { createSpoolWriter } from "./spool-queue.js";
-import { buildWriteCall } from "./write-call.js";
 import { heartbeatInput, loadMetrics, requireSamples, type MetricsSource } from "./metrics-input.js";
-import type { Deps } from "./ports.js";
+import type { Deps, Gateway, TransportOptions } from "./ports.js";
+import { targetSpec, writeInputOptions } from "./targets/registry.js";
 
 export interface PushOptions {
   /** PUT replaces the whole group (`push`); POST replaces only the families sent (`add`). */
@@ -26,9 +26,9 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
   const key = options.grouping;
   refuseEmptyGroupingValues(key);
   const command = options.method === "PUT" ? "push" : "add";
-  const target = options.transport.target ?? "pushgateway";
-  if (options.heartbeat && target !== "pushgateway" && target !== "textfile") {
-    throw new UsageError(`--heartbeat refreshes a group's push time, and --target ${target} keeps no groups: an empty write would change nothing`, {
+  const target = targetSpec(options.transport.target);
+  if (options.heartbeat && !target.groups.can) {
+    throw new UsageError(`--heartbeat refreshes a group's push time, and --target ${target.name} keeps no groups: an empty write would change nothing`, {
       hint: "push a metric instead, for example a timestamp: pushgw add -j JOB last_seen_timestamp_seconds=$(date +%s)",
     });
   }
@@ -40,24 +40,21 @@ export async function pushMetrics(options: PushOptions, deps: Deps): Promise<num
       transport.relaySocket !== undefined
         ? Promise.resolve(openRelayGateway(transport.relaySocket, (transport.retry.retries + 1) * transport.timeoutMs + 60_000, deps))
         : openGateway(transport, deps, { command, spoolWriter: createSpoolWriter() }));
+  // Inside a wrapped job the wrapper sends the call through its own target (relay.ts).
+  const form = transport.relaySocket !== undefined ? RELAYED_FORM : target;
   // A dry run and a job's relay ask nothing: the first sends nothing, the second has no gateway of its own to ask.
   const asking = options.dryRun || transport.relaySocket !== undefined ? {} : { gateway: openOnce };
-  const rulesFor = (needs: ReadonlySet<ReceiverFeature>) => inputRules(target, transport.gateways.map((g) => g.baseUrl), needs, deps, asking);
+  const rulesFor = (needs: ReadonlySet<ReceiverFeature>) => form.inputRules(transport.gateways.map((g) => g.baseUrl), needs, deps, asking);
   await refuseGroupingNamesNotTaken(key, rulesFor);
-  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, target === "remote-write", rulesFor);
+  const loaded = options.heartbeat ? heartbeatInput(options.metrics, key) : await loadMetrics(options.metrics, key, deps, (base) => writeInputOptions(form, base), rulesFor);
   requireSamples(loaded, command, options.metrics);
-  const call = buildWriteCall(options.method, key, loaded.exposition, target, deps.clock.now());
+  const nowMs = deps.clock.now();
+  const call = form.writeCall(options.method, key, loaded.exposition, nowMs);
   const gateway = await openOnce();
-  if (gateway.target === "remote-write" && transport.relaySocket === undefined) {
-    const failure = writeFailure(call, await writeRemoteChoosingVersion(gateway, key, loaded.exposition, deps, options.dryRun), gateway.spoolDir);
-    if (failure) throw failure;
-    return 0;
-  }
-  if (options.dryRun) {
-    gateway.dryRun(call);
-    return 0;
-  }
-  const failure = writeFailure(call, await gateway.write(call), gateway.spoolDir);
+  // The target's write: remote write chooses between 2.0 and 1.0 there (targets/remote-write.ts).
+  const outcomes = await form.write(gateway, call, { key, exposition: loaded.exposition, nowMs }, deps, options.dryRun);
+  if (options.dryRun) return 0;
+  const failure = writeFailure(call, outcomes, gateway.spoolDir);
   if (failure) throw failure;
   return 0;
 }

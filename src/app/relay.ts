@@ -1,9 +1,10 @@
 import { GatewayError, ToolError } from "../core/errors.js";
 import { parseExposition } from "../core/exposition.js";
 import { buildGroupingPath, formatGroupingKey, groupingLabelMap, type GroupingKey } from "../core/grouping-key.js";
-import type { CallOutcome, Gateway, GatewayCall } from "./gateway.js";
-import type { Deps, RelayAnswer, RelayedCall } from "./ports.js";
-import { buildWriteCall } from "./write-call.js";
+import type { CallOutcome, Deps, Gateway, GatewayCall, RelayAnswer, RelayedCall } from "./ports.js";
+import { pushgateway } from "./targets/pushgateway.js";
+import { targetSpec, writeInputOptions } from "./targets/registry.js";
+import type { WriteForm } from "./targets/target.js";
 
 /**
  * The wrapper and the pushgw runs inside its job. A `pushgw add` in the job with no grouping
@@ -15,6 +16,12 @@ import { buildWriteCall } from "./write-call.js";
  */
 export const WRAP_SOCKET_ENV = "PUSHGW_WRAP_SOCKET";
 
+/**
+ * What the job's pushgw hands the wrapper, whatever the target: the Pushgateway's write (the
+ * text, to the group's path). The wrapper checks it again and sends it through its own target.
+ */
+export const RELAYED_FORM: WriteForm = pushgateway;
+
 /** Bytes a relayed body may have; the socket refuses more. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -22,6 +29,7 @@ const BODY_LIMIT = 16 * 1024 * 1024;
 export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dryRun: boolean, reservedNames: ReadonlyMap<string, string>): (request: unknown) => Promise<RelayAnswer> {
   const ownPath = buildGroupingPath(key);
   const groupingLabels = groupingLabelMap(key);
+  const target = targetSpec(gateway.target);
   return async (request) => {
     const call = asRelayedCall(request);
     if (typeof call === "string") return { refused: { message: `the wrapper refused the call: ${call}`, exitCode: 1 } };
@@ -49,8 +57,8 @@ export function relayHandler(key: GroupingKey, gateway: Gateway, deps: Deps, dry
     try {
       // Checked again here: the socket is the job's, and what goes to the gateway is the wrapper's
       // to answer for. wrap's own families are the wrapper's to push, as for PUSHGW_METRICS_FILE.
-      const exposition = parseExposition(call.body, { name: "the pushgw inside the job" }, { groupingLabels, reservedNames, collectSamples: gateway.target === "remote-write" });
-      write = buildWriteCall(call.method, key, exposition, gateway.target, deps.clock.now());
+      const exposition = parseExposition(call.body, { name: "the pushgw inside the job" }, writeInputOptions(target, { groupingLabels, reservedNames }));
+      write = target.writeCall(call.method, key, exposition, deps.clock.now());
     } catch (error) {
       if (error instanceof ToolError) return { refused: { message: error.message, hint: error.hint, exitCode: error.exitCode } };
       throw error;
@@ -106,6 +114,7 @@ export function openRelayGateway(socketPath: string, timeoutMs: number, deps: De
     });
   };
   return {
+    // The relay takes the Pushgateway's writes (RELAYED_FORM), whatever the wrapper's target.
     target: "pushgateway",
     baseUrls: [],
     spoolDir: undefined,

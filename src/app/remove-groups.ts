@@ -4,8 +4,8 @@ import { singleLine } from "../core/printable.js";
 import { existingGroupPath, isPlainLabelName, type LabelNaming } from "../core/grouping-key.js";
 import { formatAge, formatGroupLabels, labelSetId, lastActivity, matchesAll, selectStaleGroups, sortGroups, type Group, type Matcher } from "../core/groups.js";
 import { eachGateway } from "./each-gateway.js";
-import { openGateway, type Gateway, type TransportOptions } from "./gateway.js";
-import type { Deps } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import type { Deps, Gateway, TransportOptions } from "./ports.js";
 
 export interface RemoveGroupsOptions {
   readonly command: "prune" | "delete --match";

@@ -1,7 +1,6 @@
 import { formatDuration } from "../core/duration.js";
 import { GatewayError, ToolError } from "../core/errors.js";
-import type { CallOutcome, DeliveryLimits, Gateway, GatewayCall, SpoolWriter } from "./gateway.js";
-import type { Deps, SetAsideNote, Spool, SpoolEntry } from "./ports.js";
+import type { CallOutcome, DeliveryLimits, Deps, Gateway, GatewayCall, SetAsideNote, Spool, SpoolEntry, SpoolWriter } from "./ports.js";
 
 /**
  * The spool (--spool DIR) keeps what could not be delivered and sends it later, in order:

@@ -18,8 +18,7 @@ import {
   type PromFile,
   type TextfileFamily,
 } from "../core/textfile.js";
-import type { CallOutcome, DeliveryLimits, Gateway, GatewayCall, TransportOptions } from "./gateway.js";
-import type { Deps, TextfileDirectory } from "./ports.js";
+import type { CallOutcome, DeliveryLimits, Deps, Gateway, GatewayCall, TextfileDirectory, TransportOptions } from "./ports.js";
 
 /**
  * `--target textfile`: the Gateway that writes node_exporter's textfile directory instead of

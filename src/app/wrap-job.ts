@@ -14,12 +14,13 @@ import {
   type WrapMetricNames,
 } from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
-import { inputRules, refuseGroupingNamesNotTaken } from "./input-rules.js";
-import { openGateway, writeFailure, type DeliveryLimits, type Gateway, type GatewayCall, type TransportOptions } from "./gateway.js";
-import type { Deps, HeldLock, RelayServer, ScratchFile } from "./ports.js";
+import { openGateway } from "./gateway.js";
+import { refuseGroupingNamesNotTaken } from "./input-rules.js";
+import { writeFailure } from "./outcomes.js";
+import type { DeliveryLimits, Deps, Gateway, HeldLock, RelayServer, ScratchFile, TransportOptions } from "./ports.js";
+import { targetSpec, writeInputOptions } from "./targets/registry.js";
 import { skipCountFile, SKIPPED_EXIT_CODE } from "../core/lock.js";
 import { relayHandler, WRAP_SOCKET_ENV } from "./relay.js";
-import { buildWriteCall } from "./write-call.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface WrapOptions {
@@ -53,7 +54,7 @@ export interface RunLockOptions {
  */
 export const FINAL_PUSH_BUDGET_MS = 30_000;
 
-/** Environment variables a job sees (besides PUSHGW_GATEWAY, PUSHGW_JOB and WRAP_GROUPING_ENV). */
+/** Environment variables a job sees (besides its target's, PUSHGW_JOB and WRAP_GROUPING_ENV). */
 export const METRICS_FILE_ENV = "PUSHGW_METRICS_FILE";
 
 /** Given to pushgw, not to the job: the wrapper's environment keeps them, the job's does not. */
@@ -84,7 +85,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
   // A UTF-8 grouping name goes escaped (U__), which a gateway without UTF-8 names would take as another name: asked before the job runs.
-  await refuseGroupingNamesNotTaken(key, (needs) => inputRules(gateway.target, gateway.baseUrls, needs, deps, { gateway: async () => gateway }));
+  await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, { gateway: async () => gateway }));
   // Taken before anything else is made for the job, and held until its outcome is pushed, so
   // that the next run's start push can never land before this run's end.
   const lock = options.lock === undefined ? undefined : await takeRunLock(options.lock, key, deps);
@@ -100,11 +101,11 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
 
   const startedAtMs = deps.clock.now();
   const startedAt = deps.clock.monotonic();
-  // What a pushgw inside the job needs, and no secret: the gateways' URLs without credentials
-  // (a pushgw that pushes elsewhere brings its own), or the textfile directory; and the relay
-  // for pushes to this group.
+  // What a pushgw inside the job needs, and no secret: the target and the gateways' URLs without
+  // credentials (a pushgw that pushes elsewhere brings its own), or the textfile directory; and
+  // the relay for pushes to this group.
   const env: Record<string, string> = {
-    ...(gateway.target === "textfile" ? { PUSHGW_TARGET: "textfile", PUSHGW_TEXTFILE_DIR: gateway.baseUrls[0]! } : { PUSHGW_GATEWAY: gateway.baseUrls.join(" ") }),
+    ...targetSpec(gateway.target).jobEnvironment(gateway),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };
@@ -244,8 +245,9 @@ async function startRelay(dir: string, key: GroupingKey, gateway: Gateway, optio
  * run never erases the last success. Returns what went wrong, in words, or undefined.
  */
 async function push(text: string, key: GroupingKey, options: WrapOptions, gateway: Gateway, deps: Deps, nowMs: number, limits: DeliveryLimits): Promise<ToolError | undefined> {
-  const exposition = parseExposition(text, { name: "wrap" }, { collectSamples: gateway.target === "remote-write" });
-  const call: GatewayCall = buildWriteCall("POST", key, exposition, gateway.target, nowMs);
+  const target = targetSpec(gateway.target);
+  const exposition = parseExposition(text, { name: "wrap" }, writeInputOptions(target));
+  const call = target.writeCall("POST", key, exposition, nowMs);
   if (options.dryRun) {
     gateway.dryRun(call);
     return undefined;

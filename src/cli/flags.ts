@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { Target } from "../app/gateway.js";
+import { DEFAULT_TARGET, TARGET_NAMES, type Target } from "../app/targets/names.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl, type GatewayEndpoint } from "../core/delivery.js";
 import { LONGEST_TIMER_MS, parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
@@ -98,7 +98,6 @@ function choice<T extends string>(text: string, from: Source, choices: readonly 
 }
 
 const METRIC_TYPES = ["gauge", "counter", "untyped"] as const satisfies readonly ArgumentMetricType[];
-const TARGETS = ["pushgateway", "remote-write", "victoriametrics", "textfile"] as const satisfies readonly Target[];
 export const DEFAULT_GATEWAY = "http://localhost:9091";
 
 /**
@@ -255,13 +254,13 @@ export const FLAGS = {
   target: textWithDefault({
     env: "PUSHGW_TARGET",
     envNotIn: ["cron"],
-    defaultText: "pushgateway",
-    choices: TARGETS,
-    describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics), or textfile: write node_exporter's --textfile-dir instead",
+    defaultText: DEFAULT_TARGET,
+    choices: TARGET_NAMES,
+    describe: "what --gateway is (a Pushgateway, a remote-write endpoint, VictoriaMetrics, an OTLP/HTTP receiver), or textfile: write node_exporter's --textfile-dir instead",
     group: GATEWAY_GROUP,
     commands: INTO_CRONTABS,
     hiddenIn: ["flush", "doctor"],
-    parse: (t, from): Target => choice(t, from, TARGETS),
+    parse: (t, from): Target => choice(t, from, TARGET_NAMES),
   }),
   "textfile-dir": text({
     env: "PUSHGW_TEXTFILE_DIR",

@@ -1,6 +1,6 @@
-import type { Credentials, TransportOptions } from "../app/gateway.js";
-import type { OutputSettings } from "../app/ports.js";
+import type { Credentials, OutputSettings, TransportOptions } from "../app/ports.js";
 import { WRAP_SOCKET_ENV } from "../app/relay.js";
+import { targetSpec, targetsThat } from "../app/targets/registry.js";
 import { DEFAULT_RETRY_POLICY } from "../core/delivery.js";
 import { UsageError } from "../core/errors.js";
 import { WRAP_GROUPING_ENV } from "../core/grouping-key.js";
@@ -37,13 +37,9 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
   const retries = flags.get("retries");
   const spoolDir = flags.get("spool");
   const target = flags.get("target");
-  if (spoolDir !== undefined && target !== "pushgateway") {
-    throw new UsageError(`--spool works with --target pushgateway only (not ${target})`, {
-      hint:
-        target === "textfile"
-          ? "a file is written at once or not at all, and a write that fails says why; there is nothing to keep for later"
-          : "a time-series store takes samples late only within its out-of-order window; push again instead",
-    });
+  const spool = targetSpec(target).spool;
+  if (spoolDir !== undefined && !spool.can) {
+    throw new UsageError(`--spool works with --target ${targetsThat((t) => t.spool.can).join(" or ")} only (not ${target})`, { hint: spool.spoolHint });
   }
   const textfileDir = toTextfileDir(flags, target);
   return {
@@ -64,7 +60,7 @@ export function toTransportOptions(flags: Flags, cli: CliEnvironment): Transport
 function toTextfileDir(flags: Flags, target: TransportOptions["target"]): string | undefined {
   if (!flagRow("textfile-dir").commands.includes(flags.command)) return undefined;
   const dir = flags.get("textfile-dir");
-  if (target !== "textfile") {
+  if (targetSpec(target).writesTo !== "--textfile-dir") {
     if (flags.given("textfile-dir")) throw new UsageError(`--textfile-dir is for --target textfile (the target is ${target})`, { hint: "add --target textfile (or set PUSHGW_TARGET=textfile) to write node_exporter's textfile directory" });
     return undefined;
   }

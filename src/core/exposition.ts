@@ -1,5 +1,6 @@
 import type { InputError } from "./errors.js";
-import { checkExpositionForReceiver, type CheckedExposition, type ParseExpositionOptions, type Sample } from "./exposition/check.js";
+import { checkExpositionForReceiver, type CheckedExposition, type Sample } from "./exposition/check.js";
+import type { ParseExpositionOptions } from "./exposition/options.js";
 import type { ReceiverFeature } from "./receiver-rules.js";
 import type { FamilyInfo } from "./exposition/rules.js";
 import type { ExpositionSource } from "./exposition/source.js";
@@ -16,7 +17,8 @@ import type { ExpositionSource } from "./exposition/source.js";
  * keeps the families (check.ts); text-format.ts and utf8.ts hold the format's helpers.
  */
 
-export type { ParseExpositionOptions, Sample } from "./exposition/check.js";
+export type { Sample } from "./exposition/check.js";
+export type { ParseExpositionOptions } from "./exposition/options.js";
 export type { ExpositionSource } from "./exposition/source.js";
 export type { FamilyInfo } from "./exposition/rules.js";
 export type { MetricType } from "./exposition/text-format.js";

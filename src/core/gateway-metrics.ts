@@ -1,4 +1,4 @@
-import type { MetricType } from "./exposition.js";
+import type { MetricType } from "./exposition/text-format.js";
 
 /**
  * The families the Pushgateway exposes about itself on /metrics, beside everything pushed. A

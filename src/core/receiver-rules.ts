@@ -71,6 +71,18 @@ export const VICTORIAMETRICS_RULES: ReceiverRules = {
   helpQuoteEscape: false,
 };
 
+/**
+ * An OTLP receiver: not measured, so the strict rules (OTLP's counts are whole numbers, and what a
+ * receiver makes of a name beyond the legacy characters differs between receivers).
+ */
+export const OTLP_RULES: ReceiverRules = {
+  receiver: "an OTLP receiver",
+  fractionalCounts: false,
+  quotedNames: false,
+  utf8Names: false,
+  helpQuoteEscape: false,
+};
+
 /** node_exporter's textfile collector: refuses UTF-8 names (1.11 too), and 1.5 reads what 1.5.1's gateway reads. */
 export const TEXTFILE_RULES: ReceiverRules = {
   receiver: "node_exporter's textfile collector",
@@ -143,7 +155,7 @@ export function featureRefusal(rules: ReceiverRules, feature: ReceiverFeature): 
   }
   if (rules === TEXTFILE_RULES && feature === "utf8-names") return "node_exporter's textfile collector refuses it (1.11 too)";
   // Not measured there: refused on the safe side, and said so.
-  if (rules === TEXTFILE_RULES || rules === VICTORIAMETRICS_RULES) return `pushgw sends it only to receivers known to take it, and ${rules.receiver} is not one of them`;
+  if (rules === TEXTFILE_RULES || rules === VICTORIAMETRICS_RULES || rules === OTLP_RULES) return `pushgw sends it only to receivers known to take it, and ${rules.receiver} is not one of them`;
   return `${rules.receiver} refuses it`;
 }
 

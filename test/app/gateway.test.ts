@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { openGateway, writeFailure, type CallOutcome, type TransportOptions } from "../../src/app/gateway.js";
-import type { Deps, Http } from "../../src/app/ports.js";
+import { openGateway } from "../../src/app/gateway.js";
+import { writeFailure } from "../../src/app/outcomes.js";
+import type { CallOutcome, Deps, Http, TransportOptions } from "../../src/app/ports.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import { GatewayError } from "../../src/core/errors.js";
 import { connectionRefused, fakeWorld, reply, timedOut } from "../helpers/fakes.js";

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { eachGateway } from "../../src/app/each-gateway.js";
-import type { TransportOptions } from "../../src/app/gateway.js";
-import type { HttpRequest } from "../../src/app/ports.js";
+import type { HttpRequest, TransportOptions } from "../../src/app/ports.js";
 import { removeGroups } from "../../src/app/remove-groups.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import { GatewayError, InputError, type ToolError } from "../../src/core/errors.js";

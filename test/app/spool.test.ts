@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { flushSpool } from "../../src/app/flush.js";
-import { openGateway, type TransportOptions } from "../../src/app/gateway.js";
+import { openGateway } from "../../src/app/gateway.js";
 import { createSpoolWriter, FLUSH_AT_START_MS } from "../../src/app/spool-queue.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
 import { SpooledError, UsageError } from "../../src/core/errors.js";
 import { connectionRefused, fakeWorld, MemorySpool, reply, spooled, timedOut } from "../helpers/fakes.js";
-import type { HttpRequest, HttpResult } from "../../src/app/ports.js";
+import type { HttpRequest, HttpResult, TransportOptions } from "../../src/app/ports.js";
 
 // The spool's use cases against the Spool port in memory: what is sent, in which order, what
 // stays queued, what is set aside, and what the user is told. The file adapter's own checks

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { TransportOptions } from "../../src/app/gateway.js";
 import { FINAL_PUSH_BUDGET_MS, wrapJob, type WrapOptions } from "../../src/app/wrap-job.js";
 import { DEFAULT_RETRY_POLICY, parseGatewayUrl } from "../../src/core/delivery.js";
-import type { Deps, Locks } from "../../src/app/ports.js";
+import type { Deps, Locks, TransportOptions } from "../../src/app/ports.js";
 import { fakeWorld, reply, timedOut, type FakeJob, type FakeWorld } from "../helpers/fakes.js";
 
 /** wrap's decisions with fake ports: simulated time, so budgets of half a minute run at once. */
@@ -68,11 +67,12 @@ describe("wrap, with fake ports", () => {
     expect(world.requests.filter((r) => r.method === "POST")).toHaveLength(2);
   });
 
-  it("the job's environment holds no secret: a credential-free gateway URL, the relay, and the secrets' variables removed", async () => {
+  it("the job's environment holds no secret: the target, a credential-free gateway URL, the relay, and the secrets' variables removed", async () => {
     const world = fakeWorld(() => reply(200), {}, exited(0));
     await wrapJob(options({ transport: transport({ credentials: { kind: "basic", user: "bob", password: { value: "hunter2" } } }) }), world.deps);
     const spec = world.jobs[0]!;
     expect(spec.env).toEqual({
+      PUSHGW_TARGET: "pushgateway",
       PUSHGW_GATEWAY: "http://gw:9091",
       PUSHGW_JOB: "backup",
       PUSHGW_WRAP_GROUPING: '{"job":"backup","labels":[["instance","db-1"]]}',

@@ -207,7 +207,7 @@ describe("credentials, TLS, the spool and the target", () => {
     [["-u", "a:b"], { PUSHGW_BEARER_TOKEN: "t" }, /not both/],
     [["-u", ":pw"], {}, /user name is empty/],
     [["--spool", "/s", "--target", "remote-write"], {}, /--spool works with --target pushgateway only/],
-    [[], { PUSHGW_TARGET: "prometheus" }, /^PUSHGW_TARGET: expected pushgateway, remote-write, victoriametrics or textfile, got "prometheus"$/],
+    [[], { PUSHGW_TARGET: "prometheus" }, /^PUSHGW_TARGET: expected pushgateway, remote-write, victoriametrics, otlp or textfile, got "prometheus"$/],
   ])("refuses %j with %j", async (flags, env, message) => {
     expect((await refusal(["add", "-j", "x", ...flags, "m=1"], { env, hostname: "h" })).message).toMatch(message);
   });
@@ -428,7 +428,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["completion", "zsh", "extra"], 'completion: unexpected argument "extra"', "see pushgw completion --help"],
     [["add", "-j", "x", "--type", "gague", "m=1"], '--type: expected gauge, counter or untyped, got "gague"', "did you mean --type gauge?"],
     [["add", "-j", "x", "-t", "histogram", "m=1"], '--type: expected gauge, counter or untyped, got "histogram"', "one of: gauge, counter, untyped"],
-    [["add", "-j", "x", "--target", "remote_write", "m=1"], '--target: expected pushgateway, remote-write, victoriametrics or textfile, got "remote_write"', "did you mean --target remote-write?"],
+    [["add", "-j", "x", "--target", "remote_write", "m=1"], '--target: expected pushgateway, remote-write, victoriametrics, otlp or textfile, got "remote_write"', "did you mean --target remote-write?"],
     [["add", "-j"], "--job needs a value", "see pushgw add --help"],
     [["list", "--match"], "--match needs a value", "see pushgw list --help"],
     [["alert-rules", "--prefix"], "--prefix needs a value", "see pushgw alert-rules --help"],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkExpositionForReceiver } from "../../src/core/exposition/check.js";
 import {
+  OTLP_RULES,
   pushgatewayRules,
   PUSHGATEWAY_1_11_RULES,
   PUSHGATEWAY_1_11_UTF8_RULES,
@@ -19,6 +20,8 @@ const RECEIVERS: Record<string, ReceiverRules> = {
   "remote-write": REMOTE_WRITE_RULES,
   victoriametrics: VICTORIAMETRICS_RULES,
   textfile: TEXTFILE_RULES,
+  // Not measured: the strict rules.
+  otlp: OTLP_RULES,
 };
 type Receiver = keyof typeof RECEIVERS;
 const ALL = Object.keys(RECEIVERS) as Receiver[];

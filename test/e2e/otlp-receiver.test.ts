@@ -1,8 +1,13 @@
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
 import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../src/core/otlp.js";
 import { startVictoriaMetrics, type RunningVictoriaMetrics } from "../helpers/prometheus.js";
+import { runCli } from "../helpers/run-cli.js";
 import { todaysStack } from "../helpers/todays-stack.js";
+
+const node = process.execPath;
+const job = (name: string) => fileURLToPath(new URL(`../fixtures/jobs/${name}`, import.meta.url));
 
 /**
  * pushgw's OTLP encoding read by a real OTLP receiver: VictoriaMetrics 1.14x (the newest Debian
@@ -58,5 +63,49 @@ describe("OTLP/HTTP into VictoriaMetrics", () => {
     expect((await vm.exportSeries("ot_d_count"))[0]!.values).toEqual([7]);
     expect((await vm.exportSeries('ot_q{quantile="0.5"}'))[0]!.values).toEqual([0.3]);
     expect((await vm.exportSeries("ot_q_count"))[0]!.values).toEqual([30]);
+  });
+});
+
+describe("--target otlp, into VictoriaMetrics' OTLP receiver", () => {
+  // The base URL, as for an OpenTelemetry Collector (http://collector:4318): pushgw adds /v1/metrics.
+  const base = () => `${vm.url}/opentelemetry`;
+  /** What VictoriaMetrics adds to every series from the scope pushgw names (without a version). */
+  const scope = { "scope.name": "pushgw", "scope.version": "unknown" };
+
+  it("push and add land, the grouping key as service.name, service.instance.id and labels", async () => {
+    const pushed = await runCli(["push", "--target", "otlp", "-g", base(), "-j", "ot-cli", "-i", "box-1", "-l", "team=ops", "-t", "counter", 'ot_cli_rows_total{table="users"}=42']);
+    expect(pushed).toMatchObject({ code: 0, stderr: "" });
+    const added = await runCli(["add", "--target", "otlp", "-g", base(), "-j", "ot-cli", "-i", "box-1", "-l", "team=ops", "-f", "-"], { input: "# TYPE ot_cli_size gauge\not_cli_size 1.5\n" });
+    expect(added).toMatchObject({ code: 0, stderr: "" });
+
+    const [rows] = await vm.exportSeries("ot_cli_rows_total");
+    expect(rows?.metric).toEqual({ __name__: "ot_cli_rows_total", "service.name": "ot-cli", "service.instance.id": "box-1", team: "ops", table: "users", ...scope });
+    expect(rows?.values).toEqual([42]);
+    const [size] = await vm.exportSeries("ot_cli_size");
+    expect(size?.metric).toEqual({ __name__: "ot_cli_size", "service.name": "ot-cli", "service.instance.id": "box-1", team: "ops", ...scope });
+    expect(size?.values).toEqual([1.5]);
+  });
+
+  it("the same wrap line lands its outcome there, and a pushgw add inside the job goes through the wrapper", async () => {
+    const run = await runCli(["wrap", "--target", "otlp", "-g", base(), "-j", "ot-wrap", "--no-instance", "--", node, job("nested-add.mjs"), "ot_records_seen=77"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    const [success] = await vm.exportSeries('job_success{"service.name"="ot-wrap"}');
+    expect(success?.metric).toEqual({ __name__: "job_success", "service.name": "ot-wrap", ...scope });
+    expect(success?.values.at(-1)).toBe(1);
+    expect((await vm.exportSeries('job_exit_code{"service.name"="ot-wrap"}'))[0]?.values.at(-1)).toBe(0);
+    expect((await vm.exportSeries('ot_records_seen{"service.name"="ot-wrap"}'))[0]?.values).toEqual([77]);
+  });
+
+  it.each([
+    [["delete", "-j", "x"], /^pushgw: delete needs a Pushgateway; --target otlp has no groups to delete\nhint: an OTLP receiver stores samples, not groups/],
+    [["list"], /^pushgw: list needs a Pushgateway; --target otlp has no groups to list/],
+    [["prune", "--older-than", "1d", "--yes"], /^pushgw: prune needs a Pushgateway/],
+    [["delete", "--match", "job=x", "--yes"], /needs a Pushgateway; --target otlp has no groups to delete/],
+    [["add", "-j", "x", "--spool", "/tmp/s", "m=1"], /--spool works with --target pushgateway only \(not otlp\)/],
+    [["add", "-j", "x", "--heartbeat"], /--target otlp keeps no groups/],
+  ])("%j refuses, saying why (exit 2)", async (args, message) => {
+    const run = await runCli([...args, "--target", "otlp", "-g", base()]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
   });
 });

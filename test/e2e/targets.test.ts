@@ -69,6 +69,21 @@ describe("--target remote-write, into a real Prometheus (--web.enable-remote-wri
     expect((await series('last_over_time(job_exit_code{job="rw-wrap"}[10m])'))[0]?.value[1]).toBe("5");
     expect(Number((await series('last_over_time(job_last_success_timestamp_seconds{job="rw-wrap"}[10m])'))[0]?.value[1])).toBe(success);
   });
+
+  // The job's pushgw learns the target from its environment, however the wrapper was told it.
+  it.each([
+    ["--target", ["--target", "remote-write"], {}],
+    ["PUSHGW_TARGET", [], { PUSHGW_TARGET: "remote-write" }],
+  ] as const)("a `pushgw add` inside the wrapped job lands by remote write (wrapper told by %s): through the wrapper, and with its own --job by itself", async (how, flag, env) => {
+    const jobName = `rw-nested-${how === "--target" ? "flag" : "env"}`;
+    const run = await runCli(["wrap", ...flag, "-g", writeUrl, "-j", jobName, "-i", "box-2", "--", "sh", "-c", `"${node}" "${job("nested-add.mjs")}" rw_records_seen=77 && "${node}" "${job("nested-add.mjs")}" -j ${jobName}-own --no-instance rw_own=5`], { env });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    const [seen] = await series(`rw_records_seen{job="${jobName}"}`);
+    expect(seen?.metric).toEqual({ __name__: "rw_records_seen", job: jobName, instance: "box-2" });
+    expect(seen?.value[1]).toBe("77");
+    expect((await series(`job_success{job="${jobName}"}`))[0]?.value[1]).toBe("1");
+    expect((await series(`rw_own{job="${jobName}-own"}`))[0]?.value[1]).toBe("5");
+  });
 });
 
 describe("--target victoriametrics, into a real VictoriaMetrics (Debian's 1.79.5)", () => {

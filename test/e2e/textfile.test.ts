@@ -354,10 +354,8 @@ describe("hostile directories and files", () => {
     writeFileSync(join(place, ".tmp-0123456789abcdef01234567"), `${dead} 123 fedcba`);
     const old = (Date.now() - 60_000) / 1000;
     utimesSync(join(place, ".tmp-0123456789abcdef01234567"), old, old);
-    const started = Date.now();
     const run = await runCli(["add", ...tf(place), "-j", "crashed", "--no-instance", "m=1"]);
     expect(run).toMatchObject({ code: 0, stderr: "" });
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(readdirSync(place)).toEqual([name]);
   });
 

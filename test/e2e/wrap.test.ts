@@ -57,10 +57,13 @@ describe("the job runs as if unwrapped", () => {
   });
 
   it("measures the duration", async () => {
+    const before = Date.now();
     await wrap("slept", [], [node, job("sleep.mjs"), "400"]);
+    const wall = (Date.now() - before) / 1000;
     const duration = value(await group("slept"), "job_duration_seconds")!;
     expect(duration).toBeGreaterThanOrEqual(0.4);
-    expect(duration).toBeLessThan(5);
+    // Seconds, not milliseconds: no longer than the whole wrapper run the test saw.
+    expect(duration).toBeLessThanOrEqual(wall);
   });
 
   it("a failure after a success keeps the success timestamp (POST, never PUT)", async () => {
@@ -95,12 +98,9 @@ describe("every exit path", () => {
   });
 
   it("--max-runtime: SIGTERM, then SIGKILL after --kill-grace, exit 124", async () => {
-    const started = Date.now();
     const run = await wrap("too-long", ["--max-runtime", "500ms", "--kill-grace", "300ms"], [node, job("ignore-term.mjs")]);
-    const took = Date.now() - started;
     expect(run.code).toBe(124);
     expect(run.stdout).toBe("started\nignoring SIGTERM\n");
-    expect(took).toBeLessThan(10_000);
     const g = await group("too-long");
     expect(value(g, "job_exit_code")).toBe(124);
     expect(value(g, "job_duration_seconds")).toBeGreaterThanOrEqual(0.8);
@@ -158,13 +158,11 @@ describe("pushes", () => {
     }
   });
 
-  it("a dead gateway: the job's status wins, a warning says what was lost, and the wrapper ends quickly", async () => {
-    const started = Date.now();
+  it("a dead gateway: the job's status wins, and a warning says what was lost", async () => {
     const run = await runCli(["wrap", "-j", "lost", "-g", "http://127.0.0.1:9", "--", node, job("exit.mjs"), "5", "out"]);
     expect(run.code).toBe(5);
     expect(run.stdout).toBe("out\n");
     expect(run.stderr).toMatch(/wrap: the outcome of \{job="lost", instance=".*"\} \(the job failed with exit status 5\) was not pushed/);
-    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   // The final push's 30 s budget against a gateway that never answers: test/app/wrap.test.ts,

@@ -24,9 +24,18 @@ const NAMES: Record<string, keyof TodaysStack> = {
 
 let cached: TodaysStack | undefined;
 
-/** Fetches on first use (about 20 s, then cached on disk); throws saying how to get them otherwise. */
+/** Where the test set-up (test/global-setup.ts) hands the paths it found to every test worker. */
+export const TODAYS_STACK_ENV = "PUSHGW_TEST_TODAYS_STACK";
+
+/**
+ * Fetches on first use (about 20 s, then cached on disk); throws saying how to get them otherwise.
+ * Even cached, the script reads apt's package lists (seconds on a loaded machine), so workers
+ * take what the set-up found.
+ */
 export function todaysStack(): TodaysStack {
   if (cached) return cached;
+  const handed = process.env[TODAYS_STACK_ENV];
+  if (handed) return (cached = JSON.parse(handed) as TodaysStack);
   let out: string;
   try {
     // A mirror that never answers must fail the test, not hold its worker: 10 minutes at most.

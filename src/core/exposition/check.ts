@@ -1,32 +1,11 @@
 import { InputError } from "../errors.js";
-import { PUSHGATEWAY_STRICT_RULES, type ReceiverFeature, type ReceiverRules } from "../receiver-rules.js";
+import { PUSHGATEWAY_STRICT_RULES, type ReceiverFeature } from "../receiver-rules.js";
 import { hashName, NameIndex } from "./hash-tables.js";
 import { GATEWAY_RULES, type FamilyInfo, type Rule, type RuleChecks } from "./rules.js";
 import { Scanner, type ScanHandler } from "./scanner.js";
+import type { ParseExpositionOptions } from "./options.js";
 import type { ExpositionSource } from "./source.js";
 import { METRIC_TYPES, parseSampleValue, repairLineEnds, unescapeLabelValue, type MetricType } from "./text-format.js";
-
-
-export interface ParseExpositionOptions {
-  /**
-   * The grouping key's labels (job included). The gateway silently overwrites a body label
-   * of the same name, so a sample carrying a different value is refused.
-   */
-  readonly groupingLabels?: ReadonlyMap<string, string>;
-  /** Families someone else owns (wrap's own metrics); a sample of theirs is refused. */
-  readonly reservedNames?: ReadonlyMap<string, string>;
-  /** Also return every sample (costs memory; only remote write needs it). */
-  readonly collectSamples?: boolean;
-  /**
-   * The text is a node_exporter textfile read back (pushgw's or another's), not a push: what
-   * only the gateway does (adding `instance=""`, making some of its own families late) is not
-   * held against it, and clashes between its families are left to the textfile's own checks,
-   * which word them for node_exporter.
-   */
-  readonly textfile?: boolean;
-  /** What the receiver takes where receivers differ; a Pushgateway before 1.11 when absent. */
-  readonly receiver?: ReceiverRules;
-}
 
 /** One sample line: its metric name, labels (unescaped, as written) and value. */
 export interface Sample {

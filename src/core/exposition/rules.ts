@@ -1,7 +1,7 @@
 import { GATEWAY_LATE_FAMILY_HELP, GATEWAY_OWN_FAMILY_VERSIONS, gatewayFamilyClash } from "../gateway-metrics.js";
 import { RESERVED_METRIC_NAMES } from "../names.js";
 import { featureRefusal, type ReceiverRules } from "../receiver-rules.js";
-import type { ParseExpositionOptions } from "./check.js";
+import type { ParseExpositionOptions } from "./options.js";
 import { hashName, SeriesTable } from "./hash-tables.js";
 import type { Scanner } from "./scanner.js";
 import { escapeHelp, escapeLabelValue, OUT_OF_RANGE, parseSampleValue, scanFloat, unescapeLabelValue, type MetricType } from "./text-format.js";

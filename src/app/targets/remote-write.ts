@@ -1,21 +1,44 @@
-import type { Exposition } from "../core/exposition.js";
-import type { GroupingKey } from "../core/grouping-key.js";
-import { isFresh, parseReceiverMemory, REMOTE_WRITE_CHOICE_TTL_MS, updatedReceiverMemory } from "../core/receiver-rules.js";
-import { encodeWriteRequestV2, receiverTakesOnlyV1, REMOTE_WRITE_V2_HEADERS, snappyBlock } from "../core/remote-write.js";
-import type { CallOutcome, Gateway, GatewayCall } from "./gateway.js";
-import type { Deps } from "./ports.js";
-import { buildWriteCall } from "./write-call.js";
+import { isFresh, parseReceiverMemory, REMOTE_WRITE_CHOICE_TTL_MS, REMOTE_WRITE_RULES, updatedReceiverMemory } from "../../core/receiver-rules.js";
+import {
+  encodeWriteRequest,
+  encodeWriteRequestV2,
+  receiverTakesOnlyV1,
+  REMOTE_WRITE_HEADERS,
+  REMOTE_WRITE_V2_HEADERS,
+  snappyBlock,
+  toTimeSeries,
+} from "../../core/remote-write.js";
+import { openHttpGateway } from "../http-gateway.js";
+import type { CallOutcome, Deps, Gateway, GatewayCall } from "../ports.js";
+import { fixedRules, gatewayEnvironment, keepsSamplesOnly, type TargetSpec, type WrittenMetrics } from "./target.js";
+
+/** Prometheus remote write: the samples, stamped now, POSTed to the receiver's endpoint (the URL given). */
+export const remoteWrite: TargetSpec<"remote-write"> = {
+  name: "remote-write",
+  writesTo: "--gateway",
+  open: (transport, deps, options) => openHttpGateway("remote-write", transport, deps, options),
+  collectSamples: true,
+  inputRules: fixedRules(REMOTE_WRITE_RULES),
+  // Remote write 1.0: what wrap and a wrapped job's relayed writes send; push and add choose (below).
+  writeCall: (_method, key, exposition, nowMs) => ({
+    method: "POST",
+    path: "",
+    body: snappyBlock(encodeWriteRequest(toTimeSeries(exposition.samples, key), nowMs)),
+    headers: REMOTE_WRITE_HEADERS,
+  }),
+  write: writeChoosingVersion,
+  ...keepsSamplesOnly("remote-write", "a remote-write receiver stores samples, not groups: series go stale by themselves once nothing pushes them"),
+  jobEnvironment: gatewayEnvironment,
+};
 
 /**
- * push and add with --target remote-write: remote write 2.0 (io.prometheus.write.v2.Request, with
- * each family's HELP and TYPE as metadata), and 1.0 to a receiver that shows it takes only 1.0
+ * push and add: remote write 2.0 (io.prometheus.write.v2.Request, with each family's HELP and
+ * TYPE as metadata), and 1.0 (`v1`, writeCall's) to a receiver that shows it takes only 1.0
  * (core/remote-write.ts receiverTakesOnlyV1), as the remote-write 2.0 specification has a sender
  * choose. The choice is remembered per URL for an hour (receivers.json): a 1.0 receiver is then
  * sent 1.0 at once, and asked with 2.0 again after that.
  */
-export async function writeRemoteChoosingVersion(gateway: Gateway, key: GroupingKey, exposition: Exposition, deps: Deps, dryRun: boolean): Promise<CallOutcome[]> {
-  const now = deps.clock.now();
-  const v1 = buildWriteCall("POST", key, exposition, "remote-write", now);
+async function writeChoosingVersion(gateway: Gateway, v1: GatewayCall, { key, exposition, nowMs: now }: WrittenMetrics, deps: Deps, dryRun: boolean): Promise<CallOutcome[]> {
   const v2: GatewayCall = { method: "POST", path: "", body: snappyBlock(encodeWriteRequestV2(exposition.samples, exposition.families, key, now)), headers: REMOTE_WRITE_V2_HEADERS };
   const memoryText = await deps.receiverMemory?.read();
   const memory = parseReceiverMemory(memoryText);

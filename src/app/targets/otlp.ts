@@ -1,0 +1,27 @@
+import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../core/otlp.js";
+import { OTLP_RULES } from "../../core/receiver-rules.js";
+import { openHttpGateway } from "../http-gateway.js";
+import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type TargetSpec } from "./target.js";
+
+/**
+ * OpenTelemetry's OTLP/HTTP metrics protocol: the samples as an ExportMetricsServiceRequest,
+ * POSTed to the base URL + /v1/metrics (core/otlp.ts maps them, the grouping key as the resource).
+ * The scope names pushgw without its version: receivers make it labels, and an upgrade of pushgw
+ * must not start new series.
+ */
+export const otlp: TargetSpec<"otlp"> = {
+  name: "otlp",
+  writesTo: "--gateway",
+  open: (transport, deps, options) => openHttpGateway("otlp", transport, deps, options),
+  collectSamples: true,
+  inputRules: fixedRules(OTLP_RULES),
+  writeCall: (_method, key, exposition, nowMs) => ({
+    method: "POST",
+    path: OTLP_METRICS_PATH,
+    body: encodeOtlpRequest(exposition, key, nowMs, { name: "pushgw" }),
+    headers: OTLP_HEADERS,
+  }),
+  write: writeAsIs,
+  ...keepsSamplesOnly("otlp", "an OTLP receiver stores samples, not groups: series go stale by themselves once nothing pushes them"),
+  jobEnvironment: gatewayEnvironment,
+};

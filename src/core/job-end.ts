@@ -1,0 +1,30 @@
+import type { JobOutcome } from "./wrap-metrics.js";
+
+/** What the job runner saw of a job's end: facts only (adapters/execa-runner.ts gathers them). */
+export interface JobEndFacts {
+  /** The error code the start failed with (ENOENT, EACCES, …), if it failed. */
+  readonly startError?: string | undefined;
+  /** What the process library said, for a job that neither started nor ended in a known way. */
+  readonly startMessage?: string | undefined;
+  /** pushgw stopped it after --max-runtime. */
+  readonly timedOut: boolean;
+  /** The signal the wrapper got and passed on to the job. */
+  readonly interruptedBy?: string | undefined;
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/**
+ * How a job's end becomes its outcome. A start that failed wins over everything; then what
+ * pushgw did (--max-runtime, a signal passed on), since the job's death by SIGTERM is then
+ * pushgw's doing; then the signal that killed it, then its exit status.
+ */
+export function jobOutcome(facts: JobEndFacts, signalNumber: (signal: string) => number): JobOutcome {
+  if (facts.startError === "ENOENT") return { kind: "notFound", reason: "no such file or command" };
+  if (facts.startError === "EACCES") return { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" };
+  if (facts.timedOut) return { kind: "timedOut" };
+  if (facts.interruptedBy !== undefined) return { kind: "interrupted", signal: facts.interruptedBy, signalNumber: signalNumber(facts.interruptedBy) };
+  if (facts.signal) return { kind: "signaled", signal: facts.signal, signalNumber: signalNumber(facts.signal) };
+  if (facts.code !== null) return { kind: "exited", code: facts.code };
+  return { kind: "notExecutable", reason: facts.startMessage ?? "it could not be started" };
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { jobOutcome, type JobEndFacts } from "../../src/core/job-end.js";
+
+const numbers: Record<string, number> = { SIGTERM: 15, SIGKILL: 9, SIGINT: 2 };
+const signalNumber = (signal: string) => numbers[signal] ?? 0;
+const ended = (facts: Partial<JobEndFacts>): JobEndFacts => ({ timedOut: false, code: null, signal: null, ...facts });
+
+describe("jobOutcome: how a job's end becomes its outcome", () => {
+  it.each([
+    ["exit 0", ended({ code: 0 }), { kind: "exited", code: 0 }],
+    ["exit 3", ended({ code: 3 }), { kind: "exited", code: 3 }],
+    ["killed by a signal nobody in pushgw sent", ended({ signal: "SIGKILL" }), { kind: "signaled", signal: "SIGKILL", signalNumber: 9 }],
+    ["stopped after --max-runtime (its SIGTERM is pushgw's)", ended({ timedOut: true, signal: "SIGTERM" }), { kind: "timedOut" }],
+    ["stopped after --max-runtime, though it exited by itself", ended({ timedOut: true, code: 0 }), { kind: "timedOut" }],
+    ["a signal the wrapper got and passed on", ended({ interruptedBy: "SIGINT", signal: "SIGINT" }), { kind: "interrupted", signal: "SIGINT", signalNumber: 2 }],
+    ["passed on, and the job exited by itself on it", ended({ interruptedBy: "SIGTERM", code: 1 }), { kind: "interrupted", signal: "SIGTERM", signalNumber: 15 }],
+    ["--max-runtime wins over a signal passed on", ended({ timedOut: true, interruptedBy: "SIGINT" }), { kind: "timedOut" }],
+    ["no such command", ended({ startError: "ENOENT" }), { kind: "notFound", reason: "no such file or command" }],
+    ["not executable", ended({ startError: "EACCES", code: 1 }), { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" }],
+    ["neither started nor ended in a known way", ended({ startError: "E2BIG", startMessage: "Command failed: spawn E2BIG" }), { kind: "notExecutable", reason: "Command failed: spawn E2BIG" }],
+    ["nothing known at all", ended({}), { kind: "notExecutable", reason: "it could not be started" }],
+  ])("%s", (_, facts, outcome) => {
+    expect(jobOutcome(facts, signalNumber)).toEqual(outcome);
+  });
+});
