@@ -81,6 +81,10 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
             location: header(response.headers["location"]),
             "retry-after": header(response.headers["retry-after"]),
             date: header(response.headers["date"]),
+            // What a remote-write 2.0 receiver says it wrote (app/targets/remote-write.ts).
+            "x-prometheus-remote-write-samples-written": header(response.headers["x-prometheus-remote-write-samples-written"]),
+            "x-prometheus-remote-write-histograms-written": header(response.headers["x-prometheus-remote-write-histograms-written"]),
+            "x-prometheus-remote-write-exemplars-written": header(response.headers["x-prometheus-remote-write-exemplars-written"]),
           },
           body: text,
           truncated,

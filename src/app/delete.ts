@@ -1,9 +1,10 @@
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../core/grouping-key.js";
 import { deleteCommandFor, formatGroupLabels, groupHasKey, sortGroups } from "../core/groups.js";
 import { openGateway } from "./gateway.js";
+import { refuseGroupingNamesNotTaken } from "./input-rules.js";
 import { writeFailure } from "./outcomes.js";
 import type { Deps, TransportOptions } from "./ports.js";
-import { keptGroups } from "./targets/registry.js";
+import { keptGroups, targetSpec } from "./targets/registry.js";
 import { createSpoolWriter } from "./spool-queue.js";
 
 export interface DeleteOptions {
@@ -22,6 +23,8 @@ export interface DeleteOptions {
 export async function deleteGroup(options: DeleteOptions, deps: Deps): Promise<number> {
   const key = options.grouping;
   const gateway = await openGateway(options.transport, deps, { command: "delete", spoolWriter: createSpoolWriter() });
+  // A UTF-8 label name goes escaped (U__), which a gateway without UTF-8 names reads as another name: asked first.
+  await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, options.dryRun ? {} : { gateway: async () => gateway }));
   const call = { method: "DELETE" as const, path: buildGroupingPath(key), key };
   if (options.dryRun) {
     gateway.dryRun(call);

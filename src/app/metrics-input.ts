@@ -1,5 +1,6 @@
 import { InputError, UsageError } from "../core/errors.js";
-import { decodeUtf8, parseExposition, type Exposition, type ParseExpositionOptions } from "../core/exposition.js";
+import { decodeUtf8, parseExposition, parseExpositionForReceiver, type Exposition, type ExpositionSource, type ParseExpositionOptions } from "../core/exposition.js";
+import type { ReceiverFeature, ReceiverRules } from "../core/receiver-rules.js";
 import { metricArgumentsToExposition, type ArgumentMetricType } from "../core/metric-args.js";
 import { groupingLabelMap, type GroupingKey } from "../core/grouping-key.js";
 import type { Deps } from "./ports.js";
@@ -22,16 +23,27 @@ export interface LoadedMetrics {
   readonly fromRegularFile?: boolean;
 }
 
+/** The rules of the receiver for an input that needs `needs` (the target's inputRules, its gateways bound). */
+export type RulesForInput = (needs: ReadonlySet<ReceiverFeature>) => Promise<ReceiverRules>;
+
 /**
- * Reads the metrics from where the user said and checks them against the grouping key, by the
- * target's input rules (`rules`: targets/registry.ts writeInputOptions).
+ * Reads the metrics from where the user said and checks them against the grouping key, with the
+ * target's parse options (`withOptions`: targets/registry.ts writeInputOptions), and by the
+ * receiver's rules (`rulesFor`; without it, the strict rules).
  */
-export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps: Deps, rules: (options: ParseExpositionOptions) => ParseExpositionOptions = (o) => o): Promise<LoadedMetrics> {
-  const options = rules({ groupingLabels: groupingLabelMap(key) });
+export async function loadMetrics(
+  source: MetricsSource,
+  key: GroupingKey,
+  deps: Deps,
+  withOptions: (options: ParseExpositionOptions) => ParseExpositionOptions = (o) => o,
+  rulesFor?: RulesForInput,
+): Promise<LoadedMetrics> {
+  const options = withOptions({ groupingLabels: groupingLabelMap(key) });
+  const parse = (text: string, from: ExpositionSource) => (rulesFor === undefined ? Promise.resolve(parseExposition(text, from, options)) : parseForReceiver(text, from, options, rulesFor));
   switch (source.kind) {
     case "arguments": {
       const generated = metricArgumentsToExposition(source.args, source.type, source.help);
-      return { exposition: parseExposition(generated.text, generated.source, options), given: true };
+      return { exposition: await parse(generated.text, generated.source), given: true };
     }
     case "file": {
       const fromStdin = source.path === "-";
@@ -39,16 +51,30 @@ export async function loadMetrics(source: MetricsSource, key: GroupingKey, deps:
       // Asked before reading: /dev/fd/63 from <(cmd) is gone once read.
       const regular = !fromStdin && (await deps.input.fileAccess(source.path))?.regular === true;
       const bytes = fromStdin ? await deps.input.readStdin() : await readFileOrExplain(source.path, deps);
-      return { exposition: parseExposition(decodeUtf8(bytes, { name }), { name }, options), given: true, fromRegularFile: regular };
+      return { exposition: await parse(decodeUtf8(bytes, { name }), { name }), given: true, fromRegularFile: regular };
     }
     case "unspecified": {
       if (deps.input.stdinIsTerminal) {
         return { exposition: parseExposition("", { name: "arguments" }, options), given: false };
       }
       const bytes = await deps.input.readStdin();
-      return { exposition: parseExposition(decodeUtf8(bytes, { name: "stdin" }), { name: "stdin" }, options), given: true };
+      return { exposition: await parse(decodeUtf8(bytes, { name: "stdin" }), { name: "stdin" }), given: true };
     }
   }
+}
+
+/**
+ * Checks by the receiver's rules for what every receiver of its kind takes; only when the input
+ * needs more (rulesFor may then ask the gateway) checks again by the rules for that.
+ */
+async function parseForReceiver(text: string, source: ExpositionSource, options: ParseExpositionOptions, rulesFor: RulesForInput): Promise<Exposition> {
+  const first = await rulesFor(new Set());
+  const result = parseExpositionForReceiver(text, source, { ...options, receiver: first });
+  if ("exposition" in result) return result.exposition;
+  if (result.needs.size === 0) throw result.refused;
+  const rules = await rulesFor(result.needs);
+  if (rules === first) throw result.refused;
+  return parseExposition(text, source, { ...options, receiver: rules });
 }
 
 async function readFileOrExplain(path: string, deps: Deps): Promise<Uint8Array> {

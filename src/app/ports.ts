@@ -292,6 +292,19 @@ export interface Deps {
   /** A number in [0, 1) for retry jitter. */
   readonly random: () => number;
   readonly version: string;
+  /** What receivers said of themselves, kept between runs; none in tests and where there is no private cache directory. */
+  readonly receiverMemory?: ReceiverMemoryFile | undefined;
+}
+
+/**
+ * A small file of what receivers said of themselves (core/receiver-rules.ts decides what it
+ * holds), in pushgw's cache directory when that is private (adapters/receiver-memory.ts).
+ */
+export interface ReceiverMemoryFile {
+  /** Its text; undefined when there is none or it cannot be read. */
+  read(): Promise<string | undefined>;
+  /** Replaces it whole; a failure is ignored (the memory only spares requests). */
+  write(text: string): Promise<void>;
 }
 
 /**

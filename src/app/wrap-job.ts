@@ -16,6 +16,7 @@ import {
 import { formatDuration } from "../core/duration.js";
 import { wrapTargetEnvironment } from "../core/wrapped-target.js";
 import { openGateway } from "./gateway.js";
+import { refuseGroupingNamesNotTaken } from "./input-rules.js";
 import { writeFailure } from "./outcomes.js";
 import type { DeliveryLimits, Deps, Gateway, HeldLock, RelayServer, ScratchFile, TransportOptions } from "./ports.js";
 import { targetSpec, writeInputOptions } from "./targets/registry.js";
@@ -86,6 +87,8 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
+  // A UTF-8 grouping name goes escaped (U__), which a gateway without UTF-8 names would take as another name: asked before the job runs.
+  await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, { gateway: async () => gateway }));
   // Taken before anything else is made for the job, and held until its outcome is pushed, so
   // that the next run's start push can never land before this run's end.
   const lock = options.lock === undefined ? undefined : await takeRunLock(options.lock, key, deps);

@@ -1,6 +1,6 @@
 import { UsageError } from "../core/errors.js";
 import { decodeWrapGrouping, isWellFormedValue, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
-import { labelNameProblem } from "../core/names.js";
+import { groupingLabelNameProblem } from "../core/names.js";
 import type { Flags } from "./flags.js";
 
 /** The grouping flags as given, before they are checked. */
@@ -48,8 +48,8 @@ export function buildGroupingKey(input: GroupingFlags): GroupingKey {
     }
     const name = raw.slice(0, eq);
     const value = raw.slice(eq + 1);
-    const problem = labelNameProblem(name);
-    if (problem !== undefined) throw new UsageError(`--label ${raw}: ${problem}`, { hint: "a label name is letters, digits and _, and starts with neither a digit nor __" });
+    const problem = groupingLabelNameProblem(name);
+    if (problem !== undefined) throw new UsageError(`--label ${raw}: ${problem}`, { hint: "a label name is letters, digits and _, and starts with neither a digit nor __ (or, for a gateway started with --push.enable-utf8-names, any text without quotes)" });
     if (name === "job") {
       throw new UsageError(`--label ${raw}: the job is set with --job, not as a label`, { hint: `use --job ${value === "" ? "NAME" : value}` });
     }

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { deleteGroup } from "../app/delete.js";
-import type { Deps, Http, OutputSettings, Spool } from "../app/ports.js";
+import type { Deps, Http, OutputSettings, ReceiverMemoryFile, Spool } from "../app/ports.js";
 import { pushMetrics } from "../app/push.js";
 import { wrapJob } from "../app/wrap-job.js";
 import { listGroups } from "../app/list.js";
@@ -76,6 +76,9 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
   const out = createTerminalOutput(output);
   const clients: Array<Promise<Http>> = [];
   let spool: Promise<Spool> | undefined;
+  let receivers: Promise<ReceiverMemoryFile> | undefined;
+  // Loaded only when an input needs to know its receiver (app/input-rules.ts).
+  const receiverMemory = () => (receivers ??= import("../adapters/receiver-memory.js").then((m) => m.createReceiverMemory(process.env)));
   const deps: Deps = {
     // undici is loaded only when a request is really sent: --help, --dry-run and bad input never pay for it.
     http: (tls) => {
@@ -93,6 +96,7 @@ async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSett
     out,
     random: Math.random,
     version: VERSION,
+    receiverMemory: { read: () => receiverMemory().then((m) => m.read()), write: (text) => receiverMemory().then((m) => m.write(text)) },
   };
   try {
     return await useCase(options, deps);

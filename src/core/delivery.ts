@@ -161,6 +161,8 @@ export function describeRefusal(details: RefusalDetails): GatewayError {
 function hintForRefusal(status: number, words: string, url: string, credentialsSent: boolean): string | undefined {
   if (status === 400) {
     if (words.includes("must not have timestamps")) return "remove the timestamps from the samples";
+    const utf8Name = utf8NameHint(words);
+    if (utf8Name !== undefined) return utf8Name;
     const typeClash = typeClashHint(words, url);
     if (typeClash !== undefined) return typeClash;
     if (/is not a (COUNTER|GAUGE|SUMMARY|HISTOGRAM|UNTYPED)|has type .* but should have/.test(words)) {
@@ -182,9 +184,27 @@ function hintForRefusal(status: number, words: string, url: string, credentialsS
   if (status === 403) return "the credentials were refused; check the user, password or token";
   if (status === 404) return "no Pushgateway answers at this path; check the path prefix in --gateway (for example http://host/pgw)";
   if (status === 405) return "this URL does not take this method; check that --gateway points at a Pushgateway";
+  if (status === 415) {
+    return (
+      "the receiver took neither remote write 2.0 nor 1.0: check that --gateway names its remote-write endpoint " +
+      "(Prometheus: /api/v1/write, started with --web.enable-remote-write-receiver) and which messages it accepts " +
+      "(Prometheus 3: --web.remote-write-receiver.accepted-protobuf-messages)"
+    );
+  }
   if (status === 413) return "something between pushgw and the gateway refuses bodies this large; push fewer series at once";
   if (status === 429 || status >= 500) return "the gateway kept failing; try again later, or raise --retries";
   return undefined;
+}
+
+/**
+ * A gateway started without --push.enable-utf8-names (every one before 1.11) refuses a UTF-8
+ * name in the text (`invalid metric name "my.metric"`, `invalid label name "a.b"`) and in the
+ * path (`improper label name "service.name"`): say how to make it take them.
+ */
+function utf8NameHint(words: string): string | undefined {
+  const refused = /(?:invalid metric name|invalid label name|improper label name) "((?:[^"\\]|\\.)+)"/.exec(words);
+  if (refused === null || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(refused[1]!)) return undefined;
+  return `${refused[1]} is a UTF-8 name, which this gateway refuses: start the gateway with --push.enable-utf8-names (Pushgateway 1.11 or newer), or use names of [a-zA-Z0-9_:] only`;
 }
 
 /**

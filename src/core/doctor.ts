@@ -1,6 +1,6 @@
 import { bytesToBase64Url } from "./base64.js";
 import { formatDuration } from "./duration.js";
-import { buildGroupingPath, existingGroupPath, isPlainLabelName, type LabelNaming } from "./grouping-key.js";
+import { buildGroupingPath, existingGroupPath, isPlainLabelName, pushgwCanName, type LabelNaming } from "./grouping-key.js";
 import { formatAge, formatGroupLabels, groupFlags, groupingKeyOf, isOverdue, isStuck, labelSetId, selectStaleGroups, seriesLabelSetId, shellWord, sortGroups, type Group } from "./groups.js";
 import { renderNotRunning, wrapMetricHelp, wrapMetricNames } from "./wrap-metrics.js";
 
@@ -313,7 +313,7 @@ function finding(kind: FindingKind, summary: string, rest: Partial<Omit<Finding,
 function deleteRepair(labels: Labels, url: string, naming: LabelNaming | undefined): Repair | undefined {
   const address = existingGroupPath(labels, naming);
   if (!("path" in address)) return undefined;
-  const command = Object.keys(labels).every(isPlainLabelName) ? `pushgw delete ${groupFlags(labels, url)}` : `curl -X DELETE ${shellWord(url + address.path)}`;
+  const command = Object.keys(labels).every(pushgwCanName) ? `pushgw delete ${groupFlags(labels, url)}` : `curl -X DELETE ${shellWord(url + address.path)}`;
   return { labels, method: "DELETE", path: address.path, command };
 }
 
@@ -324,7 +324,7 @@ function deleteRepair(labels: Labels, url: string, naming: LabelNaming | undefin
  */
 function markEndedRepair(group: Group, url: string): Repair | undefined {
   const running = Object.keys(group.families).find((name) => name.endsWith("_running") && group.families[name.replace(/_running$/, "_last_start_timestamp_seconds")] !== undefined);
-  if (running === undefined || Object.values(group.labels).some((v) => v === "") || !Object.keys(group.labels).every(isPlainLabelName)) return undefined;
+  if (running === undefined || Object.values(group.labels).some((v) => v === "") || !Object.keys(group.labels).every(pushgwCanName)) return undefined;
   const names = wrapMetricNames(running.slice(0, -"_running".length));
   const key = groupingKeyOf(group);
   return {

@@ -1,5 +1,7 @@
-import { checkExposition, type Sample } from "./exposition/check.js";
+import type { InputError } from "./errors.js";
+import { checkExpositionForReceiver, type CheckedExposition, type Sample } from "./exposition/check.js";
 import type { ParseExpositionOptions } from "./exposition/options.js";
+import type { ReceiverFeature } from "./receiver-rules.js";
 import type { FamilyInfo } from "./exposition/rules.js";
 import type { ExpositionSource } from "./exposition/source.js";
 
@@ -34,7 +36,26 @@ export interface Exposition {
 
 /** Parses and checks `input`; throws an InputError listing the first problems found. */
 export function parseExposition(input: string, source: ExpositionSource, options: ParseExpositionOptions = {}): Exposition {
-  const { text, sampleCount, samples, families } = checkExposition(input, source, options);
+  const result = parseExpositionForReceiver(input, source, options);
+  if ("refused" in result) throw result.refused;
+  return result.exposition;
+}
+
+/**
+ * As parseExposition, by the rules of `options.receiver`, returning a refusal with what the
+ * input needs that those rules refuse (quoted or UTF-8 names, fractional counts, `\"` in HELP)
+ * rather than throwing it: the app may learn that the receiver takes them and check again.
+ */
+export function parseExpositionForReceiver(
+  input: string,
+  source: ExpositionSource,
+  options: ParseExpositionOptions = {},
+): { readonly exposition: Exposition } | { readonly refused: InputError; readonly needs: ReadonlySet<ReceiverFeature> } {
+  const result = checkExpositionForReceiver(input, source, options);
+  return "refused" in result ? result : { exposition: toExposition(result.checked) };
+}
+
+function toExposition({ text, sampleCount, samples, families }: CheckedExposition): Exposition {
   // Made on demand: a Map of 100,000 families costs more than the check that found them.
   let familyMap: Map<string, FamilyInfo> | undefined;
   return {
@@ -63,7 +84,7 @@ export function familyOfSample(sampleName: string, families: ReadonlyMap<string,
   return undefined;
 }
 
-/** HELP as the text format writes it (`\\` and `\n` escaped) back to its text. */
+/** HELP as the text format writes it (`\\` and `\n` escaped; `\"` where the receiver takes it) back to its text. */
 export function unescapeHelp(help: string): string {
-  return help.replace(/\\([\\n])/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
+  return help.replace(/\\([\\n"])/g, (_, c: string) => (c === "n" ? "\n" : c));
 }

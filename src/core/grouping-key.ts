@@ -1,6 +1,6 @@
 import { UsageError } from "./errors.js";
 import { fromBase64Url, toBase64Url } from "./base64.js";
-import { isValidLabelName, labelNameProblem } from "./names.js";
+import { groupingLabelNameProblem, isValidLabelName, labelNameProblem } from "./names.js";
 
 /**
  * A group's identity on the gateway: the job plus grouping labels, in the order the user
@@ -43,11 +43,20 @@ export function refuseEmptyGroupingValues(key: GroupingKey): void {
 // `.`/`..` segments are collapsed by URL cleaning (a 301 to another group).
 const PATH_SAFE = /^[A-Za-z0-9._~-]+$/;
 
-/** The path below the gateway's base URL: `/metrics/job/<job>{/<name>/<value>}`. */
+/**
+ * The path below the gateway's base URL: `/metrics/job/<job>{/<name>/<value>}`. A UTF-8 label
+ * name (`service.name`) goes escaped (`U__service_2e_name`), as a gateway started with
+ * --push.enable-utf8-names reads it; a legacy name goes exactly as it is.
+ */
 export function buildGroupingPath(key: GroupingKey): string {
   let path = `/metrics/${encodeSegment("job", key.job)}`;
-  for (const [name, value] of key.labels) path += `/${encodeSegment(name, value)}`;
+  for (const [name, value] of key.labels) path += `/${encodeSegment(isValidLabelName(name) ? name : escapeLabelName(name), value)}`;
   return path;
+}
+
+/** The UTF-8 label names of a key (only a gateway started with --push.enable-utf8-names takes them). */
+export function utf8GroupingNames(key: GroupingKey): string[] {
+  return key.labels.map(([name]) => name).filter((name) => !isValidLabelName(name));
 }
 
 /**
@@ -102,11 +111,16 @@ export function encodeSegment(name: string, value: string): string {
   return `${name}@base64/${toBase64Url(value)}`;
 }
 
-/** `{job="x", instance="h"}`: how a key is shown to people. */
+/** `{job="x", instance="h", "service.name"="a"}`: how a key is shown to people (UTF-8 names quoted, as the text format writes them). */
 export function formatGroupingKey(key: GroupingKey): string {
   const parts = [`job=${JSON.stringify(key.job)}`];
-  for (const [name, value] of key.labels) parts.push(`${name}=${JSON.stringify(value)}`);
+  for (const [name, value] of key.labels) parts.push(`${shownLabelName(name)}=${JSON.stringify(value)}`);
   return `{${parts.join(", ")}}`;
+}
+
+/** A label name as the text format writes it: quoted when it is no legacy name. */
+export function shownLabelName(name: string): string {
+  return isValidLabelName(name) ? name : JSON.stringify(name);
 }
 
 /**
@@ -145,7 +159,7 @@ export function decodeWrapGrouping(text: string | undefined): GroupingKey | unde
     if (!Array.isArray(pair) || pair.length !== 2) return undefined;
     const [name, labelValue] = pair as unknown[];
     if (typeof name !== "string" || typeof labelValue !== "string") return undefined;
-    if (labelNameProblem(name) !== undefined || name === "job" || pairs.some(([seen]) => seen === name) || !isWellFormedValue(labelValue)) return undefined;
+    if (groupingLabelNameProblem(name) !== undefined || name === "job" || pairs.some(([seen]) => seen === name) || !isWellFormedValue(labelValue)) return undefined;
     pairs.push([name, labelValue]);
   }
   return { job, labels: pairs };
@@ -160,6 +174,16 @@ export function decodeWrapGrouping(text: string | undefined): GroupingKey | unde
  * is not a legacy one, or that begins with `U__` itself, must be sent escaped.
  */
 export type LabelNaming = "legacy" | "utf8";
+
+/**
+ * True when `pushgw delete --label NAME=…` (or add) names this label of an existing group: a
+ * legacy name that reads the same on every gateway, or a UTF-8 name, which pushgw sends escaped
+ * (buildGroupingPath) as a gateway that holds such names reads it. Not a legacy name beginning
+ * with `U__`, which pushgw sends as it is and a gateway with UTF-8 names would unescape.
+ */
+export function pushgwCanName(name: string): boolean {
+  return isPlainLabelName(name) || (!isValidLabelName(name) && groupingLabelNameProblem(name) === undefined);
+}
 
 /** True when a label name goes into a path as it is, whatever the gateway's naming. */
 export function isPlainLabelName(name: string): boolean {

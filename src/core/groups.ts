@@ -1,6 +1,6 @@
 import { formatDuration } from "./duration.js";
 import { GatewayError, UsageError } from "./errors.js";
-import { groupingLabelMap, groupingLabelPairs, type GroupingKey } from "./grouping-key.js";
+import { groupingLabelMap, groupingLabelPairs, shownLabelName, type GroupingKey } from "./grouping-key.js";
 
 /** One group as the gateway's JSON API (`/api/v1/metrics`, gateway 1.2+) reports it. */
 export interface Group {
@@ -333,7 +333,7 @@ export function shellWord(text: string): string {
 /** `{job="x", instance="h"}`, job first, then the other labels by name. */
 export function formatGroupLabels(labels: Readonly<Record<string, string>>): string {
   const entries = Object.entries(labels).sort(([a], [b]) => (a === "job" ? -1 : b === "job" ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(", ")}}`;
+  return `{${entries.map(([n, v]) => `${shownLabelName(n)}=${JSON.stringify(v)}`).join(", ")}}`;
 }
 
 /** Sorted by job, then by the other labels: the gateway's own order is random. */
@@ -360,7 +360,8 @@ export type Matcher =
   | { readonly name: string; readonly op: "=" | "!="; readonly value: string }
   | { readonly name: string; readonly op: "=~" | "!~"; readonly value: string; readonly regex: RegExp };
 
-const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)(.*)$/s;
+// A name is a legacy one, any other text up to the operator (`service.name=x`), or quoted (`"a=b"=x`).
+const SELECTOR = /^("(?:[^"\\]|\\.)+"|[^\s"=!~]+)\s*(=~|!~|!=|=)(.*)$/s;
 
 /**
  * `name=value`, `name!=value`, `name=~regex`, `name!~regex`, as in PromQL (regexes anchored).
@@ -371,7 +372,9 @@ export function parseSelector(text: string, where: string): Matcher {
   if (!match) {
     throw new UsageError(`${where} "${text}": expected name=value, name!=value, name=~regex or name!~regex`, { hint: "for example --match job=backup or --match instance=~'db-.*'" });
   }
-  const [, name, op, rawValue] = match as unknown as [string, string, Matcher["op"], string];
+  const [, written, op, rawValue] = match as unknown as [string, string, Matcher["op"], string];
+  const name = written.startsWith('"') ? unquoteName(written) : written;
+  if (name === undefined) throw new UsageError(`${where} "${text}": the quoted name ${written} has an escape JSON does not know`, { hint: 'write the name in double quotes, with \\" for a quote and \\\\ for a backslash' });
   const value = unquote(rawValue.trim());
   if (op === "=~" || op === "!~") {
     try {
@@ -386,6 +389,14 @@ export function parseSelector(text: string, where: string): Matcher {
     }
   }
   return { name, op, value };
+}
+
+function unquoteName(quoted: string): string | undefined {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 function unquote(value: string): string {

@@ -1,7 +1,7 @@
 import { InputError } from "./errors.js";
 import { escapeHelp, type ExpositionSource } from "./exposition.js";
 import { shellWord } from "./groups.js";
-import { METRIC_NAME_PATTERN } from "./names.js";
+import { isUtf8Name, METRIC_NAME_PATTERN } from "./names.js";
 
 export type ArgumentMetricType = "gauge" | "counter" | "untyped";
 
@@ -53,24 +53,32 @@ export function metricArgumentsToExposition(
     const name = brace >= 0 ? series.slice(0, brace) : series;
     // Checked here, not by the exposition parser, which would read `bad name` as a name
     // and a value and speak of lines the user never wrote.
-    if (!METRIC_NAME_PATTERN.test(name)) {
-      throw new InputError(`${where}: invalid metric name "${name}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)`, ARGUMENT_HINT);
+    // A UTF-8 name (`http.server.duration`) is written quoted, as the text format writes it; the
+    // checker then asks whether the receiver takes it.
+    const legacy = METRIC_NAME_PATTERN.test(name);
+    if (!legacy && (!isUtf8Name(name) || /[\s{}=]/.test(name))) {
+      throw new InputError(`${where}: invalid metric name "${name}" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*, or for receivers that take UTF-8 names any text without blanks, quotes, braces or =)`, ARGUMENT_HINT);
     }
+    const written = legacy ? name : JSON.stringify(name);
     if (value === "" || /\s/.test(value)) {
       throw new InputError(`${where}: value "${value}" is not a number (use a float, NaN, +Inf or -Inf)`, ARGUMENT_HINT);
     }
     if (!declared.has(name)) {
       declared.add(name);
       if (help !== undefined) {
-        lines.push(`# HELP ${name} ${escapeHelp(help)}`);
+        lines.push(`# HELP ${written} ${escapeHelp(help)}`);
         lineToArg.push(index);
       }
       if (type !== undefined) {
-        lines.push(`# TYPE ${name} ${type}`);
+        lines.push(`# TYPE ${written} ${type}`);
         lineToArg.push(index);
       }
     }
-    lines.push(`${series} ${value}`);
+    if (legacy) lines.push(`${series} ${value}`);
+    else {
+      const labels = brace >= 0 ? series.slice(brace + 1, -1).trim() : "";
+      lines.push(`{${written}${labels === "" ? "" : `,${labels}`}} ${value}`);
+    }
     lineToArg.push(index);
   });
   return {

@@ -82,3 +82,12 @@ export function socketOwnerProblem(facts: { readonly path: string; readonly isSo
   if (facts.uid !== uid && facts.uid !== 0) return `${facts.path} belongs to uid ${facts.uid}, neither root nor uid ${uid}`;
   return undefined;
 }
+
+/** Whether `path` is one of `dirs` or below one (each absolute; undefined and relative ones are skipped). */
+export function isBelowAny(path: string, dirs: ReadonlyArray<string | undefined>): boolean {
+  return dirs.some((dir) => {
+    if (dir === undefined || !dir.startsWith("/")) return false;
+    const trimmed = dir.replace(/\/+$/, "");
+    return trimmed === "" || path === trimmed || path.startsWith(`${trimmed}/`);
+  });
+}

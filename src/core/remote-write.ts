@@ -98,6 +98,19 @@ export function encodeWriteRequestV2(samples: readonly Sample[], families: Reado
 }
 
 /**
+ * What the answer to a 2.0 request says of the receiver, as the remote-write 2.0 specification
+ * has a sender read it: 415 Unsupported Media Type, or a 2xx without any
+ * X-Prometheus-Remote-Write-*-Written header (a 1.0 receiver that ignored the content type and
+ * decoded nothing: "Senders SHOULD assume 415"), mean it takes only 1.0, which may be sent
+ * instead ("Senders MAY retry on the 415 HTTP status code with a different content type").
+ */
+export function receiverTakesOnlyV1(status: number | undefined, headers: Readonly<Record<string, string | undefined>> | undefined): boolean {
+  if (status === 415) return true;
+  if (status === undefined || status < 200 || status >= 300) return false;
+  return !Object.entries(headers ?? {}).some(([name, value]) => value !== undefined && /^x-prometheus-remote-write-[a-z]+-written$/i.test(name));
+}
+
+/**
  * Snappy block format with literals only: valid input for every Snappy decoder, just not
  * smaller. Pushes from a CLI are small; this spares a compression library.
  */

@@ -3,6 +3,17 @@ import type { Gateway, GatewayCommand } from "../../src/app/ports.js";
 import { TARGET_NAMES, type Target } from "../../src/app/targets/names.js";
 import { keptGroups, refusalOf, TARGETS, targetSpec, targetsThat, writeInputOptions } from "../../src/app/targets/registry.js";
 import { parseExposition } from "../../src/core/exposition.js";
+import {
+  OTLP_RULES,
+  PUSHGATEWAY_1_11_RULES,
+  PUSHGATEWAY_1_11_UTF8_RULES,
+  PUSHGATEWAY_STRICT_RULES,
+  REMOTE_WRITE_RULES,
+  TEXTFILE_RULES,
+  VICTORIAMETRICS_RULES,
+  type ReceiverFeature,
+} from "../../src/core/receiver-rules.js";
+import { fakeWorld } from "../helpers/fakes.js";
 
 const COMMANDS: readonly GatewayCommand[] = ["push", "add", "wrap", "delete", "list", "prune", "delete --match", "flush", "doctor"];
 
@@ -67,6 +78,54 @@ describe("each target's write", () => {
     expect(call.headers?.["content-encoding"]).toBe(encoding);
     // Targets that build from samples need them collected; the text targets send the text.
     expect(exposition(target).samples.length > 0).toBe(TARGETS[target].collectSamples);
+  });
+});
+
+describe("each target's input rules", () => {
+  const UTF8: ReadonlySet<ReceiverFeature> = new Set(["utf8-names"]);
+  const NONE: ReadonlySet<ReceiverFeature> = new Set();
+  // A gateway that answers /api/v1/status as a Pushgateway of `version` does; `asked` counts the questions.
+  const answering = (version: string, utf8Names: boolean) => {
+    const asked: string[] = [];
+    const body = JSON.stringify({ status: "success", data: { build_information: { version }, flags: { "push.enable-utf8-names": String(utf8Names) } } });
+    const gateway = {
+      sendTo: async (baseUrl: string, call: { path: string }) => {
+        asked.push(baseUrl + call.path);
+        return { kind: "delivered" as const, url: baseUrl + call.path, status: 200, body };
+      },
+    } as unknown as Gateway;
+    return { asked, questions: { gateway: async () => gateway } };
+  };
+
+  it.each([
+    ["remote-write", REMOTE_WRITE_RULES],
+    ["victoriametrics", VICTORIAMETRICS_RULES],
+    ["textfile", TEXTFILE_RULES],
+    ["otlp", OTLP_RULES],
+  ] as const)("%s: its own rules, whatever the input needs, asking nothing", async (target, rules) => {
+    const { asked, questions } = answering("1.11.2", true);
+    expect(await TARGETS[target].inputRules(["http://r:1"], UTF8, fakeWorld([]).deps, questions)).toBe(rules);
+    expect(asked).toEqual([]);
+  });
+
+  it("pushgateway: the strict rules for input that needs nothing more, without asking", async () => {
+    const { asked, questions } = answering("1.11.2", true);
+    expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], NONE, fakeWorld([]).deps, questions)).toBe(PUSHGATEWAY_STRICT_RULES);
+    expect(asked).toEqual([]);
+  });
+
+  it.each([
+    ["1.11.2", true, PUSHGATEWAY_1_11_UTF8_RULES],
+    ["1.11.2", false, PUSHGATEWAY_1_11_RULES],
+    ["1.5.1", false, PUSHGATEWAY_STRICT_RULES],
+  ] as const)("pushgateway %s (UTF-8 names %s): asked for input that needs more, its rules", async (version, utf8Names, rules) => {
+    const { asked, questions } = answering(version, utf8Names);
+    expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], UTF8, fakeWorld([]).deps, questions)).toBe(rules);
+    expect(asked).toEqual(["http://gw:9091/api/v1/status"]);
+  });
+
+  it("pushgateway: nothing to ask (--dry-run, a wrapped job) and nothing remembered: the strict rules", async () => {
+    expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], UTF8, fakeWorld([]).deps, {})).toBe(PUSHGATEWAY_STRICT_RULES);
   });
 });
 

@@ -452,7 +452,7 @@ describe("usage errors: one line saying what is wrong, one hint", () => {
     [["push", "-j", "x", "-H", "no colon"], /^--header: 'Name: value' expected/],
     [["push", "-j", "x", "-f", "m.prom", "m=1"], /either as arguments or with --file/],
     [["push", "-j", "x", "-g", "ftp://gw", "m=1"], /unsupported scheme/],
-    [["push", "-l", "1a=x", "-j", "x", "m=1"], /^--label 1a=x: invalid label name "1a"/],
+    [["push", "-l", 'a"b=x', "-j", "x", "m=1"], /^--label a"b=x: invalid label name "a\\"b"/],
     [["push", "m=1"], /^no job given$/],
     [["list", "--older-than", "soon"], /^--older-than: invalid duration "soon"$/],
     [["completion", "tcsh"], /^completion: unsupported shell "tcsh" \(bash, zsh or fish\)$/],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/core/errors.js";
-import { formatGroupingKey } from "../../src/core/grouping-key.js";
+import { buildGroupingPath, formatGroupingKey } from "../../src/core/grouping-key.js";
 import { buildGroupingKey } from "../../src/cli/grouping.js";
 
 describe("buildGroupingKey", () => {
@@ -14,8 +14,10 @@ describe("buildGroupingKey", () => {
     [{ job: undefined }, /no job given/],
     [{ job: "" }, /no job given/],
     [{ labels: ["env"] }, /expects NAME=VALUE/],
-    [{ labels: ["1a=x"] }, /invalid label name "1a"/],
-    [{ labels: ["a-b=x"] }, /invalid label name "a-b"/],
+    // UTF-8 names are taken here (the receiver decides: app/input-rules.ts); quotes and line breaks never.
+    [{ labels: ['a"b=x'] }, /invalid label name "a\\"b"/],
+    [{ labels: ["a\nb=x"] }, /invalid label name "a\\nb"/],
+    [{ labels: ["__x.y=1"] }, /starts with "__"/],
     [{ labels: ["__x=1"] }, /starts with "__"/],
     [{ labels: ["job=x"] }, /set with --job/],
     [{ labels: ["a=1", "a=2"] }, /already set/],
@@ -26,6 +28,13 @@ describe("buildGroupingKey", () => {
     const full = { job: "j", instance: undefined, labels: [], ...input };
     expect(() => buildGroupingKey(full)).toThrow(UsageError);
     expect(() => buildGroupingKey(full)).toThrow(message);
+  });
+
+  it("takes UTF-8 label names, which go into the path escaped (U__), and shows them quoted", () => {
+    const key = buildGroupingKey({ job: "j", instance: undefined, labels: ["service.name=api", "1a=x", "plain=y"] });
+    expect(key.labels).toEqual([["service.name", "api"], ["1a", "x"], ["plain", "y"]]);
+    expect(buildGroupingPath(key)).toBe("/metrics/job/j/U__service_2e_name/api/U___31_a/x/plain/y");
+    expect(formatGroupingKey(key)).toBe('{job="j", "service.name"="api", "1a"="x", plain="y"}');
   });
 });
 

@@ -99,6 +99,10 @@ describe("describeRefusal hints", () => {
     [400, "pushed metrics are invalid or inconsistent with existing metrics: pushed metrics must not have timestamps", /remove the timestamps/],
     [400, 'pushed metrics are invalid or inconsistent with existing metrics: collected metric "m1" { } is not a COUNTER', /another type/],
     [400, "... was collected before with the same name and label values", /already exposes the same series/],
+    // Pushgateway 1.11 without --push.enable-utf8-names (and every gateway before it), in its words.
+    [400, 'text format parsing error in line 1: invalid metric name "my.metric"', /^my\.metric is a UTF-8 name, which this gateway refuses: start the gateway with --push\.enable-utf8-names/],
+    [400, 'text format parsing error in line 1: invalid label name "a.b"', /^a\.b is a UTF-8 name.*--push\.enable-utf8-names/],
+    [400, 'improper label name "service.name"', /^service\.name is a UTF-8 name.*--push\.enable-utf8-names/],
     [401, "Unauthorized", /--user/],
     [404, "404 page not found", /path prefix/],
     [405, "Method Not Allowed", /does not take this method/],

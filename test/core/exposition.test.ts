@@ -5,6 +5,7 @@ import { decodeUtf8, MAX_INPUT_BYTES, parseExposition } from "../../src/core/exp
 import { checkExposition } from "../../src/core/exposition/check.js";
 import { GATEWAY_RULES, type Rule } from "../../src/core/exposition/rules.js";
 import { metricArgumentsToExposition } from "../../src/core/metric-args.js";
+import { REMOTE_WRITE_RULES } from "../../src/core/receiver-rules.js";
 
 const dir = new URL("../fixtures/exposition/", import.meta.url);
 const files = (sub: string) => readdirSync(new URL(sub, dir)).filter((f) => f.endsWith(".prom")).sort();
@@ -171,7 +172,8 @@ describe("metricArgumentsToExposition", () => {
     [["m="], /argument 1 \(m=\): value "" is not a number/],
     [["m=1", "n=abc"], /argument 2 \(n=abc\): value "abc" of "n" is not a number/],
     [["m=1 2"], /argument 1 \(m=1 2\): value "1 2" is not a number/],
-    [["bad-name=1"], /argument 1 \(bad-name=1\): invalid metric name "bad-name"/],
+    // A UTF-8 name: written quoted, and refused by the rules of a gateway that takes none.
+    [["bad-name=1"], /argument 1 \(bad-name=1\): metric name "bad-name" is a UTF-8 name .*Pushgateway 1\.11 or newer started with --push\.enable-utf8-names takes it/],
     [['m{a="1"=2'], /argument 1 .*expected "," or "}"/],
     [["m=1", "m=2"], /argument 2 \(m=2\): series m is given twice/],
     [['m{a="1"}'], /expected NAME=VALUE/],
@@ -200,7 +202,17 @@ describe("metricArgumentsToExposition", () => {
   // A name and a value, not a line of the text format: the message must speak of the argument,
   // with or without the TYPE line that --type adds.
   it.each([undefined, "gauge"] as const)("'bad name=2' with type %s is reported as an argument", (type) => {
-    expect(() => parse(["bad name=2"], type)).toThrow(/^argument 1 \(bad name=2\): invalid metric name "bad name" \(allowed: \[a-zA-Z_:\]\[a-zA-Z0-9_:\]\*\)$/);
+    expect(() => parse(["bad name=2"], type)).toThrow(/^argument 1 \(bad name=2\): invalid metric name "bad name" \(allowed: \[a-zA-Z_:\]\[a-zA-Z0-9_:\]\*, or for receivers that take UTF-8 names any text without blanks, quotes, braces or =\)$/);
+  });
+
+  it("writes a UTF-8 name quoted, in the label set, as the text format does", () => {
+    const generated = metricArgumentsToExposition(["http.server.duration=1", 'http.server.duration{"service.name"="api"}=2'], "gauge", "Time.");
+    expect(generated.text).toBe('# HELP "http.server.duration" Time.\n# TYPE "http.server.duration" gauge\n{"http.server.duration"} 1\n{"http.server.duration","service.name"="api"} 2\n');
+    const checked = parseExposition(generated.text, generated.source, { receiver: REMOTE_WRITE_RULES, collectSamples: true });
+    expect(checked.samples.map((sample) => [sample.name, sample.labels])).toEqual([
+      ["http.server.duration", []],
+      ["http.server.duration", [["service.name", "api"]]],
+    ]);
   });
 });
 

@@ -101,7 +101,7 @@ describe("PUSHGW_WRAP_GROUPING: what wrap writes, every command reads back", () 
     "null",
     '{"job":"","labels":[]}',
     '{"job":"x"}',
-    '{"job":"x","labels":[["1a","v"]]}',
+    '{"job":"x","labels":[["a\\"b","v"]]}',
     '{"job":"x","labels":[["job","y"]]}',
     '{"job":"x","labels":[["a","1"],["a","2"]]}',
     '{"job":"x","labels":[["a"]]}',

@@ -136,9 +136,13 @@ describe("decodeGroups", () => {
 });
 
 describe("selectors", () => {
-  const labels = { job: "backup", instance: "db-1", env: "" };
+  const labels = { job: "backup", instance: "db-1", env: "", "service.name": "api" };
   it.each([
     ["job=backup", true],
+    // UTF-8 label names (Pushgateway 1.11 with --push.enable-utf8-names), bare or quoted.
+    ["service.name=api", true],
+    ['"service.name"=~a.*', true],
+    ["service.name!=api", false],
     ["job!=backup", false],
     ["job=~back.*", true],
     ["job=~back", false],
@@ -154,7 +158,7 @@ describe("selectors", () => {
     expect(matchesAll(labels, [parseSelector(selector, "--match")])).toBe(expected);
   });
 
-  it.each(["job", "=x", "1a=x", "job=~(", "job~x"])("refuses %j", (selector) => {
+  it.each(["job", "=x", "a\"b=x", "\"a\\q\"=x", "job=~(", "job~x"])("refuses %j", (selector) => {
     expect(() => parseSelector(selector, "--match")).toThrow(/--match/);
   });
 

@@ -159,7 +159,8 @@ describe("a selector deletes exactly what it selects (Pushgateway 1.11 with UTF-
     expect((await fetch(`${gw.url}/metrics/job/typed/U__instance_2f_h1_2f_y/v`, { method: "PUT", body: "# TYPE t counter\nt 1\n" })).status).toBe(202);
     await new Promise((r) => setTimeout(r, 200));
     const fixed = await runCli(["doctor", "-g", gw.url, "--fix", "--yes"]);
-    expect(fixed.stdout).toContain(`curl -X DELETE ${gw.url}/metrics/job/typed/U__instance_2f_h1_2f_y/v`);
+    // A command pushgw takes: it sends the UTF-8 name escaped, as this gateway reads it.
+    expect(fixed.stdout).toContain(`pushgw delete --gateway ${gw.url} --job typed --no-instance --label instance/h1/y=v`);
     expect(await labelsOf(gw, "typed")).toEqual([JSON.stringify({ instance: "h1", job: "typed", y: "v" })]);
   }, 60_000);
 
@@ -174,7 +175,7 @@ describe("a selector deletes exactly what it selects (Pushgateway 1.11 with UTF-
     expect(await labelsOf(gw, "kept")).toHaveLength(2);
     const run = await runCli(["delete", "-g", gw.url, "--match", "job=kept", "--yes"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('cannot delete {job="kept", a/b="c"}: the label name "a/b" is not one this gateway reads in a path');
+    expect(run.stderr).toContain('cannot delete {job="kept", "a/b"="c"}: the label name "a/b" is not one this gateway reads in a path');
     expect(run.stderr).toContain("1 selected group(s) left in place");
     expect(await labelsOf(gw, "kept")).toEqual([JSON.stringify({ "a/b": "c", job: "kept" })]);
   });

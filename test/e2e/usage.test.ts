@@ -21,7 +21,7 @@ describe("a mistake on the command line: one line saying what is wrong, one hint
     [["show", "-j", "x"], "unknown command show", "the commands: push, add, delete, wrap, list, prune, flush, doctor, alert-rules, completion and cron"],
     [["list", "--match", "job=~("], '--match "job=~(": "(" is not a valid regular expression (unterminated group)', undefined],
     [["add", "--json"], "add: unknown flag --json", "--json is a flag of list, doctor and cron; see pushgw add --help for add's"],
-    [["add", "-j", "x", "bad name=2"], 'argument 1 (bad name=2): invalid metric name "bad name" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)', undefined],
+    [["add", "-j", "x", "bad name=2"], 'argument 1 (bad name=2): invalid metric name "bad name" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*, or for receivers that take UTF-8 names any text without blanks, quotes, braces or =)', undefined],
     [["add", "-j"], "--job needs a value", "see pushgw add --help"],
   ])("%j", async (argv, message, hint) => {
     const run = await runCli([...argv, "-g", gw.url]);

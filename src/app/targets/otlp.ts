@@ -1,6 +1,7 @@
 import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../core/otlp.js";
+import { OTLP_RULES } from "../../core/receiver-rules.js";
 import { openHttpGateway } from "../http-gateway.js";
-import { gatewayEnvironment, keepsSamplesOnly, pushgatewayInputRules, type TargetSpec } from "./target.js";
+import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type TargetSpec } from "./target.js";
 
 /**
  * OpenTelemetry's OTLP/HTTP metrics protocol: the samples as an ExportMetricsServiceRequest,
@@ -13,13 +14,14 @@ export const otlp: TargetSpec<"otlp"> = {
   writesTo: "--gateway",
   open: (transport, deps, options) => openHttpGateway("otlp", transport, deps, options),
   collectSamples: true,
-  inputRules: pushgatewayInputRules,
+  inputRules: fixedRules(OTLP_RULES),
   writeCall: (_method, key, exposition, nowMs) => ({
     method: "POST",
     path: OTLP_METRICS_PATH,
     body: encodeOtlpRequest(exposition, key, nowMs, { name: "pushgw" }),
     headers: OTLP_HEADERS,
   }),
+  write: writeAsIs,
   ...keepsSamplesOnly("otlp", "an OTLP receiver stores samples, not groups: series go stale by themselves once nothing pushes them"),
   jobEnvironment: gatewayEnvironment,
 };

@@ -1,9 +1,11 @@
 import { GatewayError } from "../../core/errors.js";
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../../core/grouping-key.js";
 import { deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey } from "../../core/groups.js";
+import { pushgatewayRules, PUSHGATEWAY_STRICT_RULES, strictestOf } from "../../core/receiver-rules.js";
 import { openHttpGateway, type AfterWrite } from "../http-gateway.js";
+import { pushgatewayFacts } from "../input-rules.js";
 import type { CallOutcome, Deps, Gateway, GatewayCall } from "../ports.js";
-import { gatewayEnvironment, pushgatewayInputRules, type TargetSpec } from "./target.js";
+import { gatewayEnvironment, writeAsIs, type TargetSpec } from "./target.js";
 
 /** The Prometheus Pushgateway (the default): groups, replaced with PUT and added to with POST. */
 export const pushgateway: TargetSpec<"pushgateway"> = {
@@ -11,8 +13,14 @@ export const pushgateway: TargetSpec<"pushgateway"> = {
   writesTo: "--gateway",
   open: (transport, deps, options) => openHttpGateway("pushgateway", transport, deps, options, collisionDebrisCleaner(deps)),
   collectSamples: false,
-  inputRules: pushgatewayInputRules,
+  // Its version matters only when the input needs something beyond the strict rules of the 1.5.1
+  // gateway (which also hold for a gateway that cannot tell); several gateways get what all take.
+  inputRules: async (baseUrls, needs, deps, questions) => {
+    if (needs.size === 0 || baseUrls.length === 0) return PUSHGATEWAY_STRICT_RULES;
+    return strictestOf(await Promise.all(baseUrls.map(async (baseUrl) => pushgatewayRules(await pushgatewayFacts(baseUrl, deps, questions)))));
+  },
   writeCall: (method, key, exposition) => ({ method, path: buildGroupingPath(key), body: exposition.text, key }),
+  write: writeAsIs,
   groups: { can: true, holder: "the gateway", noGroups: () => "the gateway holds no groups" },
   spool: { can: true },
   doctor: { can: true },

@@ -26,9 +26,12 @@ export function targetSpec(target: Target | undefined): TargetSpec {
   return TARGETS[target ?? DEFAULT_TARGET];
 }
 
-/** The parse options a write's input to `target` is checked with (its input rules). */
-export function writeInputOptions(target: WriteForm, options: ParseExpositionOptions = {}): ParseExpositionOptions {
-  return target.inputRules({ ...options, collectSamples: target.collectSamples });
+/**
+ * The parse options a write's input to `target` is checked with, given the command's own; the
+ * receiver's rules (inputRules) are added where they are asked for, else the strict ones hold.
+ */
+export function writeInputOptions(target: Pick<WriteForm, "collectSamples">, options: ParseExpositionOptions = {}): ParseExpositionOptions {
+  return { ...options, collectSamples: target.collectSamples };
 }
 
 const NEEDS_GROUPS: ReadonlySet<GatewayCommand> = new Set(["delete", "list", "prune", "delete --match"]);

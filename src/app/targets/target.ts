@@ -1,7 +1,9 @@
 import { UsageError } from "../../core/errors.js";
-import type { Exposition, ParseExpositionOptions } from "../../core/exposition.js";
+import type { Exposition } from "../../core/exposition.js";
 import type { GroupingKey } from "../../core/grouping-key.js";
-import type { Deps, Gateway, GatewayCall, GatewayCommand, OpenGatewayOptions, TransportOptions } from "../ports.js";
+import type { ReceiverFeature, ReceiverRules } from "../../core/receiver-rules.js";
+import type { ReceiverQuestions } from "../input-rules.js";
+import type { CallOutcome, Deps, Gateway, GatewayCall, GatewayCommand, OpenGatewayOptions, TransportOptions } from "../ports.js";
 import type { Target } from "./names.js";
 
 /**
@@ -18,13 +20,20 @@ export interface TargetSpec<T extends Target = Target> {
   /** The body is built from every sample (remote write, OTLP), not sent as the text itself. */
   readonly collectSamples: boolean;
   /**
-   * The checker's rules for input to this target: the parse options a write's input is checked
-   * with, given the command's own (grouping labels, reserved names). Today every target takes
-   * the Pushgateway's rules; rules that depend on the receiver plug in here.
+   * The checker's rules for input to this target at `baseUrls` (core/receiver-rules.ts), given
+   * what the input `needs` beyond what every receiver takes. A receiver whose rules depend on
+   * its version is recalled or asked (app/input-rules.ts, by `questions`) only when it needs
+   * something, so an ordinary push costs no request.
    */
-  inputRules(options: ParseExpositionOptions): ParseExpositionOptions;
+  inputRules(baseUrls: readonly string[], needs: ReadonlySet<ReceiverFeature>, deps: Deps, questions: ReceiverQuestions): Promise<ReceiverRules>;
   /** The write that puts these metrics (checked with inputRules) there at `nowMs`. */
   writeCall(method: "PUT" | "POST", key: GroupingKey, exposition: Exposition, nowMs: number): GatewayCall;
+  /**
+   * push's and add's write: `call` (writeCall's) sent through `gateway`, or printed with dryRun
+   * (no outcomes then). A target may send another form of the same metrics instead (remote
+   * write 2.0).
+   */
+  write(gateway: Gateway, call: GatewayCall, metrics: WrittenMetrics, deps: Deps, dryRun: boolean): Promise<CallOutcome[]>;
   /** list, delete, prune, delete --match, add --heartbeat: the groups it keeps, or why it keeps none. */
   readonly groups: KeepsGroups | Lacks;
   /** --spool and flush. */
@@ -36,7 +45,14 @@ export interface TargetSpec<T extends Target = Target> {
 }
 
 /** How a write of metrics is checked and made: what the relay hands on as well as every target. */
-export type WriteForm = Pick<TargetSpec, "collectSamples" | "inputRules" | "writeCall">;
+export type WriteForm = Pick<TargetSpec, "collectSamples" | "inputRules" | "writeCall" | "write">;
+
+/** The metrics of a write (the call's own form): what a target's `write` may send in another. */
+export interface WrittenMetrics {
+  readonly key: GroupingKey;
+  readonly exposition: Exposition;
+  readonly nowMs: number;
+}
 
 export interface KeepsGroups {
   readonly can: true;
@@ -57,9 +73,16 @@ export function gatewayEnvironment(gateway: Gateway): Record<string, string> {
   return { PUSHGW_TARGET: gateway.target, PUSHGW_GATEWAY: gateway.baseUrls.join(" ") };
 }
 
-/** Input checked as the Pushgateway checks it: the checker's own rules, unchanged. */
-export function pushgatewayInputRules(options: ParseExpositionOptions): ParseExpositionOptions {
-  return options;
+/** The inputRules of a receiver whose rules are always `rules`: nothing to ask. */
+export function fixedRules(rules: ReceiverRules): TargetSpec["inputRules"] {
+  return () => Promise.resolve(rules);
+}
+
+/** The write of most targets: the call as it is. */
+export function writeAsIs(gateway: Gateway, call: GatewayCall, _metrics: WrittenMetrics, _deps: Deps, dryRun: boolean): Promise<CallOutcome[]> {
+  if (!dryRun) return gateway.write(call);
+  gateway.dryRun(call);
+  return Promise.resolve([]);
 }
 
 /**

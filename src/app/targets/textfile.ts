@@ -1,6 +1,7 @@
 import { UsageError } from "../../core/errors.js";
 import { buildGroupingPath } from "../../core/grouping-key.js";
-import { pushgatewayInputRules, type TargetSpec } from "./target.js";
+import { TEXTFILE_RULES } from "../../core/receiver-rules.js";
+import { fixedRules, writeAsIs, type TargetSpec } from "./target.js";
 
 /**
  * node_exporter's textfile directory (--textfile-dir): each group is one file, which takes a
@@ -12,8 +13,9 @@ export const textfile: TargetSpec<"textfile"> = {
   // Loaded only for this target: a push to a gateway pays nothing for it (node:crypto included).
   open: async (transport, deps) => (await import("../textfile-gateway.js")).openTextfileGateway(transport, deps),
   collectSamples: false,
-  inputRules: pushgatewayInputRules,
+  inputRules: fixedRules(TEXTFILE_RULES),
   writeCall: (method, key, exposition) => ({ method, path: buildGroupingPath(key), body: exposition.text, key }),
+  write: writeAsIs,
   groups: { can: true, holder: "the directory", noGroups: (where) => `${where} holds no group pushgw wrote` },
   spool: {
     can: false,

@@ -1,6 +1,7 @@
+import { VICTORIAMETRICS_RULES } from "../../core/receiver-rules.js";
 import { victoriaMetricsImportPath } from "../../core/remote-write.js";
 import { openHttpGateway } from "../http-gateway.js";
-import { gatewayEnvironment, keepsSamplesOnly, pushgatewayInputRules, type TargetSpec } from "./target.js";
+import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type TargetSpec } from "./target.js";
 
 /** VictoriaMetrics' import endpoint: the text, with the grouping key as extra labels; it appends samples (PUT and POST alike). */
 export const victoriaMetrics: TargetSpec<"victoriametrics"> = {
@@ -8,8 +9,9 @@ export const victoriaMetrics: TargetSpec<"victoriametrics"> = {
   writesTo: "--gateway",
   open: (transport, deps, options) => openHttpGateway("victoriametrics", transport, deps, options),
   collectSamples: false,
-  inputRules: pushgatewayInputRules,
+  inputRules: fixedRules(VICTORIAMETRICS_RULES),
   writeCall: (_method, key, exposition) => ({ method: "POST", path: victoriaMetricsImportPath(key), body: exposition.text }),
+  write: writeAsIs,
   ...keepsSamplesOnly(
     "victoriametrics",
     "VictoriaMetrics keeps samples, not groups (a DELETE there is silently ignored); its admin API /api/v1/admin/tsdb/delete_series deletes series",

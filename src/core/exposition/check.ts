@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { PUSHGATEWAY_STRICT_RULES, type ReceiverFeature } from "../receiver-rules.js";
 import { hashName, NameIndex } from "./hash-tables.js";
 import { GATEWAY_RULES, type FamilyInfo, type Rule, type RuleChecks } from "./rules.js";
 import { Scanner, type ScanHandler } from "./scanner.js";
@@ -28,15 +29,31 @@ export interface CheckedExposition {
  * otherwise); throws an InputError listing the first problems found.
  */
 export function checkExposition(input: string, source: ExpositionSource, options: ParseExpositionOptions = {}, rules: readonly Rule[] = GATEWAY_RULES): CheckedExposition {
+  const result = checkExpositionForReceiver(input, source, options, rules);
+  if ("refused" in result) throw result.refused;
+  return result.checked;
+}
+
+/** What checkExposition found: the checked text, or the refusal and the receiver features the input needs. */
+export type ReceiverCheck =
+  | { readonly checked: CheckedExposition }
+  | {
+      readonly refused: InputError;
+      /** Features the receiver's rules refused that another receiver takes (empty: refused everywhere). */
+      readonly needs: ReadonlySet<ReceiverFeature>;
+    };
+
+/** As checkExposition, returning a refusal with the features the input needs rather than throwing it. */
+export function checkExpositionForReceiver(input: string, source: ExpositionSource, options: ParseExpositionOptions = {}, rules: readonly Rule[] = GATEWAY_RULES): ReceiverCheck {
   const checker = new Checker(repairLineEnds(input, source), source, options, rules);
   const { scanner } = checker;
   scanner.run();
   if (scanner.problems.length > 0) {
     const more = scanner.problemCount - scanner.problems.length;
     const lines = more > 0 ? [...scanner.problems, `… and ${more} more problem(s)`] : scanner.problems;
-    throw new InputError(lines.join("\n"), { hint: "fix the input; nothing was sent" });
+    return { refused: new InputError(lines.join("\n"), { hint: "fix the input; nothing was sent" }), needs: scanner.needs };
   }
-  return { text: scanner.repairedText(), sampleCount: checker.sampleCount, samples: checker.samples, families: checker.families.list };
+  return { checked: { text: scanner.repairedText(), sampleCount: checker.sampleCount, samples: checker.samples, families: checker.families.list } };
 }
 
 /** Keeps the families, counts and samples, and runs the rules' checks on what the scanner reports. */
@@ -61,11 +78,13 @@ class Checker implements ScanHandler {
   private readonly sampleChecks = new Map<string, readonly RuleChecks[]>();
 
   constructor(text: string, source: ExpositionSource, options: ParseExpositionOptions, rules: readonly Rule[]) {
-    this.scanner = new Scanner(text, source, this);
+    const receiver = options.receiver ?? PUSHGATEWAY_STRICT_RULES;
+    this.scanner = new Scanner(text, source, this, receiver);
     const context = {
       text,
       scanner: this.scanner,
       options,
+      receiver,
       fromArguments: source.describeLine !== undefined,
       familyNamed: (name: string) => this.families.get(name, hashName(name)),
     };

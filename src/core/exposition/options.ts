@@ -1,3 +1,5 @@
+import type { ReceiverRules } from "../receiver-rules.js";
+
 /** How a text is checked: what the command knows beside it. Its own module, so that the checker and its rules both import it. */
 export interface ParseExpositionOptions {
   /**
@@ -16,4 +18,6 @@ export interface ParseExpositionOptions {
    * which word them for node_exporter.
    */
   readonly textfile?: boolean;
+  /** What the receiver takes where receivers differ; a Pushgateway before 1.11 when absent. */
+  readonly receiver?: ReceiverRules;
 }

@@ -1,5 +1,6 @@
 import { GATEWAY_LATE_FAMILY_HELP, GATEWAY_OWN_FAMILY_VERSIONS, gatewayFamilyClash } from "../gateway-metrics.js";
 import { RESERVED_METRIC_NAMES } from "../names.js";
+import { featureRefusal, type ReceiverRules } from "../receiver-rules.js";
 import type { ParseExpositionOptions } from "./options.js";
 import { hashName, SeriesTable } from "./hash-tables.js";
 import type { Scanner } from "./scanner.js";
@@ -38,6 +39,8 @@ export interface RuleContext {
   /** The sample being checked: its labels (as positions in the text) and its series. */
   readonly scanner: Scanner;
   readonly options: ParseExpositionOptions;
+  /** What the receiver takes where receivers differ (the scanner notes what the input needs). */
+  readonly receiver: ReceiverRules;
   /** The text was made from METRIC arguments: fixes are worded as flags, not as lines to edit. */
   readonly fromArguments: boolean;
   /** The family of exactly this name seen so far (not a histogram's or summary's series). */
@@ -270,8 +273,19 @@ function countProblem(scanner: Scanner, family: FamilyInfo, sampleName: string):
   const value = parseSampleValue(text);
   if (Number.isInteger(value) && value >= 0 && value < 2 ** 64) return undefined;
   const what = sampleName.endsWith("_count") ? `the count of ${family.type} "${family.name}"` : `a bucket count of histogram "${family.name}"`;
-  const landing = Number.isFinite(value) && value > 0 && value < 2 ** 64 ? `${text} would land as ${Math.trunc(value)}` : "it would land as a huge number";
-  return `value "${text}" of "${sampleName}" is ${what}, which must be a whole number from 0 up (the gateway stores it as an unsigned 64-bit integer: ${landing})`;
+  // A receiver that keeps counts as floats stores 0.5 and NaN as written; a negative count or an infinite one is refused everywhere.
+  const asFloat = Number.isNaN(value) || (Number.isFinite(value) && value >= 0);
+  if (asFloat && scanner.receiver.fractionalCounts) return undefined;
+  if (!asFloat && scanner.receiver.fractionalCounts) return `value "${text}" of "${sampleName}" is ${what}, which must be a number from 0 up (${scanner.receiver.receiver} refuses it)`;
+  const landing = value > 0 && value < 2 ** 64 ? `${text} would land as ${Math.trunc(value)}` : "it would land as a huge number";
+  const problem = `value "${text}" of "${sampleName}" is ${what}, which must be a whole number from 0 up (${countKeeper(scanner.receiver)}: ${landing})`;
+  if (!asFloat) return problem;
+  scanner.needs.add("fractional-counts");
+  return `${problem}; ${featureRefusal(scanner.receiver, "fractional-counts")}`;
+}
+
+function countKeeper(receiver: ReceiverRules): string {
+  return receiver.receiver.includes("Pushgateway") ? "the gateway stores it as an unsigned 64-bit integer" : `${receiver.receiver} keeps counts as whole numbers`;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { LABEL_NAME_PATTERN, METRIC_NAME_PATTERN } from "../names.js";
+import { featureRefusal, PUSHGATEWAY_STRICT_RULES, type ReceiverFeature, type ReceiverRules } from "../receiver-rules.js";
 import { hashName, mix32 } from "./hash-tables.js";
 import { where, type ExpositionSource } from "./source.js";
 import {
@@ -87,10 +89,18 @@ export class Scanner {
   private previousNameHash = 0;
   /** hashName() of the name read last (a sample's, or a HELP or TYPE line's). */
   private nameHash = 0;
+  /** hashName() of the quoted name read last (a metric's or a label's). */
+  private quotedNameHash = 0;
   /** [start, end) pairs of trailing blanks to take out of the text sent, in order. */
   private readonly trims: number[] = [];
   /** A second scanner over the same text, to read an earlier line again (see seriesAt). */
   private rereader: Scanner | undefined;
+  /**
+   * What the input uses that the receiver's rules refused and another receiver takes (quoted
+   * or UTF-8 names, `\"` in HELP; the rules add fractional counts): the app may learn that the
+   * receiver takes them after all (app/input-rules.ts) and check again.
+   */
+  readonly needs = new Set<ReceiverFeature>();
 
   private pos = 0;
   private lineStart = 0;
@@ -101,6 +111,8 @@ export class Scanner {
     readonly text: string,
     private readonly source: ExpositionSource,
     private readonly handler: ScanHandler = IGNORE,
+    /** What the receiver takes where receivers differ (core/receiver-rules.ts). */
+    readonly receiver: ReceiverRules = PUSHGATEWAY_STRICT_RULES,
   ) {}
 
   /** Reads every line; problems are collected, not thrown. */
@@ -250,13 +262,11 @@ export class Scanner {
    * `ignore` marks its ignoredLabels, as they were marked when it was read.
    */
   seriesAt(seriesStart: number, ignore?: (scanner: Scanner) => void): string {
-    const again = (this.rereader ??= new Scanner(this.text, this.source));
+    const again = (this.rereader ??= new Scanner(this.text, this.source, IGNORE, this.receiver));
     again.pos = seriesStart;
-    again.lineEnd = this.text.indexOf("\n", seriesStart);
-    const name = again.readSampleName();
-    again.labelCount = 0;
-    again.skipBlanks();
-    if (this.text.charCodeAt(again.pos) === OPEN_BRACE) again.readLabels();
+    const lineEnd = this.text.indexOf("\n", seriesStart);
+    again.lineEnd = lineEnd < 0 ? this.text.length : lineEnd;
+    const name = again.readSeries();
     again.ignoredLabels.length = 0;
     ignore?.(again);
     return again.canonicalSeries(name);
@@ -273,6 +283,12 @@ export class Scanner {
 
   private fail(message: string): never {
     throw new LineProblem(message);
+  }
+
+  /** Fails for a feature the receiver refuses, noting that the input needs it. */
+  private failNeeding(feature: ReceiverFeature, message: string): never {
+    this.needs.add(feature);
+    this.fail(`${message}: ${featureRefusal(this.receiver, feature)}`);
   }
 
   /** Fails with the handler's problem, if it has one. */
@@ -378,12 +394,54 @@ export class Scanner {
     for (let i = 0; i < raw.length; i++) {
       if (raw.charCodeAt(i) !== BACKSLASH) continue;
       const next = raw[i + 1];
-      if (next !== "\\" && next !== "n") {
-        this.fail(`invalid escape sequence "\\${next ?? ""}" in HELP text (only \\\\ and \\n are allowed)`);
+      if (next === '"') {
+        if (!this.receiver.helpQuoteEscape) this.failNeeding("help-quote-escape", 'escape sequence "\\"" in HELP text');
+      } else if (next !== "\\" && next !== "n") {
+        this.fail(`invalid escape sequence "\\${next ?? ""}" in HELP text (only \\\\ and \\n are allowed${this.receiver.helpQuoteEscape ? ', and \\"' : ""})`);
       }
       i++;
     }
     return raw;
+  }
+
+  /**
+   * A name in double quotes at `pos` (what the text format writes UTF-8 names as), leaving its
+   * hashName() in `quotedNameHash` and `pos` after the closing quote; returns where the name inside
+   * the quotes ends (it starts after the opening quote). Refused where the receiver takes no
+   * quoted names, or no name beyond the legacy characters when it is one.
+   */
+  private readQuotedName(what: "metric" | "label"): number {
+    const text = this.text;
+    const lineEnd = this.lineEnd;
+    const start = this.pos + 1;
+    let pos = start;
+    let hash = 0x811c9dc5; // FNV-1a, as hashName()
+    for (; pos < lineEnd; pos++) {
+      const c = text.charCodeAt(pos);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) this.fail(`quoted ${what} name "${text.slice(start, this.findTokenEnd(start))}" holds a backslash: pushgw takes no escapes in quoted names`);
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+    if (pos >= lineEnd) this.fail(`quoted ${what} name has no closing quote`);
+    if (pos === start) this.fail(`empty ${what} name ""`);
+    const name = text.slice(start, pos);
+    if (!(what === "metric" ? METRIC_NAME_PATTERN : LABEL_NAME_PATTERN).test(name) && !this.receiver.utf8Names) {
+      this.failNeeding("utf8-names", `${what} name "${name}" is a UTF-8 name (beyond ${what === "metric" ? "[a-zA-Z_:][a-zA-Z0-9_:]*" : "[a-zA-Z_][a-zA-Z0-9_]*"})`);
+    }
+    if (!this.receiver.quotedNames) this.failNeeding("quoted-names", `quoted ${what} name "${name}"`);
+    this.pos = pos + 1;
+    this.quotedNameHash = hash;
+    return pos;
+  }
+
+  /** `"my.metric"` where a name starts (apart from readMetricName, which runs once per family: kept small). */
+  private readQuotedMetricName(): string {
+    const start = this.pos;
+    const end = this.readQuotedName("metric");
+    this.nameHash = this.quotedNameHash;
+    const after = this.text.charCodeAt(this.pos);
+    if (this.pos < this.lineEnd && after !== SPACE && after !== TAB && after !== OPEN_BRACE) this.fail(`unexpected text after the quoted metric name "${this.text.slice(start + 1, end)}"`);
+    return this.text.slice(start + 1, end);
   }
 
   /** Reads a metric name, leaving its hashName() in `nameHash` (computed in the same pass). */
@@ -391,6 +449,7 @@ export class Scanner {
     const text = this.text;
     const start = this.pos;
     const lineEnd = this.lineEnd;
+    if (text.charCodeAt(start) === QUOTE && start < lineEnd) return this.readQuotedMetricName();
     let pos = start;
     let hash = 0x811c9dc5; // FNV-1a, as hashName(): literals, not constants, in the innermost loops
     let c = text.charCodeAt(pos);
@@ -425,13 +484,8 @@ export class Scanner {
   private readSample(): void {
     const text = this.text;
     const seriesStart = this.pos;
-    const name = this.readSampleName();
-    this.labelCount = 0;
+    const name = this.readSeries();
     this.skipBlanks();
-    if (text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) {
-      this.readLabels();
-      this.skipBlanks();
-    }
     if (this.atLineEnd()) this.fail(`sample "${name}" has no value`);
     const valueEnd = scanFloat(text, this.pos, this.lineEnd);
     const after = text.charCodeAt(valueEnd);
@@ -465,6 +519,46 @@ export class Scanner {
   }
 
   /**
+   * A sample's name and labels: `name{…}`, or the name as the label set's first item,
+   * quoted (`{"my.metric","a"="1"}`), as the text format writes UTF-8 names.
+   */
+  private readSeries(): string {
+    const text = this.text;
+    this.labelCount = 0;
+    if (text.charCodeAt(this.pos) === OPEN_BRACE && this.nameInBraces()) {
+      this.pos++;
+      this.skipBlanks();
+      const start = this.pos + 1;
+      const name = text.slice(start, this.readQuotedName("metric"));
+      this.nameHash = this.quotedNameHash;
+      this.skipBlanks();
+      // At the comma readLabels reads on as after "{"; at "}" the set is closed.
+      if (text.charCodeAt(this.pos) === COMMA) this.readLabels();
+      else this.pos++;
+      this.previousName = "";
+      return name;
+    }
+    const name = this.readSampleName();
+    this.skipBlanks();
+    if (text.charCodeAt(this.pos) === OPEN_BRACE && !this.atLineEnd()) this.readLabels();
+    return name;
+  }
+
+  /** Whether the label set at `pos` starts with a quoted string that no "=" follows: the metric name. */
+  private nameInBraces(): boolean {
+    const text = this.text;
+    let pos = this.pos + 1;
+    while (pos < this.lineEnd && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
+    if (text.charCodeAt(pos) !== QUOTE || pos >= this.lineEnd) return false;
+    pos = text.indexOf('"', pos + 1);
+    if (pos < 0 || pos >= this.lineEnd) return false;
+    pos++;
+    while (pos < this.lineEnd && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
+    const c = text.charCodeAt(pos);
+    return pos < this.lineEnd && (c === COMMA || c === CLOSE_BRACE);
+  }
+
+  /**
    * The sample's metric name. Samples of one family usually follow each other, so the
    * previous line's name (and its hash) is reused when the text matches, sparing a string.
    */
@@ -480,8 +574,10 @@ export class Scanner {
         return previous;
       }
     }
+    const quoted = text.charCodeAt(start) === QUOTE;
     const name = this.readMetricName();
-    this.previousName = name;
+    // A quoted name read again unquoted is not the same text: `my.metric 1` is no name.
+    this.previousName = quoted ? "" : name;
     this.previousNameHash = this.nameHash;
     return name;
   }
@@ -503,15 +599,26 @@ export class Scanner {
         this.pos = pos + 1;
         return;
       }
-      const nameStart = pos;
+      let nameStart = pos;
       let hash = 0x811c9dc5; // FNV-1a, as hashName(): literals, not constants, in the innermost loops
-      if (isLabelNameStart(c)) {
-        do {
-          hash = Math.imul(hash ^ c, 0x01000193);
-          c = text.charCodeAt(++pos);
-        } while (pos < lineEnd && isLabelNameChar(c));
+      let nameEnd: number;
+      if (c === QUOTE) {
+        // `"service.name"="x"`: the name is what is inside the quotes, hashed as if unquoted.
+        this.pos = pos;
+        nameEnd = this.readQuotedName("label");
+        nameStart = pos + 1;
+        hash = this.quotedNameHash;
+        pos = this.pos;
+        c = text.charCodeAt(pos);
+      } else {
+        if (isLabelNameStart(c)) {
+          do {
+            hash = Math.imul(hash ^ c, 0x01000193);
+            c = text.charCodeAt(++pos);
+          } while (pos < lineEnd && isLabelNameChar(c));
+        }
+        nameEnd = pos;
       }
-      const nameEnd = pos;
       for (; (c === SPACE || c === TAB) && pos < lineEnd; c = text.charCodeAt(++pos));
       if (nameEnd === nameStart || c !== EQUALS || pos >= lineEnd) {
         let end = pos;
