@@ -15,6 +15,7 @@ import {
 } from "../core/wrap-metrics.js";
 import { formatDuration } from "../core/duration.js";
 import { wrapTargetEnvironment } from "../core/wrapped-target.js";
+import { DEFAULT_TARGET } from "./targets/names.js";
 import { openGateway } from "./gateway.js";
 import { refuseGroupingNamesNotTaken } from "./input-rules.js";
 import { writeFailure } from "./outcomes.js";
@@ -109,7 +110,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   // the relay for pushes to this group.
   const env: Record<string, string> = {
     ...targetSpec(gateway.target).jobEnvironment(gateway),
-    ...wrapTargetEnvironment(gateway.target, options.targetBefore),
+    ...wrapTargetEnvironment(gateway.target, options.targetBefore, DEFAULT_TARGET),
     PUSHGW_JOB: key.job,
     [WRAP_GROUPING_ENV]: encodeWrapGrouping(key),
   };

@@ -10,9 +10,12 @@ export const WRAP_TARGET_ENV = "PUSHGW_WRAP_TARGET";
 /** What PUSHGW_TARGET held before the wrapper set it; empty when it was not set. */
 export const TARGET_BEFORE_WRAP_ENV = "PUSHGW_TARGET_BEFORE_WRAP";
 
-/** The variables a wrapper adds to the job's environment; none when it left PUSHGW_TARGET as it was. */
-export function wrapTargetEnvironment(wrapperTarget: string, targetBefore: string | undefined): Record<string, string> {
-  if ((targetBefore ?? "") === wrapperTarget) return {};
+/**
+ * The variables a wrapper adds to the job's environment; none when its target is the one the
+ * environment named already (`defaultTarget` when it named none).
+ */
+export function wrapTargetEnvironment(wrapperTarget: string, targetBefore: string | undefined, defaultTarget: string): Record<string, string> {
+  if ((targetBefore || defaultTarget) === wrapperTarget) return {};
   return { [WRAP_TARGET_ENV]: wrapperTarget, [TARGET_BEFORE_WRAP_ENV]: targetBefore ?? "" };
 }
 

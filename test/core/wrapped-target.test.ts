@@ -6,9 +6,11 @@ describe("wrapTargetEnvironment: what a wrapper adds beside its PUSHGW_TARGET", 
     ["otlp", undefined, { PUSHGW_WRAP_TARGET: "otlp", PUSHGW_TARGET_BEFORE_WRAP: "" }],
     ["otlp", "remote-write", { PUSHGW_WRAP_TARGET: "otlp", PUSHGW_TARGET_BEFORE_WRAP: "remote-write" }],
     ["remote-write", "remote-write", {}],
-    ["pushgateway", undefined, { PUSHGW_WRAP_TARGET: "pushgateway", PUSHGW_TARGET_BEFORE_WRAP: "" }],
+    ["pushgateway", undefined, {}],
+    ["pushgateway", "", {}],
+    ["pushgateway", "otlp", { PUSHGW_WRAP_TARGET: "pushgateway", PUSHGW_TARGET_BEFORE_WRAP: "otlp" }],
   ] as const)("wrapper %s, before %s", (wrapper, before, expected) => {
-    expect(wrapTargetEnvironment(wrapper, before)).toEqual(expected);
+    expect(wrapTargetEnvironment(wrapper, before, "pushgateway")).toEqual(expected);
   });
 });
 
