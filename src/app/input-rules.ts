@@ -29,12 +29,14 @@ export interface ReceiverQuestions {
  * What the Pushgateway at `baseUrl` says of itself: recalled (receivers.json, for a few minutes)
  * or asked (/api/v1/status) and remembered; undefined when it cannot tell or may not be asked.
  * Input that a gateway other than the one remembered would store otherwise without a word
- * (needsFreshAnswer) is never checked against the memory.
+ * (needsFreshAnswer) is checked against the memory only where the gateway cannot be asked.
  */
 export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions, needs: ReadonlySet<ReceiverFeature>): Promise<PushgatewayFacts | undefined> {
   const memory = deps.receiverMemory;
   const now = deps.clock.now();
-  const remembered = needsFreshAnswer(needs) ? undefined : parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway;
+  // Where pushgw cannot ask (--dry-run; a pushgw inside a wrapped job, whose wrapper asked before the job ran), the memory still answers.
+  const recall = !needsFreshAnswer(needs) || questions.gateway === undefined;
+  const remembered = recall ? parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway : undefined;
   if (remembered !== undefined && isFresh(remembered.at, now)) {
     deps.out.verbose(`${baseUrl}: Pushgateway ${remembered.facts.version ?? "(version unknown)"}${remembered.facts.utf8Names ? " with UTF-8 names" : ""} (remembered)`);
     return remembered.facts;
