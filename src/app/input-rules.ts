@@ -4,6 +4,7 @@ import { utf8GroupingNames, type GroupingKey } from "../core/grouping-key.js";
 import {
   featureRefusal,
   isFresh,
+  needsFreshAnswer,
   parseReceiverMemory,
   updatedReceiverMemory,
   type PushgatewayFacts,
@@ -27,11 +28,15 @@ export interface ReceiverQuestions {
 /**
  * What the Pushgateway at `baseUrl` says of itself: recalled (receivers.json, for a few minutes)
  * or asked (/api/v1/status) and remembered; undefined when it cannot tell or may not be asked.
+ * Input that a gateway other than the one remembered would store otherwise without a word
+ * (needsFreshAnswer) is checked against the memory only where the gateway cannot be asked.
  */
-export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions): Promise<PushgatewayFacts | undefined> {
+export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: ReceiverQuestions, needs: ReadonlySet<ReceiverFeature>): Promise<PushgatewayFacts | undefined> {
   const memory = deps.receiverMemory;
   const now = deps.clock.now();
-  const remembered = parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway;
+  // Where pushgw cannot ask (--dry-run; a pushgw inside a wrapped job, whose wrapper asked before the job ran), the memory still answers.
+  const recall = !needsFreshAnswer(needs) || questions.gateway === undefined;
+  const remembered = recall ? parseReceiverMemory(await memory?.read()).get(baseUrl)?.pushgateway : undefined;
   if (remembered !== undefined && isFresh(remembered.at, now)) {
     deps.out.verbose(`${baseUrl}: Pushgateway ${remembered.facts.version ?? "(version unknown)"}${remembered.facts.utf8Names ? " with UTF-8 names" : ""} (remembered)`);
     return remembered.facts;
@@ -57,10 +62,10 @@ export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: R
 export async function refuseGroupingNamesNotTaken(key: GroupingKey, rulesFor: (needs: ReadonlySet<ReceiverFeature>) => Promise<ReceiverRules>): Promise<void> {
   const names = utf8GroupingNames(key);
   if (names.length === 0) return;
-  const rules = await rulesFor(new Set(["utf8-names"]));
+  const rules = await rulesFor(new Set(["utf8-grouping-names"]));
   if (rules.utf8Names) return;
   const name = names[0]!;
-  throw new UsageError(`--label ${name}=…: "${name}" is a UTF-8 label name: ${featureRefusal(rules, "utf8-names")}`, {
+  throw new UsageError(`--label ${name}=…: "${name}" is a UTF-8 label name: ${featureRefusal(rules, "utf8-grouping-names")}`, {
     hint: "use a name of letters, digits and _ (service_name), or send to a receiver that takes UTF-8 names; nothing was sent",
   });
 }

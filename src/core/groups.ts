@@ -361,7 +361,9 @@ export type Matcher =
   | { readonly name: string; readonly op: "=~" | "!~"; readonly value: string; readonly regex: RegExp };
 
 // A name is a legacy one, any other text up to the operator (`service.name=x`), or quoted (`"a=b"=x`).
-const SELECTOR = /^("(?:[^"\\]|\\.)+"|[^\s"=!~]+)\s*(=~|!~|!=|=)(.*)$/s;
+// A bare name holds no brace or comma: `{job!="x"}` (PromQL's selector) would otherwise be a
+// matcher on a label "{job" that no group has, and its != would match every group.
+const SELECTOR = /^("(?:[^"\\]|\\.)+"|[^\s"=!~{},]+)\s*(=~|!~|!=|=)(.*)$/s;
 
 /**
  * `name=value`, `name!=value`, `name=~regex`, `name!~regex`, as in PromQL (regexes anchored).

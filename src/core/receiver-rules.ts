@@ -10,8 +10,11 @@
  * any name and float; node_exporter's textfile collector refuses UTF-8 names.
  */
 
-/** An input's use of something receivers differ on. */
-export type ReceiverFeature = "fractional-counts" | "quoted-names" | "utf8-names" | "help-quote-escape";
+/**
+ * An input's use of something receivers differ on. `utf8-grouping-names`: a UTF-8 label name in
+ * the grouping key, which goes into the path escaped (`U__service_2e_name`).
+ */
+export type ReceiverFeature = "fractional-counts" | "quoted-names" | "utf8-names" | "utf8-grouping-names" | "help-quote-escape";
 
 export interface ReceiverRules {
   /** The receiver, as messages name it. */
@@ -121,6 +124,7 @@ export function takes(rules: ReceiverRules, feature: ReceiverFeature): boolean {
     case "quoted-names":
       return rules.quotedNames;
     case "utf8-names":
+    case "utf8-grouping-names":
       return rules.utf8Names;
     case "help-quote-escape":
       return rules.helpQuoteEscape;
@@ -145,7 +149,8 @@ export function strictestOf(each: readonly ReceiverRules[]): ReceiverRules {
  * Why the receiver refuses a feature the input uses: the words that end the problem, saying
  * which receivers take it. For a Pushgateway without UTF-8 names, the flag that turns them on.
  */
-export function featureRefusal(rules: ReceiverRules, feature: ReceiverFeature): string {
+export function featureRefusal(rules: ReceiverRules, used: ReceiverFeature): string {
+  const feature = used === "utf8-grouping-names" ? "utf8-names" : used;
   if (feature === "utf8-names" && rules === PUSHGATEWAY_1_11_RULES) {
     return "this gateway was started without UTF-8 names: start the gateway with --push.enable-utf8-names (Pushgateway 1.11 or newer)";
   }
@@ -157,6 +162,18 @@ export function featureRefusal(rules: ReceiverRules, feature: ReceiverFeature): 
   // Not measured there: refused on the safe side, and said so.
   if (rules === TEXTFILE_RULES || rules === VICTORIAMETRICS_RULES || rules === OTLP_RULES) return `pushgw sends it only to receivers known to take it, and ${rules.receiver} is not one of them`;
   return `${rules.receiver} refuses it`;
+}
+
+/**
+ * Whether input needing `needs` must be checked against what the gateway says now, never against
+ * what it said before: where a gateway that is no longer the one remembered (rolled back to 1.5.1,
+ * restarted without --push.enable-utf8-names, another one behind the same URL) would store the
+ * input otherwise without a word. 1.5.1 casts a fractional count to 0; a gateway without UTF-8
+ * names takes `U__service_2e_name` in a path as a name of its own. A quoted or UTF-8 name in the
+ * text or `\"` in HELP it refuses with its own words, so for those the memory may answer.
+ */
+export function needsFreshAnswer(needs: ReadonlySet<ReceiverFeature>): boolean {
+  return needs.has("fractional-counts") || needs.has("utf8-grouping-names");
 }
 
 /** How long what a receiver said of itself is trusted (a gateway may be upgraded or restarted with other flags). */

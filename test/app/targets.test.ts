@@ -124,6 +124,34 @@ describe("each target's input rules", () => {
     expect(asked).toEqual(["http://gw:9091/api/v1/status"]);
   });
 
+  // A gateway remembered as 1.11 with UTF-8 names, now a 1.5.1 behind the same URL (rolled back, restarted
+  // without the flag, another one behind a load balancer): 1.5.1 casts a fractional count to 0 and takes
+  // U__service_2e_name in a path as a name of its own, both silently, so those are asked every time; what
+  // it refuses with its own words (a quoted or UTF-8 name in the text, \" in HELP) may follow the memory.
+  it.each([
+    [["fractional-counts"], "asked: the strict rules", PUSHGATEWAY_STRICT_RULES, ["http://gw:9091/api/v1/status"]],
+    [["utf8-grouping-names"], "asked: the strict rules", PUSHGATEWAY_STRICT_RULES, ["http://gw:9091/api/v1/status"]],
+    [["utf8-names"], "remembered: 1.11's", PUSHGATEWAY_1_11_UTF8_RULES, []],
+    [["quoted-names"], "remembered: 1.11's", PUSHGATEWAY_1_11_UTF8_RULES, []],
+    [["help-quote-escape"], "remembered: 1.11's", PUSHGATEWAY_1_11_UTF8_RULES, []],
+  ] as const)("pushgateway remembered as 1.11 with UTF-8 names, now 1.5.1: input needing %j, %s", async (needs, _label, rules, expectedAsks) => {
+    const world = fakeWorld([]);
+    const remembered = JSON.stringify({ "http://gw:9091": { pushgateway: { at: world.now(), facts: { version: "1.11.2", utf8Names: true } } } });
+    const deps = { ...world.deps, receiverMemory: { read: async () => remembered, write: async () => undefined } };
+    const { asked, questions } = answering("1.5.1", false);
+    expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], new Set<ReceiverFeature>(needs), deps, questions)).toBe(rules);
+    expect(asked).toEqual(expectedAsks);
+  });
+
+  // --dry-run sends nothing; a pushgw inside a wrapped job hands its write to the wrapper, which asked
+  // before the job ran (a --label service.name of the wrapper's key is the job's too).
+  it.each([["fractional-counts"], ["utf8-grouping-names"]] as const)("pushgateway: %s with nothing to ask follows the memory", async (need) => {
+    const world = fakeWorld([]);
+    const remembered = JSON.stringify({ "http://gw:9091": { pushgateway: { at: world.now(), facts: { version: "1.11.2", utf8Names: true } } } });
+    const deps = { ...world.deps, receiverMemory: { read: async () => remembered, write: async () => undefined } };
+    expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], new Set<ReceiverFeature>([need]), deps, {})).toBe(PUSHGATEWAY_1_11_UTF8_RULES);
+  });
+
   it("pushgateway: nothing to ask (--dry-run, a wrapped job) and nothing remembered: the strict rules", async () => {
     expect(await TARGETS.pushgateway.inputRules(["http://gw:9091"], UTF8, fakeWorld([]).deps, {})).toBe(PUSHGATEWAY_STRICT_RULES);
   });

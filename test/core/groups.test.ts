@@ -158,7 +158,9 @@ describe("selectors", () => {
     expect(matchesAll(labels, [parseSelector(selector, "--match")])).toBe(expected);
   });
 
-  it.each(["job", "=x", "a\"b=x", "\"a\\q\"=x", "job=~(", "job~x"])("refuses %j", (selector) => {
+  // A PromQL selector's braces and commas are no part of a bare name: `{job!="keep"}` would be a
+  // matcher on a label "{job" that no group has, so != matched every group (delete --match --yes).
+  it.each(["job", "=x", "a\"b=x", "\"a\\q\"=x", "job=~(", "job~x", '{job!="keep"}', '{job="x"}', "{job=x", "job}=x"])("refuses %j", (selector) => {
     expect(() => parseSelector(selector, "--match")).toThrow(/--match/);
   });
 

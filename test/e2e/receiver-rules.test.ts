@@ -161,6 +161,24 @@ describe("UTF-8 names end to end: METRIC arguments, --label, list, --match, dele
   });
 });
 
+describe("what a gateway other than the one remembered would store otherwise is asked every time", () => {
+  it("--label service.name, remembered as 1.11 with UTF-8 names, to a gateway without them: refused before sending, nothing lands under U__service_2e_name", async () => {
+    const memoryHome = mkdtempSync(join(homedir(), ".pushgw-test-cache-"));
+    try {
+      const { writeFileSync, mkdirSync } = await import("node:fs");
+      mkdirSync(join(memoryHome, "pushgw"), { mode: 0o700 });
+      writeFileSync(join(memoryHome, "pushgw", "receivers.json"), JSON.stringify({ [plain.url]: { pushgateway: { at: Date.now(), facts: { version: "1.11.2", utf8Names: true } } } }));
+      const run = await runCli(["push", "-v", "-g", plain.url, "-j", "swapped", "--no-instance", "-l", "service.name=a", "-f", "-"], { input: "m 1\n", env: { XDG_CACHE_HOME: memoryHome } });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain("/api/v1/status");
+      expect(run.stderr).toContain("start the gateway with --push.enable-utf8-names");
+      expect(findGroup(await readGroups(plain.url), { job: "swapped" }), "landed").toBeUndefined();
+    } finally {
+      rmSync(memoryHome, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("doctor's repairs for groups with UTF-8 label names", () => {
   it("a stale group with service.name: the printed delete is one pushgw takes, and it deletes exactly that group", async () => {
     expect((await runCli(["add", "-g", utf8.url, "-j", "stale8", "--no-instance", "-l", "service.name=a", "m=1"])).code).toBe(0);
@@ -177,17 +195,23 @@ describe("doctor's repairs for groups with UTF-8 label names", () => {
 });
 
 describe("what the gateway said is remembered per URL, in the private cache directory only", () => {
-  it("the second push that needs it asks nothing: the answer is in receivers.json", async () => {
+  it("the second push that needs it asks nothing: the answer is in receivers.json; a fractional count is asked every time", async () => {
     const env = { XDG_CACHE_HOME: cacheHome };
     const first = await push(utf8.url, "remembered", FRACTIONAL, env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain("/api/v1/status");
     const memory = JSON.parse(readFileSync(join(cacheHome, "pushgw", "receivers.json"), "utf8")) as Record<string, { pushgateway?: { facts: unknown } }>;
     expect(memory[utf8.url]?.pushgateway?.facts).toEqual({ version: todaysVersion(), utf8Names: true });
-    const second = await push(utf8.url, "remembered", FRACTIONAL, env);
+    // A quoted name: a gateway other than the one remembered would refuse it with its own words.
+    const second = await push(utf8.url, "remembered", '"quoted_total" 1\n', env);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain("/api/v1/status");
     expect(second.stderr).toContain("(remembered)");
+    // A fractional count: a 1.5.1 behind the same URL would store it as 0 without a word.
+    const third = await push(utf8.url, "remembered", FRACTIONAL, env);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toContain("/api/v1/status");
+    expect(third.stderr).not.toContain("(remembered)");
   });
 
   it("a cache directory below the temporary directory is not used", async () => {

@@ -17,7 +17,7 @@ export const pushgateway: TargetSpec<"pushgateway"> = {
   // gateway (which also hold for a gateway that cannot tell); several gateways get what all take.
   inputRules: async (baseUrls, needs, deps, questions) => {
     if (needs.size === 0 || baseUrls.length === 0) return PUSHGATEWAY_STRICT_RULES;
-    return strictestOf(await Promise.all(baseUrls.map(async (baseUrl) => pushgatewayRules(await pushgatewayFacts(baseUrl, deps, questions)))));
+    return strictestOf(await Promise.all(baseUrls.map(async (baseUrl) => pushgatewayRules(await pushgatewayFacts(baseUrl, deps, questions, needs)))));
   },
   writeCall: (method, key, exposition) => ({ method, path: buildGroupingPath(key), body: exposition.text, key }),
   write: writeAsIs,
