@@ -23,6 +23,8 @@ import type { Deps, Gateway } from "./ports.js";
 export interface ReceiverQuestions {
   /** The gateway to ask (opened by the caller, only when asked for); none: ask nothing (--dry-run, inside a wrapped job). */
   readonly gateway?: (() => Promise<Gateway>) | undefined;
+  /** Told when a gateway asked could not be reached (no answer at all, as against one that did not say its version). */
+  readonly unreachable?: ((baseUrl: string) => void) | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function pushgatewayFacts(baseUrl: string, deps: Deps, questions: R
   }
   if (questions.gateway === undefined) return undefined;
   const answer = await (await questions.gateway()).sendTo(baseUrl, { method: "GET", path: "/api/v1/status" }, { retries: 0 });
+  if (answer.kind === "failed" && answer.status === undefined) questions.unreachable?.(baseUrl);
   const status = answer.kind === "delivered" ? parseGatewayStatus(answer.body) : undefined;
   if (status === undefined) {
     deps.out.verbose(`${baseUrl}: its /api/v1/status did not say its version: checking by the rules of Pushgateway 1.5.1`);

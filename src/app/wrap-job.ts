@@ -1,4 +1,4 @@
-import { GatewayError, InternalError, SpooledError, ToolError } from "../core/errors.js";
+import { GatewayError, InternalError, SpooledError, ToolError, UsageError } from "../core/errors.js";
 import { decodeUtf8, parseExposition } from "../core/exposition.js";
 import { encodeWrapGrouping, formatGroupingKey, groupingLabelMap, refuseEmptyGroupingValues, WRAP_GROUPING_ENV, type GroupingKey } from "../core/grouping-key.js";
 import {
@@ -89,7 +89,14 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   const names = wrapMetricNames(options.prefix);
   const gateway = await openGateway(options.transport, deps, { command: "wrap", spoolWriter: createSpoolWriter() });
   // A UTF-8 grouping name goes escaped (U__), which a gateway without UTF-8 names would take as another name: asked before the job runs.
-  await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, { gateway: async () => gateway }));
+  // A gateway that cannot be reached does not stop the job: it runs, and its outcome goes as it would to a gateway that takes such names.
+  const unreachable: string[] = [];
+  try {
+    await refuseGroupingNamesNotTaken(key, (needs) => targetSpec(gateway.target).inputRules(gateway.baseUrls, needs, deps, { gateway: async () => gateway, unreachable: (url) => unreachable.push(url) }));
+  } catch (error) {
+    if (!(error instanceof UsageError) || unreachable.length === 0) throw error;
+    deps.out.warn(`could not ask ${unreachable.join(", ")} whether it takes UTF-8 label names; the job runs, and its outcome is pushed with them escaped (U__…), which a gateway without --push.enable-utf8-names keeps under that name`);
+  }
   // Taken before anything else is made for the job, and held until its outcome is pushed, so
   // that the next run's start push can never land before this run's end.
   const lock = options.lock === undefined ? undefined : await takeRunLock(options.lock, key, deps);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findGroup, readGroups, startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
+import { findGroup, readGroups, startPushgateway, unusedPort, type RunningGateway } from "../helpers/pushgateway.js";
 import { runCli } from "../helpers/run-cli.js";
 import { todaysStack } from "../helpers/todays-stack.js";
 
@@ -140,6 +140,14 @@ describe("UTF-8 names end to end: METRIC arguments, --label, list, --match, dele
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toContain("start the gateway with --push.enable-utf8-names");
     expect(findGroup(await readGroups(plain.url), { job: "wrap8" }), "nothing was sent").toBeUndefined();
+  });
+
+  it("wrap --label service.name with the gateway down: the job runs and its status passes through; a warning says the gateway could not be asked", async () => {
+    const dead = `http://127.0.0.1:${await unusedPort()}`;
+    const run = await runCli(["wrap", "-g", dead, "--retries", "0", "-j", "wrap8-down", "--no-instance", "-l", "service.name=api", "--", "sh", "-c", "echo ran; exit 3"], { env: { XDG_CACHE_HOME: cacheHome } });
+    expect(run.stdout).toBe("ran\n");
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`could not ask ${dead} whether it takes UTF-8 label names; the job runs`);
   });
 
   it("the gateway's own refusal of a UTF-8 name is shown with the hint to start it with --push.enable-utf8-names", async () => {
