@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
 import type { GroupingKey } from "../../src/core/grouping-key.js";
 import { encodeWriteRequest, encodeWriteRequestV2, snappyBlock, toTimeSeries, victoriaMetricsImportPath } from "../../src/core/remote-write.js";
-import { decodeMessage, type Schema } from "../helpers/protobuf-wire.js";
+import { decodeMessage, REMOTE_WRITE_V2_SCHEMA, type Schema } from "../helpers/protobuf-wire.js";
 
 /** A Snappy block decoder for literals and copies (the reference format), to check ours. */
 function unsnappy(data: Uint8Array): Uint8Array {
@@ -85,23 +85,11 @@ describe("remote write", () => {
 });
 
 describe("remote write 2.0", () => {
-  const SCHEMA: Schema = {
-    4: { name: "symbols", type: "string", repeated: true },
-    5: {
-      name: "timeseries",
-      repeated: true,
-      type: {
-        1: { name: "labelsRefs", type: "packedVarints" },
-        2: { name: "samples", repeated: true, type: { 1: { name: "value", type: "double" }, 2: { name: "timestamp", type: "varint" } } },
-        5: { name: "metadata", type: { 1: { name: "type", type: "varint" }, 3: { name: "helpRef", type: "varint" }, 4: { name: "unitRef", type: "varint" } } },
-      },
-    },
-  };
   const key: GroupingKey = { job: "backup", labels: [["instance", "db-1"]] };
   const text = '# HELP h Latency.\\nIn seconds.\n# TYPE h histogram\nh_bucket{le="+Inf"} 5\nh_sum 4.5\nh_count 5\n# TYPE c counter\nc 3\nu 1\n';
   const exposition = parseExposition(text, { name: "t" }, { collectSamples: true });
   const timestamp = 1_795_316_837_029;
-  const request = decodeMessage(encodeWriteRequestV2(exposition.samples, exposition.families, key, timestamp), SCHEMA) as {
+  const request = decodeMessage(encodeWriteRequestV2(exposition.samples, exposition.families, key, timestamp), REMOTE_WRITE_V2_SCHEMA) as {
     symbols: string[];
     timeseries: Array<{ labelsRefs: number[]; samples: Array<{ value: number; timestamp: number }>; metadata: { type?: number; helpRef?: number } }>;
   };

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../helpers/poll.js";
 import { startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
-import { decodeMessage, type Schema } from "../helpers/protobuf-wire.js";
+import { decodeMessage, REMOTE_WRITE_V2_SCHEMA } from "../helpers/protobuf-wire.js";
 import { runCli } from "../helpers/run-cli.js";
 import { todaysStack } from "../helpers/todays-stack.js";
 import { versionOf } from "../helpers/versions.js";
@@ -76,18 +76,6 @@ function unsnappy(data: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
-const V2_SCHEMA: Schema = {
-  4: { name: "symbols", type: "string", repeated: true },
-  5: {
-    name: "timeseries",
-    repeated: true,
-    type: {
-      1: { name: "labelsRefs", type: "packedVarints" },
-      2: { name: "samples", repeated: true, type: { 1: { name: "value", type: "double" }, 2: { name: "timestamp", type: "varint" } } },
-      5: { name: "metadata", type: { 1: { name: "type", type: "varint" }, 3: { name: "helpRef", type: "varint" }, 4: { name: "unitRef", type: "varint" } } },
-    },
-  },
-};
 
 let both: RunningPrometheus;
 let v2Only: RunningPrometheus;
@@ -131,7 +119,7 @@ describe("remote write 2.0 where the receiver takes it", () => {
       expect(proxy.seen).toHaveLength(1);
       const [sent] = proxy.seen;
       expect(sent!.headers).toMatchObject({ "content-type": "application/x-protobuf;proto=io.prometheus.write.v2.Request", "x-prometheus-remote-write-version": "2.0.0" });
-      const request = decodeMessage(unsnappy(sent!.body), V2_SCHEMA) as { symbols: string[]; timeseries: Array<{ labelsRefs: number[]; metadata: { type?: number; helpRef?: number } }> };
+      const request = decodeMessage(unsnappy(sent!.body), REMOTE_WRITE_V2_SCHEMA) as { symbols: string[]; timeseries: Array<{ labelsRefs: number[]; metadata: { type?: number; helpRef?: number } }> };
       const series = request.timeseries[0]!;
       const labels = Object.fromEntries(Array.from({ length: series.labelsRefs.length / 2 }, (_, i) => [request.symbols[series.labelsRefs[2 * i]!], request.symbols[series.labelsRefs[2 * i + 1]!]]));
       expect(labels).toEqual({ __name__: "rwc_rows_total", job: "rwc2", table: "a" });

@@ -83,3 +83,17 @@ function packedVarints(data: Uint8Array): number[] {
   if (shift !== 0) throw new Error("a packed varint runs past the end of its field");
   return out;
 }
+
+/** io.prometheus.write.v2.Request, the fields pushgw writes (prometheus/prompb/io/prometheus/write/v2/types.proto). */
+export const REMOTE_WRITE_V2_SCHEMA: Schema = {
+  4: { name: "symbols", type: "string", repeated: true },
+  5: {
+    name: "timeseries",
+    repeated: true,
+    type: {
+      1: { name: "labelsRefs", type: "packedVarints" },
+      2: { name: "samples", repeated: true, type: { 1: { name: "value", type: "double" }, 2: { name: "timestamp", type: "varint" } } },
+      5: { name: "metadata", type: { 1: { name: "type", type: "varint" }, 3: { name: "helpRef", type: "varint" }, 4: { name: "unitRef", type: "varint" } } },
+    },
+  },
+};
