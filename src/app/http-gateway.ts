@@ -34,7 +34,15 @@ interface Endpoint {
 }
 
 /** Checks and reads everything the run will need to reach its gateways. Throws UsageError only. */
-export async function openHttpGateway(target: Target, transport: TransportOptions, deps: Deps, options: OpenGatewayOptions, afterWrite?: AfterWrite): Promise<Gateway> {
+/** What a target reached over HTTP adds to the shared HTTP gateway. */
+export interface HttpTargetParts {
+  /** The hint for a 404: what answers at the right URL, and how --gateway names it. */
+  readonly notFoundHint: string;
+  readonly afterWrite?: AfterWrite;
+}
+
+export async function openHttpGateway(target: Target, transport: TransportOptions, deps: Deps, options: OpenGatewayOptions, parts: HttpTargetParts): Promise<Gateway> {
+  const { afterWrite, notFoundHint } = parts;
   const tls = await readTlsMaterial(transport.tls ?? {}, deps);
   const authorization = await readAuthorization(transport.credentials, deps);
   warnAboutExposure(transport, authorization !== undefined, deps);
@@ -91,7 +99,7 @@ export async function openHttpGateway(target: Target, transport: TransportOption
       proxiesShown.add(proxy);
       deps.out.verbose(`requests to ${endpoint.baseUrl} go through the proxy ${proxy}`);
     }
-    return sendWithRetries(request, client, transport.retry, deps, limits, { clientCertificate: endpoint.clientCertificate, proxy });
+    return sendWithRetries(request, client, transport.retry, deps, limits, { clientCertificate: endpoint.clientCertificate, proxy, notFoundHint });
   };
 
   const gateway: Gateway = {

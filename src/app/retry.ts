@@ -9,7 +9,7 @@ export async function sendWithRetries(
   policy: RetryPolicy,
   deps: Deps,
   limits: DeliveryLimits = {},
-  context: { clientCertificate: boolean; proxy?: string | undefined } = { clientCertificate: false },
+  context: { clientCertificate: boolean; proxy?: string | undefined; notFoundHint?: string | undefined } = { clientCertificate: false },
 ): Promise<CallOutcome> {
   const retries = limits.retries ?? policy.retries;
   for (let attempt = 1; ; attempt++) {
@@ -65,6 +65,7 @@ export async function sendWithRetries(
           location: result.headers["location"],
           attempts: attempt,
           credentialsSent: request.headers["authorization"] !== undefined,
+          notFoundHint: context.notFoundHint,
         }),
       };
     }

@@ -138,7 +138,12 @@ export interface RefusalDetails {
   readonly attempts: number;
   /** An Authorization header went with the request (so a 401 means it was refused). */
   readonly credentialsSent?: boolean;
+  /** The target's hint for a 404 (what answers at the right URL); the Pushgateway's otherwise. */
+  readonly notFoundHint?: string | undefined;
 }
+
+/** A 404 from a Pushgateway's URL. */
+export const PUSHGATEWAY_NOT_FOUND_HINT = "no Pushgateway answers at this path; check the path prefix in --gateway (for example http://host/pgw)";
 
 /** Turns a non-2xx answer into an error with the gateway's own words and a hint. */
 export function describeRefusal(details: RefusalDetails): GatewayError {
@@ -155,7 +160,7 @@ export function describeRefusal(details: RefusalDetails): GatewayError {
         "check --gateway (scheme, host, path prefix) and that no value became an empty or '.' path segment",
     });
   }
-  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: hintForRefusal(status, words, url, details.credentialsSent === true) });
+  return new GatewayError(`${head}${tries}${shown ? `: ${shown}` : ""}`, { hint: (status === 404 ? details.notFoundHint : undefined) ?? hintForRefusal(status, words, url, details.credentialsSent === true) });
 }
 
 function hintForRefusal(status: number, words: string, url: string, credentialsSent: boolean): string | undefined {
@@ -182,7 +187,7 @@ function hintForRefusal(status: number, words: string, url: string, credentialsS
       : "the gateway wants credentials: use --user NAME (password from PUSHGW_PASSWORD or --password-file) or --bearer-token-file";
   }
   if (status === 403) return "the credentials were refused; check the user, password or token";
-  if (status === 404) return "no Pushgateway answers at this path; check the path prefix in --gateway (for example http://host/pgw)";
+  if (status === 404) return PUSHGATEWAY_NOT_FOUND_HINT;
   if (status === 405) return "this URL does not take this method; check that --gateway points at a Pushgateway";
   if (status === 415) {
     return (

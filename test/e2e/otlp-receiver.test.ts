@@ -109,6 +109,18 @@ describe("--target otlp, into VictoriaMetrics' OTLP receiver", () => {
     }
   });
 
+  it("a URL where no OTLP receiver answers (a Pushgateway's): its 404, with a hint that says what --gateway names for OTLP", async () => {
+    const gateway = await startPushgateway();
+    try {
+      const run = await runCli(["push", "--target", "otlp", "-g", gateway.url, "-j", "ot-path", "--retries", "0", "m=1"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`POST ${gateway.url}/v1/metrics: 404`);
+      expect(run.stderr).toContain("hint: no OTLP receiver answers at this path: --gateway is the receiver's base URL, to which pushgw adds /v1/metrics");
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it.each([
     [["delete", "-j", "x"], /^pushgw: delete needs a Pushgateway; --target otlp has no groups to delete\nhint: an OTLP receiver stores samples, not groups/],
     [["list"], /^pushgw: list needs a Pushgateway; --target otlp has no groups to list/],

@@ -12,7 +12,9 @@ import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type Targe
 export const otlp: TargetSpec<"otlp"> = {
   name: "otlp",
   writesTo: "--gateway",
-  open: (transport, deps, options) => openHttpGateway("otlp", transport, deps, options),
+  open: (transport, deps, options) => openHttpGateway("otlp", transport, deps, options, {
+      notFoundHint: `no OTLP receiver answers at this path: --gateway is the receiver's base URL, to which pushgw adds ${OTLP_METRICS_PATH} (a Collector: http://host:4318; VictoriaMetrics: http://vm:8428/opentelemetry)`,
+    }),
   collectSamples: true,
   inputRules: fixedRules(OTLP_RULES),
   writeCall: (_method, key, exposition, nowMs) => ({

@@ -1,3 +1,4 @@
+import { PUSHGATEWAY_NOT_FOUND_HINT } from "../../core/delivery.js";
 import { GatewayError } from "../../core/errors.js";
 import { buildGroupingPath, formatGroupingKey, type GroupingKey } from "../../core/grouping-key.js";
 import { deleteCommandFor, emptyValueTwins, formatGroupLabels, groupHasKey } from "../../core/groups.js";
@@ -11,7 +12,7 @@ import { gatewayEnvironment, writeAsIs, type TargetSpec } from "./target.js";
 export const pushgateway: TargetSpec<"pushgateway"> = {
   name: "pushgateway",
   writesTo: "--gateway",
-  open: (transport, deps, options) => openHttpGateway("pushgateway", transport, deps, options, collisionDebrisCleaner(deps)),
+  open: (transport, deps, options) => openHttpGateway("pushgateway", transport, deps, options, { notFoundHint: PUSHGATEWAY_NOT_FOUND_HINT, afterWrite: collisionDebrisCleaner(deps) }),
   collectSamples: false,
   // Its version matters only when the input needs something beyond the strict rules of the 1.5.1
   // gateway (which also hold for a gateway that cannot tell); several gateways get what all take.

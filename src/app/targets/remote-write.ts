@@ -16,7 +16,9 @@ import { fixedRules, gatewayEnvironment, keepsSamplesOnly, type TargetSpec, type
 export const remoteWrite: TargetSpec<"remote-write"> = {
   name: "remote-write",
   writesTo: "--gateway",
-  open: (transport, deps, options) => openHttpGateway("remote-write", transport, deps, options),
+  open: (transport, deps, options) => openHttpGateway("remote-write", transport, deps, options, {
+      notFoundHint: "no remote-write receiver answers at this path: --gateway is the whole write URL (Prometheus: http://host:9090/api/v1/write, started with --web.enable-remote-write-receiver)",
+    }),
   collectSamples: true,
   inputRules: fixedRules(REMOTE_WRITE_RULES),
   // Remote write 1.0: what wrap and a wrapped job's relayed writes send; push and add choose (below).

@@ -7,7 +7,9 @@ import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type Targe
 export const victoriaMetrics: TargetSpec<"victoriametrics"> = {
   name: "victoriametrics",
   writesTo: "--gateway",
-  open: (transport, deps, options) => openHttpGateway("victoriametrics", transport, deps, options),
+  open: (transport, deps, options) => openHttpGateway("victoriametrics", transport, deps, options, {
+      notFoundHint: "VictoriaMetrics' import API does not answer at this path: --gateway is its base URL, to which pushgw adds /api/v1/import/prometheus (http://vm:8428)",
+    }),
   collectSamples: false,
   inputRules: fixedRules(VICTORIAMETRICS_RULES),
   writeCall: (_method, key, exposition) => ({ method: "POST", path: victoriaMetricsImportPath(key), body: exposition.text }),
