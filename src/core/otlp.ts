@@ -77,6 +77,17 @@ function keyValue(kv: ProtoWriter, key: string, value: string): void {
   kv.string(1, key).message(2, (any) => any.string(1, value));
 }
 
+/**
+ * The histograms and summaries with a data point that has no `_count`: the OpenTelemetry
+ * specification has such points dropped, so push and add refuse them rather than lose them
+ * without a word. The names of those families, in the input's order.
+ */
+export function familiesWithoutCount(exposition: Pick<Exposition, "families" | "samples">): string[] {
+  return collect(exposition, [], new Set())
+    .filter((metric) => (metric.family.type === "histogram" || metric.family.type === "summary") && [...metric.points.values()].some((p) => p.count === undefined))
+    .map((metric) => metric.family.name);
+}
+
 /** Each family's samples merged into data points, one per label set (le and quantile aside). */
 function collect(exposition: Pick<Exposition, "families" | "samples">, pointLabels: ReadonlyArray<readonly [string, string]>, resourceNames: ReadonlySet<string>): OtlpMetric[] {
   const families = exposition.families;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExposition } from "../../src/core/exposition.js";
 import type { GroupingKey } from "../../src/core/grouping-key.js";
-import { encodeOtlpRequest } from "../../src/core/otlp.js";
+import { encodeOtlpRequest, familiesWithoutCount } from "../../src/core/otlp.js";
 import { decodeMessage, type Schema } from "../helpers/protobuf-wire.js";
 
 /** opentelemetry/proto/metrics/v1/metrics.proto and common.proto, the fields pushgw writes. */
@@ -145,5 +145,17 @@ describe("encodeOtlpRequest: Prometheus data as OpenTelemetry's specification ma
     const two = encode('# TYPE h histogram\nh_bucket{a="1",le="+Inf"} 1\nh_count{a="1"} 1\nh_bucket{a="2",le="+Inf"} 2\n', { job: "j", labels: [] });
     const h = two.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.histogram as { points: Array<{ attributes: unknown; count: bigint; bucketCounts: bigint[] }> };
     expect(h.points).toEqual([{ attributes: [kv("a", "1")], time: TIME, count: 1n, bucketCounts: [1n] }]);
+  });
+});
+
+describe("familiesWithoutCount: what OTLP would drop", () => {
+  it.each([
+    ["a summary of quantiles alone", '# TYPE rpc summary\nrpc{quantile="0.5"} 0.2\n', ["rpc"]],
+    ["a histogram of buckets alone", '# TYPE h histogram\nh_bucket{le="+Inf"} 5\n', ["h"]],
+    ["one of two label sets without", '# TYPE h histogram\nh_bucket{a="1",le="+Inf"} 5\nh_count{a="1"} 5\nh_bucket{a="2",le="+Inf"} 5\n', ["h"]],
+    ["whole histograms and summaries", '# TYPE h histogram\nh_bucket{le="+Inf"} 5\nh_sum 1\nh_count 5\n# TYPE s summary\ns_count 2\ns_sum 1\n', []],
+    ["gauges, counters, untyped", "# TYPE g gauge\ng 1\n# TYPE c counter\nc 2\nu 3\n", []],
+  ])("%s", (_, text, expected) => {
+    expect(familiesWithoutCount(parseExposition(text, { name: "t" }, { collectSamples: true }))).toEqual(expected);
   });
 });

@@ -121,6 +121,13 @@ describe("--target otlp, into VictoriaMetrics' OTLP receiver", () => {
     }
   });
 
+  it("a summary without its _count (which OTLP drops): refused, exit 2, nothing sent", async () => {
+    const run = await runCli(["add", "--target", "otlp", "-g", base(), "-j", "ot-nocount", "-f", "-"], { input: '# TYPE ot_rpc_seconds summary\not_rpc_seconds{quantile="0.5"} 0.2\n' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("ot_rpc_seconds: a histogram or summary without ot_rpc_seconds_count cannot be sent over OTLP");
+    expect(await vm.exportSeries('{"service.name"="ot-nocount"}')).toEqual([]);
+  });
+
   it.each([
     [["delete", "-j", "x"], /^pushgw: delete needs a Pushgateway; --target otlp has no groups to delete\nhint: an OTLP receiver stores samples, not groups/],
     [["list"], /^pushgw: list needs a Pushgateway; --target otlp has no groups to list/],

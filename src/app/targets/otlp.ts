@@ -1,4 +1,5 @@
-import { encodeOtlpRequest, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../core/otlp.js";
+import { InputError } from "../../core/errors.js";
+import { encodeOtlpRequest, familiesWithoutCount, OTLP_HEADERS, OTLP_METRICS_PATH } from "../../core/otlp.js";
 import { OTLP_RULES } from "../../core/receiver-rules.js";
 import { openHttpGateway } from "../http-gateway.js";
 import { fixedRules, gatewayEnvironment, keepsSamplesOnly, writeAsIs, type TargetSpec } from "./target.js";
@@ -23,7 +24,16 @@ export const otlp: TargetSpec<"otlp"> = {
     body: encodeOtlpRequest(exposition, key, nowMs, { name: "pushgw" }),
     headers: OTLP_HEADERS,
   }),
-  write: writeAsIs,
+  write: (gateway, call, metrics, deps, dryRun) => {
+    // Only push and add come here; wrap's own pushes and the relay's go by writeCall, where the encoder drops such points and the outcome still goes out.
+    const [family] = familiesWithoutCount(metrics.exposition);
+    if (family !== undefined) {
+      throw new InputError(`${family}: a histogram or summary without ${family}_count cannot be sent over OTLP (the OpenTelemetry specification drops such points); nothing was sent`, {
+        hint: `add its ${family}_count line, or send it to a Pushgateway`,
+      });
+    }
+    return writeAsIs(gateway, call, metrics, deps, dryRun);
+  },
   ...keepsSamplesOnly("otlp", "an OTLP receiver stores samples, not groups: series go stale by themselves once nothing pushes them"),
   jobEnvironment: gatewayEnvironment,
 };
