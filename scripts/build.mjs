@@ -15,7 +15,7 @@ const dist = new URL("../dist/", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
 await rm(dist, { recursive: true, force: true });
 
-await build({
+const { metafile } = await build({
   entryPoints: { pushgw: "src/cli/main.ts" },
   outdir: fileURLToPath(dist),
   outExtension: { ".js": ".cjs" },
@@ -35,7 +35,28 @@ await build({
   define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
   alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
   plugins: [editPackages],
+  metafile: true,
 });
+
+// For each file, the files it requires as it is evaluated (its static imports, all the way
+// down, in the order they run): the launcher compiles them together (src/adapters/v8-code-cache.ts).
+const outputName = (path) => path.slice(path.lastIndexOf("/") + 1);
+const staticImports = {};
+for (const [path, output] of Object.entries(metafile.outputs)) {
+  if (!path.endsWith(".cjs")) continue;
+  const closure = [];
+  const visit = (file) => {
+    for (const imported of metafile.outputs[file].imports) {
+      if (imported.kind !== "import-statement" || imported.external) continue;
+      const name = outputName(imported.path);
+      if (closure.includes(name)) continue;
+      closure.push(name);
+      visit(imported.path);
+    }
+  };
+  visit(path);
+  if (output.imports.length > 0 && closure.length > 0) staticImports[outputName(path)] = closure;
+}
 
 // To CommonJS, file by file: imports between chunks become require()s, dynamic import()s
 // become lazy require()s, and import.meta.url (yargs reads it for createRequire) is the file's
@@ -74,5 +95,5 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)) },
+  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)), __PUSHGW_STATIC_IMPORTS__: JSON.stringify(staticImports) },
 });

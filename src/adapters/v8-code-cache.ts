@@ -1,5 +1,4 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
@@ -27,6 +26,11 @@ import { privateCacheDirectory } from "./cache-directory.js";
 
 /** Set by scripts/build.mjs: a hash of every file in dist/ but this one. */
 declare const __PUSHGW_BUILD_HASH__: string | undefined;
+/**
+ * Set by scripts/build.mjs: for each file in dist/, the files it requires as it is evaluated
+ * (its static imports), all the way down. They are compiled together with it.
+ */
+declare const __PUSHGW_STATIC_IMPORTS__: Readonly<Record<string, readonly string[]>> | undefined;
 
 /** Caches are a few MB; anything much larger is not one of ours. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
@@ -194,6 +198,10 @@ export function writeCache(location: CacheLocation, data: Uint8Array): boolean {
  * and a checkout, would otherwise delete each other's caches at every run), and the temporary
  * files a killed run left. Other Node versions' caches stay: people switch between them.
  */
+function staticImports(): Readonly<Record<string, readonly string[]>> {
+  return typeof __PUSHGW_STATIC_IMPORTS__ === "object" ? __PUSHGW_STATIC_IMPORTS__ : {};
+}
+
 function pruneStaleCaches(directory: string, key: string): void {
   try {
     const sameNode = key.slice(0, key.lastIndexOf("-") + 1);
@@ -232,11 +240,15 @@ interface LoadedFile {
 /**
  * Loads dist/'s CommonJS files through vm.Script, each with its own code cache; anything
  * else they require (Node's built-ins) goes to Node's require.
+ *
+ * A file is compiled together with the files it imports statically, under one setting of the
+ * cache flags: every change of V8's flags makes V8 hash all its flags again at the next compile
+ * (about 0.2 M instructions each time), and a push loads a dozen files.
  */
 class CachedLoader {
   private readonly modules = new Map<string, { exports: unknown }>();
+  private readonly compiled = new Map<string, Script>();
   private readonly loaded: LoadedFile[] = [];
-  private readonly nodeRequire: NodeJS.Require;
 
   constructor(
     private readonly distDirectory: string,
@@ -244,35 +256,42 @@ class CachedLoader {
     private readonly key: string,
     private readonly tag: string,
     private readonly keepFlags: boolean,
-  ) {
-    this.nodeRequire = createRequire(join(distDirectory, "pushgw.cjs"));
-  }
+    private readonly nodeRequire: NodeJS.Require,
+  ) {}
 
   load(name: string): unknown {
     const existing = this.modules.get(name);
     if (existing) return existing.exports;
-    const filename = join(this.distDirectory, name);
-    const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}${this.tag}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
-    const bytes = cache && readCache(cache.file);
-    const contents = bytes && decodeCache(bytes);
-    const cachedData = contents?.data;
-    const source = readFileSync(filename, "utf8");
-    // The same wrapper Node puts around a CommonJS module, on the first line so that line
-    // numbers in stack traces stay those of the file.
-    const script = withCacheFlags(
-      () =>
-        new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-          filename,
-          ...(cachedData ? { cachedData } : {}),
-        }),
-      this.keepFlags,
-    );
-    this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
+    if (!this.compiled.has(name)) this.compile([name, ...(staticImports()[name] ?? [])]);
+    const script = this.compiled.get(name)!;
     const module = { exports: {} };
     this.modules.set(name, module);
+    const filename = join(this.distDirectory, name);
     const require = (id: string): unknown => (id.startsWith("./") && id.endsWith(".cjs") ? this.load(id.slice(2)) : this.nodeRequire(id));
     (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, filename, this.distDirectory);
     return module.exports;
+  }
+
+  /** Reads and compiles the files named that are not compiled yet, with their caches. */
+  private compile(names: readonly string[]): void {
+    const inputs = names
+      .filter((name) => !this.compiled.has(name))
+      .map((name) => {
+        const filename = join(this.distDirectory, name);
+        const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}${this.tag}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
+        const bytes = cache && readCache(cache.file);
+        return { name, filename, cache, contents: bytes && decodeCache(bytes), source: readFileSync(filename, "utf8") };
+      });
+    withCacheFlags(() => {
+      for (const { name, filename, cache, contents, source } of inputs) {
+        const cachedData = contents?.data;
+        // The same wrapper Node puts around a CommonJS module, on the first line so that line
+        // numbers in stack traces stay those of the file.
+        const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, ...(cachedData ? { cachedData } : {}) });
+        this.compiled.set(name, script);
+        this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
+      }
+    }, this.keepFlags);
   }
 
   /**
@@ -302,12 +321,13 @@ class CachedLoader {
  * Runs dist/pushgw.cjs's `main(argv)` with code caches; as the process exits (wrap ends with
  * process.exit), saves the caches that were missing or hold less than this run compiled.
  */
-export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nodeRequire: NodeJS.Require = require): Promise<void> {
   const directory = typeof __PUSHGW_BUILD_HASH__ === "string" ? privateCacheDirectory(env) : undefined;
   const key = cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__));
   const nodeOptions = nodeOptionsOf(process.execArgv, env);
   const keepFlags = /liftoff|wasm|snapshot-checksum/.test(nodeOptions);
-  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptions), keepFlags);
+  // The launcher's own require (a CommonJS module's) loads Node's built-ins for the bundle.
+  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptions), keepFlags, nodeRequire);
   process.once("exit", (code) => loader.saveCaches(commandOf(argv), code === 0));
   const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
   await main(argv);
