@@ -2,9 +2,10 @@
 //
 // esbuild splits the bundle at pushgw's dynamic import()s, so the code only some commands need
 // (undici, execa, the spool) sits in chunks of its own that other runs never read or parse.
-// Each output file is then turned into CommonJS: bin/pushgw runs them through vm.Script with a
-// V8 code cache of pushgw's own (src/adapters/v8-code-cache.ts). dist/pushgw.cjs exports
-// main(argv); dist/launch.cjs is the launcher.
+// Each output file is then turned into CommonJS, inside the function wrapper Node would put around
+// it: bin/pushgw runs them through vm.Script with a V8 code cache of pushgw's own
+// (src/adapters/v8-code-cache.ts). dist/pushgw.cjs exports main(argv); dist/launch.cjs is the
+// launcher.
 import { build, transform } from "esbuild";
 import { editPackages } from "./esbuild-edits.mjs";
 import { createHash } from "node:crypto";
@@ -76,7 +77,10 @@ for (const name of outputs) {
     banner: esm.includes("import.meta.url") ? 'var __pushgwFileUrl = require("node:url").pathToFileURL(__filename).href;' : "",
     logLevel: "warning",
   });
-  contents.set(name, code);
+  // Written inside the wrapper Node puts around a CommonJS module (on the first line, so that line
+  // numbers in stack traces stay those of the file): the launcher hands the text to V8 as it is
+  // read, where wrapping it at every start copied the whole bundle once more.
+  contents.set(name, `(function (exports, require, module, __filename, __dirname) {${code}\n})`);
 }
 for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
 

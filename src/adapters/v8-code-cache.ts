@@ -285,9 +285,9 @@ class CachedLoader {
     withCacheFlags(() => {
       for (const { name, filename, cache, contents, source } of inputs) {
         const cachedData = contents?.data;
-        // The same wrapper Node puts around a CommonJS module, on the first line so that line
-        // numbers in stack traces stay those of the file.
-        const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, ...(cachedData ? { cachedData } : {}) });
+        // Each file is one function expression, (function (exports, require, module, __filename,
+        // __dirname) {…}), written so by scripts/build.mjs.
+        const script = new Script(source, { filename, ...(cachedData ? { cachedData } : {}) });
         this.compiled.set(name, script);
         this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
       }
