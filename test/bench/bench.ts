@@ -38,6 +38,29 @@ function newestCiNode(): { bin: string; version: string } | undefined {
   return { bin: binOf(major), version: execFileSync(binOf(major), ["--version"], { encoding: "utf8" }).trim() };
 }
 
+/**
+ * Python's client (`push_to_gateway` of prometheus_client), the peer most scripts use: Debian's
+ * python3-prometheus-client, installed as the suite installs what it needs (root on Debian).
+ */
+function pythonClient(): string | undefined {
+  const python = "/usr/bin/python3";
+  const has = () => spawnSync(python, ["-c", "import prometheus_client"], { stdio: "ignore" }).status === 0;
+  if (!existsSync(python)) return undefined;
+  if (!has() && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+    console.error("bench: installing python3-prometheus-client (Debian's), for the Python row");
+    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "python3-prometheus-client"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  }
+  if (has()) return python;
+  console.error("bench: no Python row: install python3-prometheus-client (apt-get install python3-prometheus-client)");
+  return undefined;
+}
+const PYTHON_PUSH = `import sys
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+registry = CollectorRegistry()
+Gauge("bench_python_metric", "A metric from the bench.", registry=registry).set(1)
+push_to_gateway(sys.argv[1], job="bench-python", registry=registry)
+`;
+
 /** The floor for any Node CLI that pushes: the same push with node:http and nothing else. */
 const NODE_HTTP_PUSH = `const r = require("node:http").request(process.argv[1] + "/metrics/job/bench-floor", { method: "POST" }, (res) => { res.resume(); res.on("end", () => process.exit(res.statusCode < 300 ? 0 : 1)); }); r.end("bench_floor_metric 1\\n");`;
 
@@ -121,8 +144,10 @@ try {
   const url = gw.url;
   // 1-2. one metric and `wrap -- true`, whole process, on Node 20 and on the newest Node CI runs.
   const nodes = [{ bin: process.execPath, version: process.version }, ...[newestCiNode()].filter((n) => n !== undefined)];
+  const python = pythonClient();
   for (const node of nodes) {
     const one = alternate({
+      ...(python === undefined ? {} : { python: () => timeOnce(python, ["-c", PYTHON_PUSH, url]) }),
       node: () => timeOnce(node.bin, ["-e", "0"]),
       pushgw: () => timeOnce(node.bin, [bin, "add", "-g", url, "-j", "bench", "bench_metric=1"]),
       floor: () => timeOnce(node.bin, ["-e", NODE_HTTP_PUSH, url]),
@@ -133,8 +158,8 @@ try {
     row(
       `push one metric (\`pushgw add\`), Node ${node.version}`,
       ms(one["pushgw"]!),
-      `node -e 0: ${ms(one["node"]!)}; node:http push: ${ms(one["floor"]!)}; curl: ${ms(one["curl"]!)}`,
-      `${(one["pushgw"]! / one["node"]!).toFixed(2)}× node, ${(one["pushgw"]! / one["floor"]!).toFixed(2)}× node:http, ${(one["pushgw"]! / one["curl"]!).toFixed(1)}× curl`,
+      `node -e 0: ${ms(one["node"]!)}; node:http push: ${ms(one["floor"]!)}; curl: ${ms(one["curl"]!)}${python === undefined ? "" : `; Python's push_to_gateway: ${ms(one["python"]!)}`}`,
+      `${(one["pushgw"]! / one["node"]!).toFixed(2)}× node, ${(one["pushgw"]! / one["floor"]!).toFixed(2)}× node:http, ${(one["pushgw"]! / one["curl"]!).toFixed(1)}× curl${python === undefined ? "" : `, ${(one["pushgw"]! / one["python"]!).toFixed(2)}× Python`}`,
       target,
     );
   }
