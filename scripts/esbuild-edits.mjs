@@ -54,6 +54,7 @@ const EDITS = [
 ];
 
 const assertShim = fileURLToPath(new URL("./shims/assert.cjs", import.meta.url));
+const processShim = fileURLToPath(new URL("./shims/process.mjs", import.meta.url));
 
 export const editPackages = {
   name: "edit-packages",
@@ -62,6 +63,10 @@ export const editPackages = {
     // one when a check fails). The methods they call are all it has: a package that calls
     // another one fails the build's tests (a TypeError), not silently.
     b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer === assertShim ? undefined : { path: assertShim }));
+    // node:process, as execa and its helpers import it, from scripts/shims/process.mjs. Not for
+    // chalk: a module that both the main bundle and execa's chunk import becomes a chunk of its
+    // own, one more file every run reads.
+    b.onResolve({ filter: /^(node:)?process$/ }, (args) => (/[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer) ? undefined : { path: processShim }));
     for (const edit of EDITS) {
       b.onLoad({ filter: edit.file }, async (args) => {
         const source = await readFile(args.path, "utf8");

@@ -67,7 +67,9 @@ async function bundle() {
     legalComments: "none",
     metafile: true,
     logLevel: "warning",
-    define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version), "import.meta.url": "__pushgwModuleUrl" },
+    // __PUSHGW_STANDALONE__: only this bundle can run as a single executable application, so
+    // only it asks node:sea (src/adapters/execa-runner.ts).
+    define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version), __PUSHGW_STANDALONE__: "true", "import.meta.url": "__pushgwModuleUrl" },
     alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
     // The same start-up edits as the npm bundle (no http2, tls or crypto for a plain push).
     plugins: [editPackages],

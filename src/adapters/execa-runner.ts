@@ -1,11 +1,9 @@
 import { execFile } from "node:child_process";
-import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { mkdir, mkdtemp, open, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { isSea } from "node:sea";
 import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
@@ -13,7 +11,7 @@ import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
 import { jobOutcome } from "../core/job-end.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
 import { takeJobSignals, type JobSignals } from "./job-signals.js";
-import { readChildCpuTicks, startRssSampler } from "./proc-usage.js";
+import { monotonicMs, readChildCpuTicks, startRssSampler } from "./proc-usage.js";
 import { runCost, type ChildCpuTicks } from "../core/run-cost.js";
 
 const execFileAsync = promisify(execFile);
@@ -38,43 +36,75 @@ export function createExecaRunner(): JobRunner {
  * user can write to (adapters/private-dir.ts): never under the shared TMPDIR, where, once the
  * directory is removed and a process the job left behind still holds its path, another user
  * could make it again with a link in the file's place, or a socket or a `pushgw` of their own.
+ *
+ * Synchronous, as is all this file does with files: a few calls on tiny files, each quicker than
+ * a trip through libuv's thread pool (which the first asynchronous call must also start); and no
+ * node:fs/promises, which loads readline's interface. Before the spawn, every wait delays the job.
  */
 async function createScratchFile(): Promise<ScratchFile> {
   const base = findPrivateDirectory(process.env, "run");
   if ("why" in base) throw new Error(`no directory only uid ${currentUid()} can write (${base.why}); give it an XDG_RUNTIME_DIR or a HOME of its own`);
-  const dir = await mkdtemp(join(base.dir, "pushgw-"));
+  const dir = mkdtempSync(join(base.dir, "pushgw-"));
   const path = join(dir, "metrics.prom");
   try {
-    await writeFile(path, "", { mode: 0o600, flag: "wx" });
+    writeFileSync(path, "", { mode: 0o600, flag: "wx" });
   } catch (error) {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    removeQuietly(dir);
     throw error;
   }
   return {
     path,
     dir,
-    read: async () => {
-      let handle: FileHandle;
-      try {
-        // Non-blocking: a FIFO the job left in the file's place must not hang the wrapper.
-        handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-      } catch (error) {
-        // The job may delete the file; that just means it has nothing to add.
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Uint8Array();
-        throw error;
-      }
-      try {
-        const info = await handle.stat();
-        // A link to /dev/zero or a FIFO would be read forever; a huge file, whole into memory.
-        if (!info.isFile()) throw new Error(`${path} is not a regular file`);
-        if (info.size > MAX_INPUT_BYTES) throw new Error(`${path} holds ${info.size} bytes, more than the ${MAX_INPUT_BYTES} pushgw reads`);
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
-    },
-    remove: () => rm(dir, { recursive: true, force: true }),
+    read: async () => readScratchFile(path),
+    remove: async () => removePrivateDirectory(dir, path),
   };
+}
+
+/**
+ * rm -rf of the job's private directory. When only the metrics file is left (the relay's socket
+ * went when it closed), two calls do it; anything else the job left there (or a file it
+ * replaced by a directory) goes the long way. unlink never follows a link.
+ */
+function removePrivateDirectory(dir: string, file: string): void {
+  try {
+    unlinkSync(file);
+    rmdirSync(dir);
+    return;
+  } catch {
+    // Not only the file: everything goes, as below.
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** What the job wrote to its metrics file; nothing when it deleted the file. */
+function readScratchFile(path: string): Uint8Array {
+  let fd: number;
+  try {
+    // Non-blocking: a FIFO the job left in the file's place must not hang the wrapper.
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    // The job may delete the file; that just means it has nothing to add.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Uint8Array();
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    // A link to /dev/zero or a FIFO would be read forever; a huge file, whole into memory.
+    if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+    if (info.size > MAX_INPUT_BYTES) throw new Error(`${path} holds ${info.size} bytes, more than the ${MAX_INPUT_BYTES} pushgw reads`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** rm -rf, for clearing up after something that has already failed. */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Left behind: nothing more can be done about it.
+  }
 }
 
 async function runJob(spec: JobSpec): Promise<JobResult> {
@@ -103,7 +133,7 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   const capture = spec.captureOutput ? new OutputCapture(notes) : undefined;
   const env: Record<string, string | undefined> = { ...spec.env };
   for (const name of spec.unsetEnv ?? []) env[name] = undefined;
-  const self = spec.privateDir === undefined ? undefined : await reachableSelf(spec.privateDir);
+  const self = spec.privateDir === undefined ? undefined : reachableSelf(spec.privateDir);
   if (self) env["PATH"] = self.path;
   // When the wrapper's stdout and stderr are one file (cron's mail, `> log 2>&1`), the job gets
   // one FIFO for both, so its output is replayed in the order it was written; from two pipes
@@ -242,7 +272,7 @@ async function openFifos(names: readonly string[]): Promise<Array<{ reader: Sock
   let dir: string | undefined;
   const opened: number[] = [];
   try {
-    dir = await mkdtemp(join(tmpdir(), "pushgw-pipe-"));
+    dir = mkdtempSync(join(tmpdir(), "pushgw-pipe-"));
     const paths = names.map((name) => join(dir!, name));
     await execFileAsync("mkfifo", ["-m", "600", ...paths]);
     return paths.map((path) => {
@@ -257,7 +287,7 @@ async function openFifos(names: readonly string[]): Promise<Array<{ reader: Sock
     for (const fd of opened) closeSync(fd);
     return [];
   } finally {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (dir !== undefined) removeQuietly(dir);
   }
 }
 
@@ -300,17 +330,28 @@ function longTimeout(callback: () => void, ms: number): { cancel(): void } {
  * goes first on the job's PATH (with no PATH, before the default /usr/bin:/bin). Nothing else on
  * the PATH is shadowed. It goes with the private directory when the job ends.
  */
-async function reachableSelf(privateDir: string): Promise<{ path: string } | undefined> {
-  if (!isSea()) return undefined;
+function reachableSelf(privateDir: string): { path: string } | undefined {
+  if (!isSingleExecutable()) return undefined;
   const dir = join(privateDir, "bin");
   try {
-    await mkdir(dir, { mode: 0o700 });
-    await symlink(process.execPath, join(dir, "pushgw"));
+    mkdirSync(dir, { mode: 0o700 });
+    symlinkSync(process.execPath, join(dir, "pushgw"));
   } catch {
     // No room for a link: the job runs as it would without it.
     return undefined;
   }
   return { path: `${dir}:${process.env["PATH"] || "/usr/bin:/bin"}` };
+}
+
+/** True in the standalone executable: scripts/standalone.mjs defines it for its bundle. */
+declare const __PUSHGW_STANDALONE__: boolean | undefined;
+
+/**
+ * Whether this is a single executable application. node:sea is loaded only in the bundle that
+ * can be one, the standalone executable's: every other wrap is spared the module.
+ */
+function isSingleExecutable(): boolean {
+  return typeof __PUSHGW_STANDALONE__ === "boolean" && __PUSHGW_STANDALONE__ && process.getBuiltinModule("node:sea").isSea();
 }
 
 function signalNumber(signal: string): number {
@@ -355,7 +396,7 @@ class OutputCapture implements CapturedOutput {
     this.passing = (this.passing ?? Promise.resolve()).then(async () => {
       for (const { stream, chunk } of records) {
         this.waitingForReader = true;
-        if (await write(stream, chunk)) this.lastWaitedForReader = performance.now();
+        if (await write(stream, chunk)) this.lastWaitedForReader = monotonicMs();
         this.waitingForReader = false;
       }
     });
@@ -368,7 +409,7 @@ class OutputCapture implements CapturedOutput {
    */
   heldUpByReaderWithin(ms: number): number {
     if (this.waitingForReader) return ms;
-    return Math.max(0, Math.ceil(this.lastWaitedForReader + ms - performance.now()));
+    return Math.max(0, Math.ceil(this.lastWaitedForReader + ms - monotonicMs()));
   }
 
   finish(): void {
@@ -446,7 +487,7 @@ class OutputCapture implements CapturedOutput {
   async discard(): Promise<void> {
     await this.passing;
     this.records = [];
-    if (this.spill) await rm(this.spill.dir, { recursive: true, force: true }).catch(() => undefined);
+    if (this.spill) removeQuietly(this.spill.dir);
     this.spill = undefined;
   }
 }

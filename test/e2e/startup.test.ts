@@ -18,6 +18,7 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(internal\/)?readline\b/, "readline (only prompts need it; node:fs/promises and fs streams load it too)"],
   [/^(internal\/)?fs\/promises$/, "node:fs/promises (loads readline's interface)"],
   [/^perf_hooks$/, "perf_hooks (loaded by the first performance.now())"],
+  [/^sea$/, "node:sea (only the standalone executable asks it)"],
 ];
 
 const work = mkdtempSync(join(tmpdir(), "pushgw-startup-"));
@@ -59,6 +60,18 @@ describe("start-up stays lean", () => {
 
   it("so does `pushgw push` of a file piped in", async () => {
     const modules = await modulesLoadedBy(["push", "-g", gw.url, "-j", "lean", "-f", "-"], "push", "lean_piped 1\n");
+    expect(forbiddenIn(modules)).toEqual([]);
+  });
+
+  it("`pushgw wrap -- true` loads none of them either (its files are few and tiny: synchronous calls, no thread pool)", async () => {
+    const modules = await modulesLoadedBy(["wrap", "-g", gw.url, "-j", "lean-wrap", "--", "true"], "wrap");
+    // The list is real: the job was started and the relay listened.
+    expect(modules).toEqual(expect.arrayContaining(["child_process", "cluster"]));
+    expect(forbiddenIn(modules)).toEqual([]);
+  });
+
+  it("nor does `wrap --quiet-success`, which passes the job's output through FIFOs it makes and removes", async () => {
+    const modules = await modulesLoadedBy(["wrap", "-g", gw.url, "-j", "lean-wrap", "--quiet-success", "--", "sh", "-c", "echo quiet; exit 0"], "wrap-quiet");
     expect(forbiddenIn(modules)).toEqual([]);
   });
 
