@@ -4,8 +4,8 @@
 // (undici, execa, the spool) sits in chunks of its own that other runs never read or parse.
 // Each output file is then turned into CommonJS, inside the function wrapper Node would put around
 // it: bin/pushgw runs them through vm.Script with a V8 code cache of pushgw's own
-// (src/adapters/v8-code-cache.ts). dist/pushgw.cjs exports main(argv); dist/launch.cjs is the
-// launcher.
+// (src/adapters/v8-code-cache.ts). Run so, dist/pushgw.cjs exports main(argv); dist/launch.cjs
+// is the launcher.
 import { build, transform } from "esbuild";
 import { editPackages } from "./esbuild-edits.mjs";
 import { createHash } from "node:crypto";
@@ -13,6 +13,10 @@ import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const dist = new URL("../dist/", import.meta.url);
+// The function Node puts around a CommonJS module, on the first line so that line numbers in
+// stack traces stay those of the file. The launcher is told it, to tell a file of an older
+// build (which it wraps itself) from one of this build.
+const COMMONJS_WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
 await rm(dist, { recursive: true, force: true });
 
@@ -50,7 +54,7 @@ for (const [path, output] of Object.entries(metafile.outputs)) {
     for (const imported of metafile.outputs[file].imports) {
       if (imported.kind !== "import-statement" || imported.external) continue;
       const name = outputName(imported.path);
-      if (closure.includes(name)) continue;
+      if (closure.includes(name) || name === outputName(path)) continue;
       closure.push(name);
       visit(imported.path);
     }
@@ -77,10 +81,9 @@ for (const name of outputs) {
     banner: esm.includes("import.meta.url") ? 'var __pushgwFileUrl = require("node:url").pathToFileURL(__filename).href;' : "",
     logLevel: "warning",
   });
-  // Written inside the wrapper Node puts around a CommonJS module (on the first line, so that line
-  // numbers in stack traces stay those of the file): the launcher hands the text to V8 as it is
-  // read, where wrapping it at every start copied the whole bundle once more.
-  contents.set(name, `(function (exports, require, module, __filename, __dirname) {${code}\n})`);
+  // Written inside the wrapper Node puts around a CommonJS module: the launcher hands the text to
+  // V8 as it is read, where wrapping it at every start copied the whole bundle once more.
+  contents.set(name, `${COMMONJS_WRAPPER}${code}\n})`);
 }
 for (const [name, code] of contents) await writeFile(new URL(name, dist), code);
 
@@ -99,5 +102,5 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)), __PUSHGW_STATIC_IMPORTS__: JSON.stringify(staticImports) },
+  define: { __PUSHGW_BUILD_HASH__: JSON.stringify(buildHash.digest("hex").slice(0, 16)), __PUSHGW_STATIC_IMPORTS__: JSON.stringify(staticImports), __PUSHGW_COMMONJS_WRAPPER__: JSON.stringify(COMMONJS_WRAPPER) },
 });

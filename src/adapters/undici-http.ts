@@ -96,18 +96,31 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
     },
     async close() {
       const all = [direct, ...(await Promise.all([...proxied.values()].map((p) => p.catch(() => undefined))))];
-      // Closing a client destroys its idle socket with an error undici makes for the purpose,
-      // whose stack Node's stream formats at once (to keep it): V8 then counts the lines of the
-      // whole bundle, about 4 M instructions of every run. Nobody reads that stack.
-      const stackTraceLimit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      try {
-        await Promise.all(all.map((d) => d?.close().catch(() => undefined)));
-      } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-      }
+      await withoutStacks(() => Promise.all(all.map((d) => d?.close().catch(() => undefined))));
     },
   };
+}
+
+let closing = 0;
+let stackTraceLimit = 0;
+
+/**
+ * Runs `work` (closing clients) with no stacks captured. Closing a client destroys its idle
+ * socket with an error undici makes for the purpose, whose stack Node's stream formats at once
+ * (to keep it): V8 then counts the lines of the whole bundle, about 4 M instructions of every
+ * run, for a stack nobody reads. Clients of several instances may close at once: the first to
+ * start saves the limit, the last to end puts it back.
+ */
+async function withoutStacks<T>(work: () => Promise<T>): Promise<T> {
+  if (closing++ === 0) {
+    stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  }
+  try {
+    return await work();
+  } finally {
+    if (--closing === 0) Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /**

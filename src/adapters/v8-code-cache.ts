@@ -31,6 +31,8 @@ declare const __PUSHGW_BUILD_HASH__: string | undefined;
  * (its static imports), all the way down. They are compiled together with it.
  */
 declare const __PUSHGW_STATIC_IMPORTS__: Readonly<Record<string, readonly string[]>> | undefined;
+/** Set by scripts/build.mjs: the function wrapper it writes each file of dist/ inside. */
+declare const __PUSHGW_COMMONJS_WRAPPER__: string;
 
 /** Caches are a few MB; anything much larger is not one of ours. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
@@ -198,10 +200,6 @@ export function writeCache(location: CacheLocation, data: Uint8Array): boolean {
  * and a checkout, would otherwise delete each other's caches at every run), and the temporary
  * files a killed run left. Other Node versions' caches stay: people switch between them.
  */
-function staticImports(): Readonly<Record<string, readonly string[]>> {
-  return typeof __PUSHGW_STATIC_IMPORTS__ === "object" ? __PUSHGW_STATIC_IMPORTS__ : {};
-}
-
 function pruneStaleCaches(directory: string, key: string): void {
   try {
     const sameNode = key.slice(0, key.lastIndexOf("-") + 1);
@@ -228,6 +226,10 @@ function pruneStaleCaches(directory: string, key: string): void {
   } catch {
     // tidying is best effort
   }
+}
+
+function staticImports(): Readonly<Record<string, readonly string[]>> {
+  return typeof __PUSHGW_STATIC_IMPORTS__ === "object" ? __PUSHGW_STATIC_IMPORTS__ : {};
 }
 
 interface LoadedFile {
@@ -274,7 +276,7 @@ class CachedLoader {
 
   /** Reads and compiles the files named that are not compiled yet, with their caches. */
   private compile(names: readonly string[]): void {
-    const inputs = names
+    const inputs = [...new Set(names)]
       .filter((name) => !this.compiled.has(name))
       .map((name) => {
         const filename = join(this.distDirectory, name);
@@ -285,9 +287,10 @@ class CachedLoader {
     withCacheFlags(() => {
       for (const { name, filename, cache, contents, source } of inputs) {
         const cachedData = contents?.data;
-        // Each file is one function expression, (function (exports, require, module, __filename,
-        // __dirname) {…}), written so by scripts/build.mjs.
-        const script = new Script(source, { filename, ...(cachedData ? { cachedData } : {}) });
+        // scripts/build.mjs writes each file inside the wrapper; a file of an older build (an
+        // upgrade under way) is wrapped here, as every file used to be.
+        const wrapped = source.startsWith(__PUSHGW_COMMONJS_WRAPPER__) ? source : `${__PUSHGW_COMMONJS_WRAPPER__}${source}\n})`;
+        const script = new Script(wrapped, { filename, ...(cachedData ? { cachedData } : {}) });
         this.compiled.set(name, script);
         this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
       }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +75,21 @@ describe("where the cache lives", () => {
     [{ HOME: "relative" }, undefined],
   ])("%j → %s", (env, expected) => {
     expect(cacheDirectory(env)).toBe(expected);
+  });
+});
+
+describe("the launcher", () => {
+  it("runs a dist/ where some files are an older build's, written without the function wrapper (an upgrade under way)", async () => {
+    const mixed = fresh("mixed-dist");
+    cpSync(dist, mixed, { recursive: true });
+    const wrapper = "(function (exports, require, module, __filename, __dirname) {";
+    const main = join(mixed, "pushgw.cjs");
+    const text = readFileSync(main, "utf8");
+    expect(text.startsWith(wrapper) && text.endsWith("\n})")).toBe(true);
+    writeFileSync(main, text.slice(wrapper.length, -"\n})".length));
+    const code = `require(${JSON.stringify(join(mixed, "launch.cjs"))}).launch(${JSON.stringify(mixed)}, ["--version"])`;
+    const run = execFileSync(NODE, ["-e", code], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, encoding: "utf8" });
+    expect(run.trim()).toMatch(VERSION);
   });
 });
 

@@ -171,3 +171,17 @@ describe("several gateways", () => {
     expect(metrics).toMatch(/\bm\{instance="[^"]*",job="fanout"\} 2/);
   });
 });
+
+describe("closing the HTTP client", () => {
+  it("puts Error.stackTraceLimit back when clients of two instances close at once (the first to start ends first)", async () => {
+    const { createUndiciHttp } = await import("../../src/adapters/undici-http.js");
+    const before = Error.stackTraceLimit;
+    const unused = await createUndiciHttp();
+    const used = await createUndiciHttp();
+    const answer = await used.send({ method: "GET", url: `${plainGateway.url}/api/v1/status`, headers: {}, timeoutMs: 10_000, maxBodyBytes: 1 << 20 });
+    expect(answer.kind).toBe("response");
+    // The unused one has no socket to destroy and ends first; the used one destroys its socket.
+    await Promise.all([unused.close(), used.close()]);
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+});
