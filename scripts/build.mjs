@@ -13,7 +13,9 @@ import { fileURLToPath } from "node:url";
 
 const dist = new URL("../dist/", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-await rm(dist, { recursive: true, force: true });
+// Its own files only: dist/standalone/ and dist/deb/ (scripts/standalone.mjs, which runs this
+// build, and scripts/deb.mjs) stay.
+for (const entry of await readdir(dist, { withFileTypes: true }).catch(() => [])) if (!entry.isDirectory()) await rm(new URL(entry.name, dist));
 
 const { metafile } = await build({
   entryPoints: { pushgw: "src/cli/main.ts" },
