@@ -5,17 +5,18 @@
 // Each output file is then turned into CommonJS: bin/pushgw runs them through vm.Script with a
 // V8 code cache of pushgw's own (src/adapters/v8-code-cache.ts). dist/pushgw.cjs exports
 // main(argv); dist/launch.cjs is the launcher.
+//
+//   node scripts/build.mjs [DIRECTORY]   into DIRECTORY instead of dist/ (scripts/standalone.mjs)
 import { build, transform } from "esbuild";
 import { editPackages } from "./esbuild-edits.mjs";
 import { createHash } from "node:crypto";
 import { readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const dist = new URL("../dist/", import.meta.url);
+const dist = process.argv[2] ? pathToFileURL(`${resolve(process.argv[2])}/`) : new URL("../dist/", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-// Its own files only: dist/standalone/ and dist/deb/ (scripts/standalone.mjs, which runs this
-// build, and scripts/deb.mjs) stay.
-for (const entry of await readdir(dist, { withFileTypes: true }).catch(() => [])) if (!entry.isDirectory()) await rm(new URL(entry.name, dist));
+await rm(dist, { recursive: true, force: true });
 
 const { metafile } = await build({
   entryPoints: { pushgw: "src/cli/main.ts" },

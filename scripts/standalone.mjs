@@ -66,13 +66,14 @@ function runForAsync(arch, binary, args, options) {
 
 /**
  * The main script, the launcher with a line that runs it, and its assets: dist/'s files, as
- * scripts/build.mjs makes them for the npm package.
+ * scripts/build.mjs makes them for the npm package (built here into the work directory).
  */
 function mainScript() {
-  execFileSync(process.execPath, [`${root}scripts/build.mjs`], { stdio: "inherit" });
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const dist = `${root}dist`;
+  // A build of its own: dist/ may be another one (the npm package's, being tested).
+  const dist = `${work}/dist`;
+  execFileSync(process.execPath, [`${root}scripts/build.mjs`, dist], { stdio: "inherit", cwd: root });
   const file = `${work}/main.cjs`;
   // First of all, as in bin/pushgw: no signal may open a debugger.
   const noDebugger = readFileSync(`${root}bin/no-debugger.cjs`, "utf8");
@@ -88,6 +89,7 @@ function mainScript() {
 async function bundledPackagesOfCli() {
   const { metafile } = await build({
     entryPoints: [`${root}src/cli/main.ts`],
+    absWorkingDir: root,
     outfile: `${work}/unused.cjs`,
     write: false,
     bundle: true,
@@ -108,7 +110,7 @@ function bundledPackages(metafile) {
   const folders = new Set();
   for (const input of Object.keys(metafile.inputs)) {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (match) folders.add(`${root}${match[1]}`);
+    if (match) folders.add(join(root, match[1]));
   }
   return [...folders].sort();
 }

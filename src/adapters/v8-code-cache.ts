@@ -363,10 +363,10 @@ export async function launch(
   await main(argv);
 }
 
-/** Put after the key in the standalone file's caches' names (see seaSources). */
+/** Put after the key in the standalone file's caches' names (see launchStandalone). */
 const STANDALONE_TAG = "-standalone";
-/** The name of the asset that holds a file's bundled cache in the standalone file. */
-export const bundledCacheAsset = (name: string): string => `v8cache/${name}`;
+/** The name of the asset that holds a file's bundled cache in the standalone file (scripts/standalone.mjs). */
+const bundledCacheAsset = (name: string): string => `v8cache/${name}`;
 
 /**
  * The standalone file's main script (scripts/standalone.mjs) calls this: dist/'s files are its
