@@ -9,6 +9,15 @@ import { fileURLToPath } from "node:url";
  */
 const EDITS = [
   {
+    // Not for start-up, for safety: y18n reads yargs' messages from <package>/../locales/<LANG>.json,
+    // a directory outside pushgw (for a checkout in /tmp, /tmp/locales), where another user could
+    // plant a file that rewrites --help or a FIFO that hangs every run. pushgw ships no
+    // translations: the messages stay yargs' English ones and no file is read.
+    file: /[\\/]y18n[\\/]build[\\/]lib[\\/]index\.js$/,
+    from: "    _readLocaleFile() {\n",
+    to: "    _readLocaleFile() {\n        this.cache[this.locale] = {};\n        if (this.cache) return;\n",
+  },
+  {
     // undici's HTTP/1 client requires its HTTP/2 client at load time, which loads node:http2
     // and with it tls and all of crypto (pbkdf2, scrypt, keygen, x509…): about 40 more
     // built-in modules, some 10 ms, for a plain http:// push that never negotiates HTTP/2

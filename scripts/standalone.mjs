@@ -142,13 +142,17 @@ function quietly(run) {
   }
 }
 
-/** Writes the blob with `arch`'s own Node (so that the main script's code cache fits it) and injects it. */
+/**
+ * Writes the blob with `arch`'s own Node and injects it. The main script (the small launcher) has
+ * no code cache of Node's: under NODE_OPTIONS that names a V8 flag, Node rejected it and said
+ * so on stderr at every run (cron mail); dist/'s files have the launcher's caches.
+ */
 function inject(arch, main, assets, name) {
   const { strip } = TARGETS[arch];
   const node = nodeBinary(arch);
   const blob = `${work}/${name}.blob`;
   const config = `${work}/${name}.json`;
-  writeFileSync(config, JSON.stringify({ main, output: blob, assets, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
+  writeFileSync(config, JSON.stringify({ main, output: blob, assets, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }));
   quietly((options) => runFor(arch, node, ["--experimental-sea-config", config], options));
   const target = `${out}/pushgw-linux-${arch}`;
   rmSync(target, { force: true });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { closeSync, constants as fsConstants, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { Socket } from "node:net";
 import { join } from "node:path";
@@ -45,6 +45,7 @@ async function createScratchFile(): Promise<ScratchFile> {
   const base = findPrivateDirectory(process.env, "run");
   if ("why" in base) throw new Error(`no directory only uid ${currentUid()} can write (${base.why}); give it an XDG_RUNTIME_DIR or a HOME of its own`);
   const dir = mkdtempSync(join(base.dir, "pushgw-"));
+  const made = lstatSync(dir);
   const path = join(dir, "metrics.prom");
   try {
     writeFileSync(path, "", { mode: 0o600, flag: "wx" });
@@ -56,20 +57,25 @@ async function createScratchFile(): Promise<ScratchFile> {
     path,
     dir,
     read: async () => readScratchFile(path),
-    remove: async () => removePrivateDirectory(dir, path),
+    remove: async () => removePrivateDirectory(dir, path, made),
   };
 }
 
 /**
  * rm -rf of the job's private directory. When only the metrics file is left (the relay's socket
  * went when it closed), two calls do it; anything else the job left there (or a file it
- * replaced by a directory) goes the long way. unlink never follows a link.
+ * replaced by a directory) goes the long way. The short way only while the directory is still
+ * the one made for the job: a job that swapped it for a link to another directory would have
+ * the file of that name there unlinked (rm -rf removes just the link).
  */
-function removePrivateDirectory(dir: string, file: string): void {
+function removePrivateDirectory(dir: string, file: string, made: { readonly dev: number; readonly ino: number }): void {
   try {
-    unlinkSync(file);
-    rmdirSync(dir);
-    return;
+    const now = lstatSync(dir);
+    if (now.isDirectory() && now.dev === made.dev && now.ino === made.ino) {
+      unlinkSync(file);
+      rmdirSync(dir);
+      return;
+    }
   } catch {
     // Not only the file: everything goes, as below.
   }

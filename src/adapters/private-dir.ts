@@ -52,7 +52,7 @@ export function ensurePrivateDirectory(dir: string, madeBelow: string | undefine
     const below = privateDirectory(nearestExisting(dir), uid, true);
     if ("why" in below) return below;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeDirectories(dir);
     } catch (error) {
       return { why: `${dir} cannot be made (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
     }
@@ -80,6 +80,24 @@ export function findPrivateDirectory(env: Readonly<Record<string, string | undef
   }
   if (reasons.length === 0) return { why: "XDG_RUNTIME_DIR, XDG_CACHE_HOME and HOME are unset (or not absolute paths)" };
   return { why: reasons.join("; ") };
+}
+
+/**
+ * mkdir -p, mode 0700, one directory at a time from the nearest one that exists. Not Node's
+ * recursive mkdir, which loops for ever below a directory such as /proc/self (HOME=/proc), where
+ * a name exists and one below it cannot be made.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let path = dir; !exists(path) && dirname(path) !== path; path = dirname(path)) missing.unshift(path);
+  for (const path of missing) {
+    try {
+      mkdirSync(path, { mode: 0o700 });
+    } catch (error) {
+      // Made meanwhile by a concurrent run: the check of the whole chain that follows judges it.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
 }
 
 function exists(path: string): boolean {

@@ -39,6 +39,12 @@ describe("the standalone executable (linux-x64)", () => {
     expect(await value({ job: "standalone", env: "empty" }, "standalone_pushed")).toBe("42");
   });
 
+  it("pushes silently with NODE_OPTIONS naming a V8 flag (a cron host that sets it for every Node)", async () => {
+    const r = await run(executable, ["add", "-g", gw.url, "-j", "standalone", "--no-instance", "-l", "env=node-options", "standalone_pushed=43"], { NODE_OPTIONS: "--max-old-space-size=64" });
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await value({ job: "standalone", env: "node-options" }, "standalone_pushed")).toBe("43");
+  });
+
   it("refuses bad input with exit 2 and a message, and sends nothing", async () => {
     const r = await run(executable, ["add", "-g", gw.url, "-j", "standalone", "--no-instance", "-l", "env=bad", "not a metric=1"], {});
     expect(r.code).toBe(2);

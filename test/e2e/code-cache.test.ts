@@ -79,6 +79,10 @@ describe("where the cache lives", () => {
 });
 
 describe("the launcher", () => {
+  it.each(["/proc", "/proc/self"])("starts with HOME=%s, where no cache directory can be made", async (home) => {
+    ok(await launch(["--version"], { HOME: home }));
+  });
+
   it("runs a dist/ where some files are an older build's, written without the function wrapper (an upgrade under way)", async () => {
     const mixed = fresh("mixed-dist");
     cpSync(dist, mixed, { recursive: true });

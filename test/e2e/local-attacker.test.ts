@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -139,6 +139,22 @@ describe("code caches are read only from directories no other user can write", (
     const run = await runCli(["--version"], { env: { XDG_CACHE_HOME: xdg } });
     expect(run.code).toBe(0);
     expect(readdirSync(join(xdg, "pushgw")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("yargs' messages are never read from a file", () => {
+  it("a locales/<LANG>.json the attacker plants beside a checkout in a shared directory rewrites nothing", () => {
+    // A checkout at <shared>/pushgw: yargs' y18n looked for <shared>/locales/de_DE.json.
+    const shared = rootDir("pushgw-shared-");
+    chmodSync(shared, 0o1777);
+    const checkout = join(shared, "pushgw");
+    mkdirSync(checkout);
+    for (const part of ["bin", "dist", "package.json"]) cpSync(join(dirname(BIN), "..", part), join(checkout, part), { recursive: true });
+    asAttackerSh('mkdir "$1/locales" && printf %s "$2" > "$1/locales/de_DE.json"', shared, JSON.stringify({ "Show help": "PLANTED", "Options:": "PLANTED:" }));
+    const run = spawnSync(NODE, [join(checkout, "bin/pushgw"), "--help"], { env: { ...process.env, LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" }, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("Show help");
+    expect(run.stdout).not.toContain("PLANTED");
   });
 });
 

@@ -378,7 +378,10 @@ describe("hostile directories and files", () => {
     const place = newDir();
     const { child, done } = startCli(["wrap", ...tf(place), "-j", "killed", "--no-instance", "--", node, job("sleep.mjs"), "2000"]);
     const file = fileOf(place, "killed");
-    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+    // The start push is done once its file is in place and its lock is gone (a kill between the
+    // two leaves a dead holder's lock, which the next write takes over: not this test's case).
+    const lock = join(place, `.${textfileName({ job: "killed", labels: [] })}.lock`);
+    for (let i = 0; i < 100 && !(existsSync(file) && !existsSync(lock)); i++) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");
     await done;
     expect(samples(readFileSync(file, "utf8"))).toMatchObject({ 'job_running{job="killed"}': 1 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -298,6 +298,15 @@ describe("the job's own metrics", () => {
     expect(run.stderr).toMatch(/the job's own metrics were left out: /);
     expect(run.stderr).toMatch(why);
     expect(value(await group(name), "job_success")).toBe(1);
+  });
+
+  it("a job that swaps its private directory for a link to another one: only the link goes, not that directory's metrics.prom", async () => {
+    const elsewhere = mkdtempSync(join(tmp, "elsewhere-"));
+    writeFileSync(join(elsewhere, "metrics.prom"), "kept 1\n");
+    const script = 'd=$(dirname "$PUSHGW_METRICS_FILE"); mv "$d" "$d.moved" && ln -s "$1" "$d"';
+    const run = await wrap("swapped-dir", [], ["sh", "-c", script, "job", elsewhere]);
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(elsewhere, "metrics.prom"), "utf8")).toBe("kept 1\n");
   });
 
   it("`pushgw push` (PUT) inside the job is refused: it would replace the wrapper's group, the last success among it", async () => {
