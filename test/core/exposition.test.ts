@@ -291,6 +291,24 @@ describe("input larger than pushgw can check", () => {
   });
 });
 
+describe("a refused token of any length", () => {
+  it.each([
+    ["a metric name", `${"\u0000".repeat(1_000_000)} 1\n`, /^x:1: invalid metric name "\u0000{300}/],
+    ["a label name", `m{${"\u0001".repeat(1_000_000)}="v"} 1\n`, /^x:1: invalid label name "\u0001{300}/],
+    ["a value", `m ${"9".repeat(1_000_000)}x\n`, /^x:1: value "9+/],
+  ])("%s of a megabyte: a message of at most a few hundred characters, with its start and its end", (_, input, start) => {
+    let message = "";
+    try {
+      parseExposition(input, { name: "x" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(start);
+    expect(message).toMatch(/characters left out/);
+    expect(message.split("\n")[0]!.length).toBeLessThan(800);
+  });
+});
+
 describe("duplicate detection at scale (32-bit hashes collide a few times among 200,000 series)", () => {
   const lines = Array.from({ length: 200_000 }, (_, i) => `series{a="${i.toString(36)}",b="${(i * 7919).toString(36)}"} 1`);
 

@@ -23,6 +23,9 @@ import {
   type MetricType,
 } from "./text-format.js";
 
+/** The longest message about one line, in characters; the middle of a longer one is left out. */
+const MAX_MESSAGE_CHARS = 600;
+
 /**
  * Reads the text format line by line and refuses what is not the text format (names, label
  * sets, quotes, escapes, values, TYPE and HELP lines, as the gateway's Go parser reads them).
@@ -277,6 +280,10 @@ export class Scanner {
   private describe(message: string): string {
     let line = this.text.slice(this.lineStart, this.lineEnd);
     if (line.length > 120) line = `${line.slice(0, 117)}...`;
+    // A message quotes the token it refuses, which may be a line of megabytes (a job that wrote
+    // binary into its metrics file): shown whole, escaped four bytes to one, it made messages of
+    // hundreds of MB, and V8 gave up (a fatal error, the wrapper's outcome lost).
+    if (message.length > MAX_MESSAGE_CHARS) message = `${message.slice(0, MAX_MESSAGE_CHARS - 200)}... (${message.length - MAX_MESSAGE_CHARS} characters left out) ...${message.slice(-200)}`;
     const location = where(this.source, this.lineNo);
     return this.source.describeLine ? `${location}: ${message}` : `${location}: ${message}\n  ${this.lineNo} | ${line}`;
   }
