@@ -27,6 +27,29 @@ const EDITS = [
     to: "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)",
   },
   {
+    // undici's HTTP/1 client loads node:http, and with it Node's whole HTTP stack (the
+    // server, the agent, the parser's bindings, perf hooks: some 2.5 ms of every push), only to
+    // read the default limit on a response's header block. Node sets that limit to 16 KiB
+    // unless --max-http-header-size is given (on the command line or in NODE_OPTIONS); only
+    // then is node:http asked.
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    from: "const http = require('node:http')\n",
+    to: "const http = { get maxHeaderSize () { return /--max-http-header-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`) ? require('node:http').maxHeaderSize : 16384 } }\n",
+  },
+  {
+    // The same: undici's helpers load node:http to tell a response stream of Node's from other
+    // streams as they are destroyed. Only a stream whose class is named IncomingMessage can be
+    // one, and only then is node:http asked.
+    file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
+    from: "const { IncomingMessage } = require('node:http')\n",
+    to: "",
+  },
+  {
+    file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
+    from: "if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {",
+    to: "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {",
+  },
+  {
     // yargs renders the command's whole help text after starting its handler, so that a
     // handler calling showHelp() later still finds it: about 6 ms of every run, for text
     // pushgw never shows then (its handlers do not call showHelp, and a failure prints one
@@ -76,13 +99,19 @@ export const editPackages = {
     // chalk: a module that both the main bundle and execa's chunk import becomes a chunk of its
     // own, one more file every run reads.
     b.onResolve({ filter: /^(node:)?process$/ }, (args) => (/[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer) ? undefined : { path: processShim }));
-    for (const edit of EDITS) {
-      b.onLoad({ filter: edit.file }, async (args) => {
-        const source = await readFile(args.path, "utf8");
-        if (source.split(edit.from).length !== 2) {
-          throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/build.mjs`);
+    // One loader per file, applying every edit for it in turn.
+    const files = new Map();
+    for (const edit of EDITS) files.set(String(edit.file), [...(files.get(String(edit.file)) ?? []), edit]);
+    for (const edits of files.values()) {
+      b.onLoad({ filter: edits[0].file }, async (args) => {
+        let source = await readFile(args.path, "utf8");
+        for (const edit of edits) {
+          if (source.split(edit.from).length !== 2) {
+            throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/esbuild-edits.mjs`);
+          }
+          source = source.replace(edit.from, edit.to);
         }
-        return { contents: source.replace(edit.from, edit.to), loader: "js" };
+        return { contents: source, loader: "js" };
       });
     }
   },

@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
-import { runCli } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli } from "../helpers/run-cli.js";
 
 /**
  * Start-up stays lean: every built-in module Node loads costs start-up time, and a plain
@@ -19,6 +20,7 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(internal\/)?fs\/promises$/, "node:fs/promises (loads readline's interface)"],
   [/^perf_hooks$/, "perf_hooks (loaded by the first performance.now())"],
   [/^sea$/, "node:sea (only the standalone executable asks it)"],
+  [/^(_?http$|_http_)/, "node:http (undici has an HTTP client of its own; scripts/esbuild-edits.mjs keeps it from loading Node's)"],
 ];
 
 const work = mkdtempSync(join(tmpdir(), "pushgw-startup-"));
@@ -51,10 +53,10 @@ function forbiddenIn(modules: readonly string[]): string[] {
 }
 
 describe("start-up stays lean", () => {
-  it("`pushgw add` to a plain http gateway loads no http2, tls, crypto keys, zlib, readline or perf_hooks", async () => {
+  it("`pushgw add` to a plain http gateway loads no http2, tls, crypto keys, zlib, readline, perf_hooks or node:http", async () => {
     const modules = await modulesLoadedBy(["add", "-g", gw.url, "-j", "lean", "lean_m=1"], "add");
-    // The list is real: the push did load Node's HTTP client.
-    expect(modules).toContain("http");
+    // The list is real: the push did open a connection.
+    expect(modules).toContain("net");
     expect(forbiddenIn(modules)).toEqual([]);
   });
 
@@ -73,6 +75,18 @@ describe("start-up stays lean", () => {
   it("nor does `wrap --quiet-success`, which passes the job's output through FIFOs it makes and removes", async () => {
     const modules = await modulesLoadedBy(["wrap", "-g", gw.url, "-j", "lean-wrap", "--quiet-success", "--", "sh", "-c", "echo quiet; exit 0"], "wrap-quiet");
     expect(forbiddenIn(modules)).toEqual([]);
+  });
+
+  it("Node's --max-http-header-size still bounds the gateway's answer, as it did while undici read it from node:http", async () => {
+    // The gateway's answer has a Date and a Content-Length header: more than 20 bytes, far less than 16 KiB.
+    const tooSmall = await runCli(["add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { env: { NODE_OPTIONS: "--max-http-header-size=20" } });
+    expect(tooSmall.stderr).toContain("Headers Overflow");
+    expect(tooSmall.code).toBe(1);
+    const onCommandLine = spawnSync(NODE, ["--max-http-header-size=20", BIN, "add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { encoding: "utf8", env: { PATH: process.env["PATH"] } });
+    expect(onCommandLine.stderr).toContain("Headers Overflow");
+    const enough = await runCli(["add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { env: { NODE_OPTIONS: "--max-http-header-size=400" } });
+    expect(enough.stderr).toBe("");
+    expect(enough.code).toBe(0);
   });
 
   it("--gzip does load zlib (the check above can see it)", async () => {
