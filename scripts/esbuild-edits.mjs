@@ -1,7 +1,11 @@
 // Edits to bundled packages for start-up time, as an esbuild plugin: scripts/build.mjs uses
 // it, and so can any other script that bundles src/cli/main.ts (a standalone executable).
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const pick = (object, keys) => Object.fromEntries(keys.map((key) => [key, object[key]]));
 
 /**
  * Small edits to bundled packages, each for start-up time. Each names the exact text it
@@ -48,6 +52,16 @@ const EDITS = [
     file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
     from: "if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {",
     to: "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {",
+  },
+  {
+    // undici's HTTP/1 client loads llparse's constants for llhttp (every method, status, header
+    // character table…, about 1 ms of every push to build) and reads two of its enums: the
+    // parser's error codes and its response type. Those two are written in at build time, from
+    // the same file; a client that reads anything else from it fails the build (below).
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/,
+    from: "const constants = require('../llhttp/constants.js')\n",
+    to: () => `const constants = ${JSON.stringify(pick(require("undici/lib/llhttp/constants.js"), ["ERROR", "TYPE"]))}\n`,
+    onlyUses: [/\bconstants\.(\w+)/g, ["ERROR", "TYPE"]],
   },
   {
     // yargs renders the command's whole help text after starting its handler, so that a
@@ -117,7 +131,12 @@ export const editPackages = {
           if (source.split(edit.from).length !== 2) {
             throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/esbuild-edits.mjs`);
           }
-          source = source.replace(edit.from, edit.to);
+          source = source.replace(edit.from, typeof edit.to === "function" ? edit.to() : edit.to);
+          if (edit.onlyUses) {
+            const [pattern, allowed] = edit.onlyUses;
+            const others = [...source.matchAll(pattern)].map((match) => match[1]).filter((name) => !allowed.includes(name));
+            if (others.length > 0) throw new Error(`${args.path} now reads ${[...new Set(others)].join(", ")} as well: look again at this edit in scripts/esbuild-edits.mjs`);
+          }
         }
         return { contents: source, loader: "js" };
       });
