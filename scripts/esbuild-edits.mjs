@@ -34,11 +34,13 @@ const EDITS = [
     // undici's HTTP/1 client loads node:http, and with it Node's whole HTTP stack (the
     // server, the agent, the parser's bindings, perf hooks: some 2.5 ms of every push), only to
     // read the default limit on a response's header block. Node sets that limit to 16 KiB
-    // unless --max-http-header-size is given (on the command line or in NODE_OPTIONS); only
-    // then is node:http asked.
+    // unless --max-http-header-size is given: on the command line or in NODE_OPTIONS, with
+    // dashes or underscores (--max_http_header_size), or in a configuration file Node was told
+    // to read (--experimental-config-file, --experimental-default-config-file); only then is
+    // node:http asked.
     file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
     from: "const http = require('node:http')\n",
-    to: "const http = { get maxHeaderSize () { return /--max-http-header-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`) ? require('node:http').maxHeaderSize : 16384 } }\n",
+    to: "const http = { get maxHeaderSize () { return /--max[-_]http[-_]header[-_]size|config[-_]file/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`) ? require('node:http').maxHeaderSize : 16384 } }\n",
   },
   {
     // The same: undici's helpers load node:http to tell a response stream of Node's from other

@@ -87,6 +87,20 @@ describe("start-up stays lean", () => {
     const enough = await runCli(["add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { env: { NODE_OPTIONS: "--max-http-header-size=400" } });
     expect(enough.stderr).toBe("");
     expect(enough.code).toBe(0);
+    // Node takes the option's name with underscores as well, in any mix.
+    const underscored = await runCli(["add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { env: { NODE_OPTIONS: "--max_http_header-size=20" } });
+    expect(underscored.stderr).toContain("Headers Overflow");
+    expect(underscored.code).toBe(1);
+  });
+
+  // Node 22 and later also read options from a configuration file, which neither the command line nor NODE_OPTIONS shows.
+  const config = join(work, "node.config.json");
+  writeFileSync(config, JSON.stringify({ nodeOptions: { "max-http-header-size": 20 } }));
+  const configFile = [`--experimental-config-file=${config}`, "--no-warnings"];
+  it.skipIf(spawnSync(NODE, [...configFile, "-e", "0"]).status !== 0)("--max-http-header-size from Node's configuration file still bounds the gateway's answer", () => {
+    const fromConfig = spawnSync(NODE, [...configFile, BIN, "add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { encoding: "utf8", env: { PATH: process.env["PATH"] } });
+    expect(fromConfig.stderr).toContain("Headers Overflow");
+    expect(fromConfig.status).toBe(1);
   });
 
   it("--gzip does load zlib (the check above can see it)", async () => {
