@@ -94,13 +94,19 @@ describe("start-up stays lean", () => {
   });
 
   // Node 22 and later also read options from a configuration file, which neither the command line nor NODE_OPTIONS shows.
-  const config = join(work, "node.config.json");
-  writeFileSync(config, JSON.stringify({ nodeOptions: { "max-http-header-size": 20 } }));
-  const configFile = [`--experimental-config-file=${config}`, "--no-warnings"];
-  it.skipIf(spawnSync(NODE, [...configFile, "-e", "0"]).status !== 0)("--max-http-header-size from Node's configuration file still bounds the gateway's answer", () => {
-    const fromConfig = spawnSync(NODE, [...configFile, BIN, "add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { encoding: "utf8", env: { PATH: process.env["PATH"] } });
-    expect(fromConfig.stderr).toContain("Headers Overflow");
-    expect(fromConfig.status).toBe(1);
+  it("--max-http-header-size from Node's configuration file still bounds the gateway's answer (Node 22 and later; Node 20 has no such file)", () => {
+    const config = join(work, "node.config.json");
+    writeFileSync(config, JSON.stringify({ nodeOptions: { "max-http-header-size": 20 } }));
+    const fromConfig = spawnSync(NODE, [`--experimental-config-file=${config}`, "--no-warnings", BIN, "add", "-g", gw.url, "-j", "lean", "--retries", "0", "lean_m=3"], { encoding: "utf8", env: { PATH: process.env["PATH"] } });
+    const nodeMajor = Number(spawnSync(NODE, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.split(".")[0]);
+    if (nodeMajor >= 22) {
+      expect(fromConfig.stderr).toContain("Headers Overflow");
+      expect(fromConfig.status).toBe(1);
+    } else {
+      // Node 20 refuses the option itself: no configuration file can set the limit there.
+      expect(fromConfig.stderr).toContain("bad option: --experimental-config-file");
+      expect(fromConfig.status).toBe(9);
+    }
   });
 
   it("--gzip does load zlib (the check above can see it)", async () => {
