@@ -34,18 +34,22 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
   const options = { keepAliveTimeout: 4_000, connections: 32, connect };
   const direct = new Agent(options);
   const proxied = new Map<string, Promise<Dispatcher>>();
-  const dispatcherFor = (decision: ProxyDecision): Promise<Dispatcher> => {
+  const dispatcherFor = (decision: ProxyDecision, timeoutMs: number): Promise<Dispatcher> => {
     if (decision.kind !== "proxy") return Promise.resolve(direct);
-    let dispatcher = proxied.get(decision.url);
+    const key = `${timeoutMs} ${decision.url}`;
+    let dispatcher = proxied.get(key);
     if (dispatcher === undefined) {
       // Only runs that go through a proxy pay for loading undici's whole index: the proxy
       // agent needs the connect API that the index installs on every dispatcher.
       // (Bundled, the CommonJS module's exports arrive as the namespace's default.)
       dispatcher = import("undici").then((loaded) => {
         const undici = (loaded as UndiciIndex & { default?: UndiciIndex }).default ?? loaded;
-        return new undici.ProxyAgent({ ...options, uri: decision.url, requestTls: connect, proxyTls: { rejectUnauthorized: tls.insecure !== true, ca: connect.ca } });
+        // The request's own time limit does not reach the proxy's answer to CONNECT (undici
+        // waits 300 s for it): the proxy's client gets the same limit.
+        const clientFactory = (origin: URL, opts: object): Dispatcher => new undici.Pool(origin, { ...opts, headersTimeout: timeoutMs });
+        return new undici.ProxyAgent({ ...options, uri: decision.url, clientFactory, requestTls: connect, proxyTls: { rejectUnauthorized: tls.insecure !== true, ca: connect.ca } });
       });
-      proxied.set(decision.url, dispatcher);
+      proxied.set(key, dispatcher);
     }
     return dispatcher;
   };
@@ -62,7 +66,7 @@ export async function createUndiciHttp(tls: TlsMaterial = {}, env: NodeJS.Proces
       try {
         const url = new URL(req.url);
         const body = req.body === undefined ? undefined : req.gzip ? await gzip(req.body) : req.body;
-        const response = await request.call(await dispatcherFor(decision), {
+        const response = await request.call(await dispatcherFor(decision, req.timeoutMs), {
           origin: url.origin,
           path: url.pathname + url.search,
           method: req.method,

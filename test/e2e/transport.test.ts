@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +130,21 @@ describe("through a real HTTP proxy (tinyproxy)", () => {
     const run = await runCli(["add", "-g", plainGateway.url, "-j", "x", "--retries", "1", "m=1"], { env: { HTTP_PROXY: "http://127.0.0.1:9" } });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/after 2 attempts/);
+  });
+
+  it("a proxy that takes the connection and never answers CONNECT is held to --timeout, not undici's 5 minutes", async () => {
+    const silent = createServer((socket) => socket.on("error", () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      // runCli kills a run after 30 s: before the fix, the run waited for undici's own 300 s limit on the proxy's answer.
+      const run = await runCli(["add", "-g", plainGateway.url, "-j", "x", "--timeout", "1s", "--retries", "0", "m=1"], { env: { HTTP_PROXY: `http://127.0.0.1:${port}` } });
+      expect(run.signal).toBeNull();
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("no answer within 1000 ms");
+    } finally {
+      silent.close();
+    }
   });
 });
 
