@@ -2,6 +2,7 @@
 // it, and so can any other script that bundles src/cli/main.ts (a standalone executable).
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -71,8 +72,9 @@ const EDITS = [
     // the same file; a client that reads anything else from it fails the build (below).
     file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/,
     from: "const constants = require('../llhttp/constants.js')\n",
-    to: () => `const constants = ${JSON.stringify(pick(require("undici/lib/llhttp/constants.js"), ["ERROR", "TYPE"]))}\n`,
-    onlyUses: [/\bconstants\.(\w+)/g, ["ERROR", "TYPE"]],
+    to: (path) => `const constants = ${JSON.stringify(pick(require(join(dirname(path), "../llhttp/constants.js")), ["ERROR", "TYPE"]))}\n`,
+    // Every other mention of `constants` in the file must read one of these two.
+    onlyUses: { name: "constants", declared: "constants = ", members: ["ERROR", "TYPE"] },
   },
   {
     // yargs renders the command's whole help text after starting its handler, so that a
@@ -142,11 +144,12 @@ export const editPackages = {
           if (source.split(edit.from).length !== 2) {
             throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/esbuild-edits.mjs`);
           }
-          source = source.replace(edit.from, typeof edit.to === "function" ? edit.to() : edit.to);
+          source = source.replace(edit.from, typeof edit.to === "function" ? edit.to(args.path) : edit.to);
           if (edit.onlyUses) {
-            const [pattern, allowed] = edit.onlyUses;
-            const others = [...source.matchAll(pattern)].map((match) => match[1]).filter((name) => !allowed.includes(name));
-            if (others.length > 0) throw new Error(`${args.path} now reads ${[...new Set(others)].join(", ")} as well: look again at this edit in scripts/esbuild-edits.mjs`);
+            const { name, declared, members } = edit.onlyUses;
+            const uses = [...source.matchAll(new RegExp(`\\b${name}\\b.{0,40}`, "g"))].map(([use]) => use);
+            const others = uses.filter((use) => !use.startsWith(declared) && !members.some((member) => new RegExp(`^${name}\\.${member}\\b`).test(use)));
+            if (others.length > 0) throw new Error(`${args.path} now uses ${name} otherwise (${others.join(" | ")}): look again at this edit in scripts/esbuild-edits.mjs`);
           }
         }
         return { contents: source, loader: "js" };
