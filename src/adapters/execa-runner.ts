@@ -501,21 +501,19 @@ function writeAll(fd: number, buffer: Buffer): void {
   while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
-/** Writes to the wrapper's own stdout or stderr; true when it had to wait for the reader. */
+/**
+ * Writes to the wrapper's own stdout or stderr, and settles once the chunk is in the pipe or file:
+ * Node queues what a full pipe cannot take yet and calls a write below its high-water mark done
+ * at once, and what was still queued when the wrapper ended was lost. Waiting for each chunk
+ * also keeps the order of stdout's and stderr's chunks when both go to one pipe (cron's mail).
+ * True when it had to wait for the reader. A closed reader (EPIPE) ends the replay, never the
+ * wrapper: terminal-output.ts listens for the stream's errors.
+ */
 function write(stream: 1 | 2, chunk: Buffer): Promise<boolean> {
   const target = stream === 1 ? process.stdout : process.stderr;
-  // A closed reader (EPIPE) ends the replay, never the wrapper.
   if (target.destroyed || !target.writable) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const done = (waited: boolean) => (): void => {
-      target.off("error", failed);
-      target.off("drain", drained);
-      resolve(waited);
-    };
-    const failed = done(false);
-    const drained = done(true);
-    target.once("error", failed);
-    if (target.write(chunk)) failed();
-    else target.once("drain", drained);
+    let waited = false;
+    waited = !target.write(chunk, () => resolve(waited));
   });
 }

@@ -27,6 +27,15 @@ function guardPipes(): void {
   }
 }
 
+/**
+ * Settles once everything written to pushgw's own stdout and stderr is in the pipe or file: a
+ * process that ends with process.exit (wrap) loses what Node still holds for a full pipe.
+ */
+export function ownOutputWritten(): Promise<void> {
+  const pending = [process.stdout, process.stderr].filter((stream) => !stream.destroyed && stream.writable && stream.writableLength > 0);
+  return Promise.all(pending.map((stream) => new Promise<void>((resolve) => stream.write(Buffer.alloc(0), () => resolve())))).then(() => undefined);
+}
+
 /** The first error writing to pushgw's own stdout or stderr, except a reader gone away (EPIPE). */
 export function ownOutputFailure(): NodeJS.ErrnoException | undefined {
   return failure;

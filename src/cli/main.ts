@@ -10,7 +10,7 @@ import { printAlertRules } from "../app/alert-rules.js";
 import { flushSpool } from "../app/flush.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
-import { createTerminalOutput, ownOutputFailure } from "../adapters/terminal-output.js";
+import { createTerminalOutput, ownOutputFailure, ownOutputWritten } from "../adapters/terminal-output.js";
 import { toToolError } from "../core/errors.js";
 import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
@@ -66,10 +66,14 @@ export async function main(typed: readonly string[]): Promise<void> {
     exitCode = failure.exitCode;
   }
   process.exitCode = exitCode;
-  // A wrapper ends at once. Left to wind down by itself, Node takes down the listeners that
+  // A wrapper ends at once, as soon as its own output is in the pipe (process.exit drops what
+  // Node still holds for a full one). Left to wind down by itself, Node takes down the listeners that
   // keep signals from ending it (src/adapters/job-signals.ts) before the process is gone, and a
   // SIGUSR2 then ended it with 140 instead of the job's status (8 runs in 10 under a storm).
-  if (wrapped) process.exit(exitCode);
+  if (wrapped) {
+    await ownOutputWritten();
+    process.exit(exitCode);
+  }
 }
 
 async function runUseCase<O>(useCase: UseCase<O>, options: O, output: OutputSettings): Promise<number> {

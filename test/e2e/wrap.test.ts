@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { family, familyNames, findGroup, readGroups, startPushgateway, type GatewayGroup, type RunningGateway } from "../helpers/pushgateway.js";
-import { BIN, NODE, runCli, startCli } from "../helpers/run-cli.js";
+import { BIN, NODE, runCli, startCli, testRuntimeDir } from "../helpers/run-cli.js";
 
 let gw: RunningGateway;
 let env: Record<string, string>;
@@ -233,6 +235,26 @@ describe("--quiet-success", () => {
     expect(run.stdout).toBe("to-stdout\n");
     expect(run.stderr).toMatch(/^to-stderr\npushgw: \{job="quiet-dev-stdio"\}: the job failed with exit status 3 after /);
   });
+
+  it("replays every byte to a slow reader before it exits: none is left queued when the wrapper ends", async () => {
+    // The reader takes 1 KB every 10 ms, so the pipe is full when the replay's last writes go out.
+    // Node queues what a full pipe cannot take yet and calls a write below its high-water mark
+    // done at once (16 KB, 64 KB from Node 22 on): a wrapper that then ended lost that tail.
+    const bytes = 200_000;
+    const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+    const reader = `${quote(NODE)} ${quote(fileURLToPath(new URL("../fixtures/slow-reader.mjs", import.meta.url)))}`;
+    // Whether the tail is still queued at the end varies from run to run: three runs at once.
+    const runs = await Promise.all(
+      ["a", "b", "c"].map((name) => {
+        const wrapper = [NODE, BIN, "wrap", "-j", `quiet-slow-reader-${name}`, "--no-instance", "--quiet-success", "--", node, job("noisy.mjs"), String(bytes), "1"];
+        return promisify(execFile)("sh", ["-c", `${wrapper.map(quote).join(" ")} | ${reader}`], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", XDG_RUNTIME_DIR: testRuntimeDir(), ...env } });
+      }),
+    );
+    for (const [i, run] of runs.entries()) {
+      expect(run.stdout).toBe(`${bytes}\n`);
+      expect(run.stderr).toMatch(new RegExp(`^noisy: start\\nnoisy: done\\npushgw: \\{job="quiet-slow-reader-${"abc"[i]}"\\}: the job failed with exit status 1 after `));
+    }
+  }, 60_000);
 
   it("keeps output larger than its memory limit, exactly", async () => {
     const bytes = 6 * 1024 * 1024 + 123;
