@@ -512,8 +512,8 @@ function writeAll(fd: number, buffer: Buffer): void {
 function write(stream: 1 | 2, chunk: Buffer): Promise<boolean> {
   const target = stream === 1 ? process.stdout : process.stderr;
   if (target.destroyed || !target.writable) return Promise.resolve(false);
+  // The callback comes after write() has returned, so `waited` is set by then.
   return new Promise((resolve) => {
-    let waited = false;
-    waited = !target.write(chunk, () => resolve(waited));
+    const waited = !target.write(chunk, () => resolve(waited));
   });
 }
