@@ -164,7 +164,10 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   const rss = child.pid ? startRssSampler(child.pid) : undefined;
   let maxRssBytes: number | undefined;
   const outputs = [outFifo?.reader ?? child.stdout, oneStream && outFifo ? undefined : (errFifo?.reader ?? child.stderr)] as const;
-  if (!child.pid) for (const fifo of fifos) fifo?.reader.destroy();
+  // A job that never started (a path through a file, a symlink loop: spawn throws) has no
+  // pipes to wait for: execa hands back stand-in streams that are never closed, and waiting for
+  // them left nothing to keep Node running, which then ended with 0 and the outcome unpushed.
+  if (!child.pid) for (const stream of outputs) stream?.destroy();
   const outputsClosed = Promise.all(outputs.map((stream) => (stream === null || stream === undefined || stream.closed ? undefined : new Promise((resolve) => stream.once("close", resolve)))));
   if (capture) {
     // While the output passes straight through, a slow reader holds the job up, as it would

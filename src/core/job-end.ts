@@ -14,6 +14,14 @@ export interface JobEndFacts {
   readonly signal: string | null;
 }
 
+/** Why a command could not be started, in words, for the errors a mistyped path gives. */
+const START_FAILURES: Readonly<Record<string, string>> = {
+  ENOTDIR: "a part of its path is a file, not a directory",
+  ELOOP: "its path goes round a loop of symbolic links",
+  ENAMETOOLONG: "its path is too long",
+  E2BIG: "its arguments and environment are too long for the system",
+};
+
 /**
  * How a job's end becomes its outcome. A start that failed wins over everything; then what
  * pushgw did (--max-runtime, a signal passed on), since the job's death by SIGTERM is then
@@ -22,6 +30,8 @@ export interface JobEndFacts {
 export function jobOutcome(facts: JobEndFacts, signalNumber: (signal: string) => number): JobOutcome {
   if (facts.startError === "ENOENT") return { kind: "notFound", reason: "no such file or command" };
   if (facts.startError === "EACCES") return { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" };
+  const known = facts.startError === undefined ? undefined : START_FAILURES[facts.startError];
+  if (known !== undefined) return { kind: "notExecutable", reason: `${known} (${facts.startError})` };
   if (facts.timedOut) return { kind: "timedOut" };
   if (facts.interruptedBy !== undefined) return { kind: "interrupted", signal: facts.interruptedBy, signalNumber: signalNumber(facts.interruptedBy) };
   if (facts.signal) return { kind: "signaled", signal: facts.signal, signalNumber: signalNumber(facts.signal) };

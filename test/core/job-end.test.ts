@@ -17,7 +17,11 @@ describe("jobOutcome: how a job's end becomes its outcome", () => {
     ["--max-runtime wins over a signal passed on", ended({ timedOut: true, interruptedBy: "SIGINT" }), { kind: "timedOut" }],
     ["no such command", ended({ startError: "ENOENT" }), { kind: "notFound", reason: "no such file or command" }],
     ["not executable", ended({ startError: "EACCES", code: 1 }), { kind: "notExecutable", reason: "permission denied (not executable, or a directory)" }],
-    ["neither started nor ended in a known way", ended({ startError: "E2BIG", startMessage: "Command failed: spawn E2BIG" }), { kind: "notExecutable", reason: "Command failed: spawn E2BIG" }],
+    ["a path through a file", ended({ startError: "ENOTDIR", startMessage: "Command failed with ENOTDIR: /bin/sh/x" }), { kind: "notExecutable", reason: "a part of its path is a file, not a directory (ENOTDIR)" }],
+    ["a loop of symbolic links", ended({ startError: "ELOOP" }), { kind: "notExecutable", reason: "its path goes round a loop of symbolic links (ELOOP)" }],
+    ["a path too long", ended({ startError: "ENAMETOOLONG" }), { kind: "notExecutable", reason: "its path is too long (ENAMETOOLONG)" }],
+    ["arguments too long", ended({ startError: "E2BIG" }), { kind: "notExecutable", reason: "its arguments and environment are too long for the system (E2BIG)" }],
+    ["neither started nor ended in a known way", ended({ startError: "ETXTBSY", startMessage: "Command failed with ETXTBSY: /tmp/x\nspawn ETXTBSY" }), { kind: "notExecutable", reason: "Command failed with ETXTBSY: /tmp/x\nspawn ETXTBSY" }],
     ["nothing known at all", ended({}), { kind: "notExecutable", reason: "it could not be started" }],
   ])("%s", (_, facts, outcome) => {
     expect(jobOutcome(facts, signalNumber)).toEqual(outcome);

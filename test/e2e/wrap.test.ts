@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,7 +89,12 @@ describe("every exit path", () => {
     ["killed by SIGTERM", [node, job("self-kill.mjs"), "SIGTERM"], 143, /the job was killed by SIGTERM: exit status 143/],
     ["not found", ["/nonexistent/backup.sh"], 127, /^pushgw: wrap: cannot run \/nonexistent\/backup\.sh: no such file/],
     ["a directory", [tmp], 126, /^pushgw: wrap: cannot run .*: permission denied/],
+    // Node throws these at the spawn itself (not so ENOENT and EACCES): the wrapper once waited
+    // for the stand-in pipes execa made, ended with 0 and pushed no outcome.
+    ["a path through a file", [`${job("exit.mjs")}/run`], 126, /^pushgw: wrap: cannot run .*exit\.mjs\/run: a part of its path is a file, not a directory \(ENOTDIR\)/],
+    ["a loop of symbolic links", [join(tmp, "loop")], 126, /^pushgw: wrap: cannot run .*loop: its path goes round a loop of symbolic links \(ELOOP\)/],
   ])("%s: the wrapper exits with it and pushes it as job_exit_code", async (name, command, expected, says) => {
+    if (!lstatSync(join(tmp, "loop"), { throwIfNoEntry: false })) symlinkSync("loop", join(tmp, "loop"));
     const jobName = `exit-${name.replace(/\W/g, "_")}`;
     const run = await wrap(jobName, [], command);
     expect(run.code).toBe(expected);
