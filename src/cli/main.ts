@@ -11,7 +11,7 @@ import { flushSpool } from "../app/flush.js";
 import { createStdioInput } from "../adapters/stdio-input.js";
 import { systemClock } from "../adapters/system-clock.js";
 import { createTerminalOutput, ownOutputFailure, ownOutputWritten } from "../adapters/terminal-output.js";
-import { toToolError } from "../core/errors.js";
+import { InternalError, toToolError } from "../core/errors.js";
 import { redactArgv } from "../core/secrets.js";
 import type { App } from "./app.js";
 import { buildCli } from "./build-cli.js";
@@ -58,6 +58,15 @@ export async function main(typed: readonly string[]): Promise<void> {
       await run<typeof options>((o, deps) => runCron(o, deps, crontabs))(options, output);
     },
   };
+  // A wait that nothing can end any more (a bug) lets Node's event loop run dry, and Node then
+  // ends with status 0 as if all had gone well: said, and a failure, instead.
+  const stalled = (): void => {
+    createTerminalOutput({ quiet: false, verbose: false }).error(
+      new InternalError("pushgw stopped before it had finished: it was left waiting for something that can no longer happen", { hint: "this is a bug in pushgw; please report it with the command you ran" }),
+    );
+    process.exitCode = new InternalError("").exitCode;
+  };
+  process.once("beforeExit", stalled);
   try {
     await buildCli(app, cli, VERSION).parseAsync([...argv]);
   } catch (error) {
@@ -65,6 +74,7 @@ export async function main(typed: readonly string[]): Promise<void> {
     createTerminalOutput({ quiet: false, verbose: false }).error(failure);
     exitCode = failure.exitCode;
   }
+  process.off("beforeExit", stalled);
   process.exitCode = exitCode;
   // A wrapper ends at once, as soon as its own output is in the pipe (process.exit drops what
   // Node still holds for a full one). Left to wind down by itself, Node takes down the listeners that
