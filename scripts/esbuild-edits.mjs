@@ -118,6 +118,40 @@ const EDITS = [
     from: "export const STANDARD_STREAMS = [process.stdin, process.stdout, process.stderr];",
     to: "let standardStreams;\nconst listStandardStreams = () => (standardStreams ??= [process.stdin, process.stdout, process.stderr]);\nexport const STANDARD_STREAMS = new Proxy([], { get: (_, key) => Reflect.get(listStandardStreams(), key), has: (_, key) => Reflect.has(listStandardStreams(), key) });",
   },
+  {
+    // execa writes each command it starts out escaped for its messages, with a regular
+    // expression of two Unicode classes that it builds when loaded, from ICU's tables (about
+    // 0.5 ms of every wrap), and runs over every argument. An argument of printable ASCII alone
+    // comes out as it went in (the only character of the classes there is the space, which
+    // stays a space): such an argument is left as it is, and the expression is built when an
+    // argument first needs it.
+    file: /[\\/]execa[\\/]lib[\\/]arguments[\\/]escape\.js$/,
+    from: "const escapeControlCharacters = line => line.replaceAll(SPECIAL_CHAR_REGEXP, character => escapeControlCharacter(character));",
+    to: "const escapeControlCharacters = line => /^[\\x20-\\x7E]*$/.test(line) ? line : line.replaceAll(SPECIAL_CHAR_REGEXP ??= getSpecialCharRegExp(), character => escapeControlCharacter(character));",
+  },
+  {
+    file: /[\\/]execa[\\/]lib[\\/]arguments[\\/]escape\.js$/,
+    from: "const SPECIAL_CHAR_REGEXP = getSpecialCharRegExp();",
+    to: "let SPECIAL_CHAR_REGEXP;",
+    // COMMON_ESCAPES must leave the space as it is, or the shortcut above would not.
+    check: (source) => source.includes("\t' ': ' ',\n"),
+  },
+  {
+    // execa's log lines (its `verbose` option, which pushgw never sets) take their icons from
+    // figures, which builds its tables of some 200 symbols when loaded (about 0.8 ms of every
+    // wrap). It is loaded when a log line first asks for an icon.
+    file: /[\\/]execa[\\/]lib[\\/]verbose[\\/]default\.js$/,
+    from: "import figures from 'figures';\n",
+    to: "const figures = new Proxy({}, {get: (_, name) => require('figures').default[name]});\n",
+  },
+  {
+    // human-signals describes every signal by name when loaded (about 0.3 ms of every wrap);
+    // execa reads a description only for the message of a job killed by a signal. The table
+    // is made when first read.
+    file: /[\\/]human-signals[\\/]build[\\/]src[\\/]main\.js$/,
+    from: "export const signalsByName=getSignalsByName();",
+    to: "let signalsByNameTable;\nconst signalsByNameNow=()=>signalsByNameTable??=getSignalsByName();\nexport const signalsByName=new Proxy({},{get:(_,name)=>signalsByNameNow()[name],has:(_,name)=>name in signalsByNameNow(),ownKeys:()=>Reflect.ownKeys(signalsByNameNow()),getOwnPropertyDescriptor:(_,name)=>Reflect.getOwnPropertyDescriptor(signalsByNameNow(),name)});",
+  },
 ];
 
 const assertShim = fileURLToPath(new URL("./shims/assert.cjs", import.meta.url));
@@ -144,6 +178,7 @@ export const editPackages = {
           if (source.split(edit.from).length !== 2) {
             throw new Error(`${args.path}: "${edit.from}" is not there exactly once; the package changed, so look again at this edit in scripts/esbuild-edits.mjs`);
           }
+          if (edit.check && !edit.check(source)) throw new Error(`${args.path}: what the edit "${edit.from}" relies on has changed; look again at it in scripts/esbuild-edits.mjs`);
           source = source.replace(edit.from, typeof edit.to === "function" ? edit.to(args.path) : edit.to);
           if (edit.onlyUses) {
             const { name, declared, members } = edit.onlyUses;

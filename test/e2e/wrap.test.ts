@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdtempSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,6 +102,22 @@ describe("every exit path", () => {
     expect(value(g, "job_exit_code")).toBe(expected);
     expect(value(g, "job_success")).toBe(0);
     expect(run.stderr).toMatch(says);
+  });
+
+  it("a start failure without words of pushgw's own is said as execa says it, the command escaped (scripts/esbuild-edits.mjs takes a shortcut there)", async () => {
+    // A file open for writing cannot be run (ETXTBSY). Its name holds a tab and a line
+    // separator (U+2028), an argument a tab: execa writes them escaped; plain arguments go as they are.
+    const file = join(tmp, "busy\tjob\u2028.sh");
+    writeFileSync(file, "#!/bin/sh\n", { mode: 0o755 });
+    const held = openSync(file, "r+");
+    try {
+      const run = await wrap("busy", [], [file, "plain-arg", "two words", "tab\there"]);
+      expect(run.code).toBe(126);
+      expect(run.stderr).toContain(`Command failed with ETXTBSY: '${tmp}/busy\\tjob\\u2028.sh' plain-arg 'two words' 'tab\\there'`);
+      expect(value(await group("busy"), "job_exit_code")).toBe(126);
+    } finally {
+      closeSync(held);
+    }
   });
 
   it("--max-runtime: SIGTERM, then SIGKILL after --kill-grace, exit 124", async () => {
