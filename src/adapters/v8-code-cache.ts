@@ -50,18 +50,19 @@ const MAX_HEADER_BYTES = 512;
 // must be set alike when a cache is made and when it is read:
 // - the checksum over the cache's contents, which release builds of V8 leave off (a cache
 //   with a flipped bit would otherwise be run);
-// - --liftoff-only, which the HTTP adapter sets for undici's WebAssembly parser (see there).
+// - --liftoff-only and --no-wasm-lazy-compilation, which the HTTP adapter sets for undici's
+//   WebAssembly parser (see there).
 // They are set only while a cache is read or made, and put back after: Node's own code cache for
 // its built-in modules (http, net, stream…) is checked against the flags too, and every built-in
 // loaded while they were set was compiled from its source (about 25 M instructions for http).
-const CACHE_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only"];
-const PLAIN_FLAGS = ["--no-verify-snapshot-checksum", "--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];
-/** Set on globalThis by the HTTP adapter once it has turned --liftoff-only on for good. */
+const CACHE_FLAGS = ["--verify-snapshot-checksum", "--liftoff-only", "--no-wasm-lazy-compilation"];
+const PLAIN_FLAGS = ["--no-verify-snapshot-checksum", "--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering", "--wasm-lazy-compilation"];
+/** Set on globalThis by the HTTP adapter once it has turned its flags on for good. */
 const LIFTOFF_FOR_GOOD = Symbol.for("pushgw.liftoff-only");
 
 /**
  * Runs `work` with the flags a cache is made and read under, then puts back the plain ones:
- * all of them, or only the checksum once --liftoff-only is on for good, or none when Node's
+ * all of them, or only the checksum once the HTTP adapter has set its own for good, or none when Node's
  * options name any of these flags (the user's own settings stay as they are).
  */
 function withCacheFlags<T>(work: () => T, keepFlags: boolean): T {
