@@ -23,6 +23,15 @@ const EDITS = [
     to: "    _readLocaleFile() {\n        this.cache[this.locale] = {};\n        if (this.cache) return;\n",
   },
   {
+    // chalk's supports-color imports node:process by default, which makes esbuild copy the
+    // process object's 80-odd properties, as getters, into a new object at load (execa's copies
+    // are shimmed below, but a shim module shared with the main bundle would become a file of
+    // its own). That module's default export is the process object itself.
+    file: /[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/,
+    from: "import process from 'node:process';\n",
+    to: "const process = globalThis.process;\n",
+  },
+  {
     // y18n passes every string yargs asks for (each option's description, "Options:"…) through
     // util.format, about 0.35 ms of every run. A string without % and nothing to put in comes
     // out of util.format as it went in, and is returned as it is.
