@@ -14,12 +14,16 @@ export interface JobEndFacts {
   readonly signal: string | null;
 }
 
-/** Why a command could not be started, in words, for the errors a mistyped path gives. */
+/** Why a command could not be started, in words, for the errors a mistyped path or a limit gives. */
 const START_FAILURES: Readonly<Record<string, string>> = {
   ENOTDIR: "a part of its path is a file, not a directory",
   ELOOP: "its path goes round a loop of symbolic links",
   ENAMETOOLONG: "its path is too long",
   E2BIG: "its arguments and environment are too long for the system",
+  EMFILE: "pushgw had no file descriptor left to start it with (ulimit -n)",
+  ENFILE: "the system had no file descriptor left (fs.file-max)",
+  EAGAIN: "the system would not start another process (ulimit -u, or too many processes)",
+  ENOMEM: "there was not enough memory to start it",
 };
 
 /**

@@ -21,6 +21,8 @@ describe("jobOutcome: how a job's end becomes its outcome", () => {
     ["a loop of symbolic links", ended({ startError: "ELOOP" }), { kind: "notExecutable", reason: "its path goes round a loop of symbolic links (ELOOP)" }],
     ["a path too long", ended({ startError: "ENAMETOOLONG" }), { kind: "notExecutable", reason: "its path is too long (ENAMETOOLONG)" }],
     ["arguments too long", ended({ startError: "E2BIG" }), { kind: "notExecutable", reason: "its arguments and environment are too long for the system (E2BIG)" }],
+    ["no file descriptor left", ended({ startError: "EMFILE", startMessage: "spawn /bin/sh EMFILE" }), { kind: "notExecutable", reason: "pushgw had no file descriptor left to start it with (ulimit -n) (EMFILE)" }],
+    ["no process left", ended({ startError: "EAGAIN" }), { kind: "notExecutable", reason: "the system would not start another process (ulimit -u, or too many processes) (EAGAIN)" }],
     ["neither started nor ended in a known way", ended({ startError: "ETXTBSY", startMessage: "Command failed with ETXTBSY: /tmp/x\nspawn ETXTBSY" }), { kind: "notExecutable", reason: "Command failed with ETXTBSY: /tmp/x\nspawn ETXTBSY" }],
     ["nothing known at all", ended({}), { kind: "notExecutable", reason: "it could not be started" }],
   ])("%s", (_, facts, outcome) => {
