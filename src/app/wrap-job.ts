@@ -161,7 +161,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   }
   if (result.outcome.kind === "notFound" || result.outcome.kind === "notExecutable") {
     deps.out.error(
-      new JobStartError(`wrap: cannot run ${options.argv[0]}: ${result.outcome.reason}`, exitCode, result.outcome.kind === "notFound" ? "check the command's path and PATH (cron's PATH is short: use a full path)" : "check that the file is executable (chmod +x) and is not a directory"),
+      new JobStartError(`wrap: cannot run ${options.argv[0]}: ${result.outcome.reason}`, exitCode, result.outcome.hint),
     );
   }
 

@@ -57,6 +57,7 @@ describe("no file descriptor left to start the job (ulimit -n)", () => {
     for (const run of refused) {
       expect(run.code).toBe(126);
       expect(run.stderr).not.toMatch(/bug in pushgw/);
+      expect(run.stderr).toContain("hint: raise the wrapper's limit of open files (ulimit -n; LimitNOFILE= under systemd)\n");
       // Just above the limit at which Node cannot load pushgw, it cannot load its HTTP client either: said.
       if (run.exitCode === undefined) expect(run.stderr).toMatch(/the outcome of \{job="fds-[^"]*"\} \(the job could not start: .*\(EMFILE\)\) was not pushed/);
       else expect(run).toMatchObject({ exitCode: 126, running: 0 });
