@@ -8,7 +8,7 @@ import { execa, type Options } from "execa";
 import type { CapturedOutput, JobResult, JobRunner, JobSpec, ScratchFile } from "../app/ports.js";
 import { LONGEST_TIMER_MS } from "../core/duration.js";
 import { MAX_INPUT_BYTES } from "../core/exposition/utf8.js";
-import { jobOutcome } from "../core/job-end.js";
+import { jobOutcome, type JobEndFacts } from "../core/job-end.js";
 import { currentUid, findPrivateDirectory } from "./private-dir.js";
 import { takeJobSignals, type JobSignals } from "./job-signals.js";
 import { monotonicMs, readChildCpuTicks, startRssSampler } from "./proc-usage.js";
@@ -156,6 +156,10 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   let cpuAfter: ChildCpuTicks | undefined;
   try {
     child = startJob(file as string, args, env, capture === undefined ? "inherit" : (outFifo?.writeFd ?? "pipe"), capture === undefined ? "inherit" : (errWriteFd ?? "pipe"));
+  } catch (error) {
+    for (const fifo of fifos) fifo?.reader.destroy();
+    signals.started(undefined);
+    return { outcome: jobOutcome(await spawnFailure(error, internalErrors), signalNumber), output: capture, notes, internalErrors, cost: undefined };
   } finally {
     // The job has its own copies of the write ends: the wrapper's would keep the pipes open.
     for (const fifo of fifos) if (fifo) closeSync(fifo.writeFd);
@@ -249,6 +253,20 @@ async function superviseJob(spec: JobSpec, signals: JobSignals, notes: string[],
   const signal = exited?.signal ?? result.signal ?? null;
   const outcome = jobOutcome({ startError: result.code, startMessage: result.shortMessage, timedOut, interruptedBy: signals.interruptedBy, code, signal }, signalNumber);
   return { outcome, output: capture, notes, internalErrors, cost };
+}
+
+/**
+ * Why execa threw instead of handing back a job. With no file descriptor left (EMFILE, ENFILE),
+ * Node gives up on a spawn before it makes the job's pipes, and execa trips over the pipes that
+ * are not there (a TypeError). Node's own error for the spawn comes a tick later, as an 'error'
+ * nobody listens to, which runJob's safety net catches: that one says what happened.
+ */
+async function spawnFailure(thrown: unknown, internalErrors: unknown[]): Promise<JobEndFacts> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const index = internalErrors.findIndex((error) => typeof (error as NodeJS.ErrnoException).syscall === "string" && (error as NodeJS.ErrnoException).syscall!.startsWith("spawn"));
+  const spawnError = index < 0 ? undefined : (internalErrors.splice(index, 1)[0] as NodeJS.ErrnoException);
+  if (spawnError === undefined) internalErrors.push(thrown);
+  return { startError: spawnError?.code, startMessage: spawnError?.message, timedOut: false, code: null, signal: null };
 }
 
 function startJob(file: string, args: readonly string[], env: Record<string, string | undefined>, stdout: "inherit" | "pipe" | number, stderr: "inherit" | "pipe" | number) {

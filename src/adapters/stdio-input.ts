@@ -48,9 +48,18 @@ export function createStdioInput(): Input {
       // Only prompts need readline; loading it here spares every other run.
       const { createInterface } = await import("node:readline/promises");
       const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      // Ctrl-C stops pushgw here as anywhere else (readline would reject the question instead).
+      prompt.once("SIGINT", () => {
+        prompt.close();
+        process.kill(process.pid, "SIGINT");
+      });
       try {
         const answer = await prompt.question(`${question} [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
+      } catch (error) {
+        // Ctrl-D: no answer, so not a yes.
+        if ((error as Error).name === "AbortError") return false;
+        throw error;
       } finally {
         prompt.close();
       }

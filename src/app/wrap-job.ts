@@ -76,14 +76,15 @@ class JobStartError extends ToolError {
 }
 
 /**
- * `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status.
+ * `wrap`: run the job as if unwrapped, then push its outcome. Returns the job's status, and
+ * hands it to `statusKnown` as soon as it is known.
  *
  * Everything that can be wrong with pushgw's own flags is found before the job starts (exit 2,
  * the job does not run). After that nothing pushgw meets may stop, kill or change the job: a
  * gateway that is down, a proxy variable that names nothing, a spool or TMPDIR that cannot be
  * written are said once on stderr, and the job's status is what the wrapper returns.
  */
-export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number> {
+export async function wrapJob(options: WrapOptions, deps: Deps, statusKnown?: (status: number) => void): Promise<number> {
   const key = options.grouping;
   refuseEmptyGroupingValues(key);
   const names = wrapMetricNames(options.prefix);
@@ -146,6 +147,8 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   const endedAtMs = deps.clock.now();
   const durationMs = deps.clock.monotonic() - startedAt;
   const exitCode = wrapperExitCode(result.outcome);
+  // The status to end with should pushgw stop before it has pushed (a bug: src/cli/main.ts).
+  statusKnown?.(options.strict && exitCode === 0 ? 1 : exitCode);
 
   if (result.output) {
     if (exitCode === 0) await result.output.discard();
@@ -161,7 +164,7 @@ export async function wrapJob(options: WrapOptions, deps: Deps): Promise<number>
   }
   if (result.outcome.kind === "notFound" || result.outcome.kind === "notExecutable") {
     deps.out.error(
-      new JobStartError(`wrap: cannot run ${options.argv[0]}: ${result.outcome.reason}`, exitCode, result.outcome.kind === "notFound" ? "check the command's path and PATH (cron's PATH is short: use a full path)" : "check that the file is executable (chmod +x) and is not a directory"),
+      new JobStartError(`wrap: cannot run ${options.argv[0]}: ${result.outcome.reason}`, exitCode, result.outcome.hint),
     );
   }
 

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { deleteGroup } from "../app/delete.js";
 import type { Deps, Http, OutputSettings, ReceiverMemoryFile, Spool } from "../app/ports.js";
 import { pushMetrics } from "../app/push.js";
-import { wrapJob } from "../app/wrap-job.js";
+import { wrapJob, type WrapOptions } from "../app/wrap-job.js";
 import { listGroups } from "../app/list.js";
 import { removeGroups } from "../app/remove-groups.js";
 import { printCompletion } from "../app/completion.js";
@@ -32,6 +32,8 @@ export async function main(typed: readonly string[]): Promise<void> {
   const cli: CliEnvironment = { env: process.env, hostname: hostname(), argv, columns: process.stdout.columns };
   let exitCode = 0;
   let wrapped = false;
+  /** wrap's status, once its job has ended. */
+  let jobStatus: number | undefined;
   const run =
     <O>(useCase: UseCase<O>, statusIsTheJobs = false) =>
     async (options: O, output: OutputSettings): Promise<void> => {
@@ -44,7 +46,7 @@ export async function main(typed: readonly string[]): Promise<void> {
   const app: App = {
     push: run(pushMetrics),
     delete: run(deleteGroup),
-    wrap: run(wrapJob, true),
+    wrap: run<WrapOptions>((options, deps) => wrapJob(options, deps, (status) => (jobStatus = status)), true),
     list: run(listGroups),
     removeGroups: run(removeGroups),
     completion: run(printCompletion),
@@ -59,12 +61,14 @@ export async function main(typed: readonly string[]): Promise<void> {
     },
   };
   // A wait that nothing can end any more (a bug) lets Node's event loop run dry, and Node then
-  // ends with status 0 as if all had gone well: said, and a failure, instead.
+  // ends with status 0 as if all had gone well: said, and a failure, instead; after a wrapped
+  // job's end, its status, which nothing pushgw meets may change.
   const stalled = (): void => {
+    const after = jobStatus === undefined ? "" : `, after the job had ended (its exit status, ${jobStatus}, is kept; its outcome may not have been pushed)`;
     createTerminalOutput({ quiet: false, verbose: false }).error(
-      new InternalError("pushgw stopped before it had finished: it was left waiting for something that can no longer happen", { hint: "this is a bug in pushgw; please report it with the command you ran" }),
+      new InternalError(`pushgw stopped before it had finished${after}: it was left waiting for something that can no longer happen`, { hint: "this is a bug in pushgw; please report it with the command you ran" }),
     );
-    process.exitCode = new InternalError("").exitCode;
+    process.exitCode = jobStatus ?? new InternalError("").exitCode;
   };
   process.once("beforeExit", stalled);
   try {

@@ -12,8 +12,9 @@ export type JobOutcome =
   | { readonly kind: "timedOut" }
   /** The wrapper itself got a signal and passed it on to the job. */
   | { readonly kind: "interrupted"; readonly signal: string; readonly signalNumber: number }
-  | { readonly kind: "notFound"; readonly reason: string }
-  | { readonly kind: "notExecutable"; readonly reason: string };
+  /** Could not be started: why, and what to look at. */
+  | { readonly kind: "notFound"; readonly reason: string; readonly hint: string }
+  | { readonly kind: "notExecutable"; readonly reason: string; readonly hint: string };
 
 /**
  * The wrapper's exit status, following the shell and timeout(1): the job's own code,

@@ -327,6 +327,7 @@ describe("wrap", () => {
 
   it.each([
     [["wrap", "-j", "x"], /^wrap: no command given$/, /pushgw wrap --job backup -- \/usr\/local\/bin\/backup.sh/],
+    [["wrap", "-j", "x", "--", "", "arg"], /^wrap: the command is an empty word$/, /name it after wrap's options/],
     [["wrap", "-j", "x", "--lock-wait", "soon", "--", "true"], /--lock-wait/, undefined],
     [["wrap", "-j", "x", "--grace", "1h", "--", "true"], /--grace only makes sense with --expect-every/, undefined],
     [["wrap", "-j", "x", "--max-runtime", "0s", "--", "true"], /--max-runtime must be longer than 0/, undefined],

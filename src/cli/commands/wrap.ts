@@ -13,6 +13,10 @@ export function toWrapOptions(flags: Flags, positionals: Positionals, cli: CliEn
   if (argv.length === 0) {
     throw new UsageError("wrap: no command given", { hint: "name it after wrap's options, for example: pushgw wrap --job backup -- /usr/local/bin/backup.sh" });
   }
+  // A variable that held nothing ("$JOB"): nothing could be run, so nothing is started or pushed.
+  if (argv[0] === "") {
+    throw new UsageError("wrap: the command is an empty word", { hint: "name it after wrap's options, for example: pushgw wrap --job backup -- /usr/local/bin/backup.sh" });
+  }
   if (flags.given("grace") && !flags.given("expect-every")) {
     throw new UsageError("--grace only makes sense with --expect-every", { hint: "--expect-every D says how often the job should succeed; --grace adds time before the alert" });
   }
