@@ -74,6 +74,15 @@ const EDITS = [
     to: "if (Object.getPrototypeOf(stream).constructor?.name === 'IncomingMessage' && Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage) {",
   },
   {
+    // V8's flags for undici's WebAssembly parser are set just before undici compiles it, at the
+    // first connection, by the call the HTTP adapter (src/adapters/undici-http.ts) puts on
+    // globalThis: by then the connection has loaded the built-in modules it needs, and they come
+    // from Node's code cache, which is checked against V8's flags.
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/,
+    from: "    llhttpInstance = lazyllhttp()\n",
+    to: "    globalThis[Symbol.for('pushgw.before-llhttp')]?.()\n    llhttpInstance = lazyllhttp()\n",
+  },
+  {
     // undici's helpers build a search tree of 100-odd well-known header names when loaded
     // (about 0.5 ms of every push), to lower-case a response's header names without making
     // new strings. Without it they are lower-cased as any other name is, to the same text; a

@@ -13,12 +13,18 @@ import { chooseProxy, type ProxyDecision } from "../core/proxy.js";
 // whole when undici makes it, not function by function as each is first called: V8 then
 // compiles on its worker threads beside the main one, where the first response's parse did it
 // on the main thread alone (on Node 20 the parser is ready 1.3 ms sooner; on Node 24 it is
-// even). (Both set before undici compiles the module, which it does at the first connection.)
-// The code cache's launcher sets them only while it reads or makes a cache, and leaves them on
-// once this mark says so.
-setFlagsFromString("--liftoff-only");
-setFlagsFromString("--no-wasm-lazy-compilation");
-(globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.liftoff-only")] = true;
+// even). Both are set just before undici compiles the module, at the first connection (a call
+// scripts/esbuild-edits.mjs puts there), and stay on (on Node 24 a module compiled under them
+// still tiers up once they are off). Not sooner: Node checks its code cache for its built-in
+// modules against V8's flags, and every built-in loaded after they change (tls and crypto for
+// https, zlib for --gzip, what a proxy needs) was compiled from its source, about 30 M
+// instructions for an https push. The code cache's launcher sets them only while it reads or
+// makes a cache, and leaves them on once this mark says so.
+(globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.before-llhttp")] = (): void => {
+  setFlagsFromString("--liftoff-only");
+  setFlagsFromString("--no-wasm-lazy-compilation");
+  (globalThis as Record<symbol, unknown>)[Symbol.for("pushgw.liftoff-only")] = true;
+};
 
 type UndiciIndex = typeof import("undici");
 

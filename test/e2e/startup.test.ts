@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPushgateway, type RunningGateway } from "../helpers/pushgateway.js";
 import { BIN, NODE, runCli } from "../helpers/run-cli.js";
+import { startTinyproxy, type RunningProxy } from "../helpers/tinyproxy.js";
+import { makeCertificates, type TestCertificates } from "../helpers/tls.js";
 
 /**
  * Start-up stays lean: every built-in module Node loads costs start-up time, and a plain
@@ -25,7 +27,11 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
 
 const work = mkdtempSync(join(tmpdir(), "pushgw-startup-"));
 const preload = join(work, "record-modules.cjs");
+const latePreload = join(work, "record-late-modules.cjs");
 let gw: RunningGateway;
+let tlsGateway: RunningGateway;
+let certs: TestCertificates;
+let proxy: RunningProxy;
 
 beforeAll(async () => {
   gw = await startPushgateway();
@@ -34,15 +40,37 @@ beforeAll(async () => {
     preload,
     `process.on("exit", () => require("node:fs").writeFileSync(process.env.PUSHGW_MODULE_LIST, process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)).join("\\n")));\n`,
   );
+  // The built-in modules first required while V8's flags differ from those Node started with
+  // (V8's tag for code caches covers the flags): Node's code cache for them is then rejected.
+  writeFileSync(
+    latePreload,
+    [
+      'const Module = require("node:module"), v8 = require("node:v8"), tag = v8.cachedDataVersionTag(), late = [], load = Module._load;',
+      "Module._load = function (request, ...rest) {",
+      '  const name = String(request).replace(/^node:/, "");',
+      '  if (Module.isBuiltin(request) && !process.moduleLoadList.includes(`NativeModule ${name}`) && v8.cachedDataVersionTag() !== tag) late.push(name);',
+      "  return load.call(this, request, ...rest);",
+      "};",
+      'process.on("exit", () => require("node:fs").writeFileSync(process.env.PUSHGW_MODULE_LIST, late.join("\\n")));',
+      "",
+    ].join("\n"),
+  );
+  certs = makeCertificates();
+  const tlsConfig = join(work, "tls.yml");
+  writeFileSync(tlsConfig, `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\n`);
+  tlsGateway = await startPushgateway([`--web.config.file=${tlsConfig}`]);
+  proxy = await startTinyproxy();
 });
 afterAll(async () => {
   await gw?.stop();
+  await tlsGateway?.stop();
+  await proxy?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
-async function modulesLoadedBy(args: readonly string[], name: string, input?: string): Promise<string[]> {
+async function modulesLoadedBy(args: readonly string[], name: string, input?: string, env: Record<string, string> = {}, recorder = preload): Promise<string[]> {
   const list = join(work, `${name}.txt`);
-  const run = await runCli(args, { env: { NODE_OPTIONS: `--require ${preload}`, PUSHGW_MODULE_LIST: list }, ...(input === undefined ? {} : { input }) });
+  const run = await runCli(args, { env: { NODE_OPTIONS: `--require ${recorder}`, PUSHGW_MODULE_LIST: list, ...env }, ...(input === undefined ? {} : { input }) });
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   return readFileSync(list, "utf8").split("\n");
@@ -112,5 +140,32 @@ describe("start-up stays lean", () => {
   it("--gzip does load zlib (the check above can see it)", async () => {
     const modules = await modulesLoadedBy(["add", "-g", gw.url, "-j", "lean", "--gzip", "lean_m=2"], "gzip");
     expect(modules).toContain("zlib");
+  });
+});
+
+describe("built-in modules a run loads late still come from Node's code cache", () => {
+  // Node checks its code cache for its built-in modules against V8's flags: one loaded after
+  // pushgw has changed them is compiled from its source (tls and crypto: about 30 M instructions).
+  const lateIn = (args: readonly string[], name: string, env: Record<string, string> = {}) => modulesLoadedBy(args, name, undefined, env, latePreload);
+
+  it("an https push with --cacert (tls, crypto)", async () => {
+    const tlsUrl = `https://127.0.0.1:${tlsGateway.port}`;
+    expect(await lateIn(["add", "-g", tlsUrl, "--cacert", certs.caCert, "-j", "late", "late_m=1"], "late-tls")).toEqual([""]);
+  });
+
+  it("a push with --gzip (zlib)", async () => {
+    expect(await lateIn(["add", "-g", gw.url, "-j", "late", "--gzip", "late_m=2"], "late-gzip")).toEqual([""]);
+  });
+
+  it("an https push through HTTPS_PROXY", async () => {
+    const tlsUrl = `https://127.0.0.1:${tlsGateway.port}`;
+    expect(await lateIn(["add", "-g", tlsUrl, "--cacert", certs.caCert, "-j", "late", "late_m=3"], "late-proxy", { HTTPS_PROXY: proxy.url })).toEqual([""]);
+  });
+
+  it("the check can see one: a module required after a V8 flag has changed", () => {
+    const list = join(work, "late-self.txt");
+    const run = spawnSync(NODE, ["--require", latePreload, "-e", 'require("node:v8").setFlagsFromString("--liftoff-only"); require("node:zlib")'], { env: { ...process.env, PUSHGW_MODULE_LIST: list } });
+    expect(run.status).toBe(0);
+    expect(readFileSync(list, "utf8").split("\n")).toContain("zlib");
   });
 });
