@@ -65,10 +65,11 @@ export async function main(typed: readonly string[]): Promise<void> {
   // job's end, its status, which nothing pushgw meets may change.
   const stalled = (): void => {
     const after = jobStatus === undefined ? "" : `, after the job had ended (its exit status, ${jobStatus}, is kept; its outcome may not have been pushed)`;
-    createTerminalOutput({ quiet: false, verbose: false }).error(
-      new InternalError(`pushgw stopped before it had finished${after}: it was left waiting for something that can no longer happen`, { hint: "this is a bug in pushgw; please report it with the command you ran" }),
-    );
-    process.exitCode = jobStatus ?? new InternalError("").exitCode;
+    const failure = new InternalError(`pushgw stopped before it had finished${after}: it was left waiting for something that can no longer happen`, {
+      hint: "this is a bug in pushgw; please report it with the command you ran",
+    });
+    createTerminalOutput({ quiet: false, verbose: false }).error(failure);
+    process.exitCode = jobStatus ?? failure.exitCode;
   };
   process.once("beforeExit", stalled);
   try {
